@@ -1,0 +1,54 @@
+"""bayeslaws: Bayesian scaling laws.
+
+Fit a scaling law such as ``L(N, D) = E + A/N^alpha + B/D^beta`` to a table of training runs
+and get a full posterior: calibrated forecasts at larger scale, intervals on every parameter,
+and model comparison between law forms.
+
+>>> import bayeslaws as bl
+>>> fit = bl.fit("chinchilla", df, x={"N": "params", "D": "tokens"}, y="loss", random_seed=0)
+>>> fit.predict({"N": [7e10], "D": [1.4e12]}, prob=0.9)
+"""
+
+from importlib import metadata
+
+from bayeslaws.catalogue import get_law, law_names, laws, register_law
+from bayeslaws.exceptions import (
+    BayesLawsError,
+    DataError,
+    FitFileError,
+    LawError,
+    PriorError,
+    SamplerError,
+    SamplerWarning,
+)
+from bayeslaws.fitting import fit
+from bayeslaws.io import load
+from bayeslaws.law import Law, Parameter
+from bayeslaws.priors import Prior
+from bayeslaws.result import Fit
+
+try:
+    __version__ = metadata.version("bayeslaws")
+except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "BayesLawsError",
+    "DataError",
+    "Fit",
+    "FitFileError",
+    "Law",
+    "LawError",
+    "Parameter",
+    "Prior",
+    "PriorError",
+    "SamplerError",
+    "SamplerWarning",
+    "fit",
+    "get_law",
+    "law_names",
+    "laws",
+    "load",
+    "register_law",
+    "__version__",
+]

@@ -1,0 +1,235 @@
+"""Checking and preparing the measurement table, before any sampling.
+
+Every problem is reported as a :class:`~bayeslaws.exceptions.DataError` that names the column,
+the offending value and row, and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayeslaws.exceptions import DataError, choices
+from bayeslaws.law import DataSummary, InputSummary, Law
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Validated data for one fit: raw inputs, y, extra columns and their summary."""
+
+    x: dict[str, np.ndarray]
+    y: np.ndarray
+    columns: dict[str, str]  # law input name -> user column
+    y_column: str
+    summary: DataSummary
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+
+def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
+    """Turn a DataFrame or a mapping of equal-length columns into a DataFrame."""
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    elif isinstance(data, Mapping):
+        lengths = {str(k): int(np.size(v)) for k, v in data.items()}
+        if len(set(lengths.values())) > 1:
+            detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+            raise DataError(
+                f"The columns of {what} have mismatched lengths ({detail}); give every column "
+                "one value per training run."
+            )
+        frame = pd.DataFrame({k: np.ravel(v) for k, v in data.items()})
+    else:
+        raise DataError(
+            f"{what} must be a pandas DataFrame or a dict of columns, got {type(data).__name__}."
+        )
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:
+        raise DataError(
+            f"{what} has duplicated column names {duplicated}; rename them so each is unique."
+        )
+    return frame
+
+
+def numeric_column(frame: pd.DataFrame, column: str, role: str, *, positive: bool,
+                   what: str = "data") -> np.ndarray:
+    """Return ``frame[column]`` as finite floats (positive if asked), or raise naming the row."""
+    if column not in frame.columns:
+        raise DataError(
+            f"Column {column!r} (for {role}) is not in {what}. Available columns: "
+            f"{choices(map(str, frame.columns))}."
+        )
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad_type = np.isnan(values) & ~pd.isna(raw).to_numpy()
+    if bad_type.any():
+        row = int(np.flatnonzero(bad_type)[0])
+        raise DataError(
+            f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at row "
+            f"{row}; convert the column to numbers."
+        )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"Column {column!r} (for {role}) has a non-finite value {values[row]!r} at row {row} "
+            f"({int(bad.sum())} such rows); drop or fix those rows before fitting."
+        )
+    if positive and (values <= 0).any():
+        row = int(np.flatnonzero(values <= 0)[0])
+        raise DataError(
+            f"Column {column!r} (for {role}) must be > 0 (scaling laws work in log scale), but "
+            f"row {row} has {values[row]!r} ({int((values <= 0).sum())} such rows); drop those "
+            "rows or check the units."
+        )
+    return values
+
+
+def resolve_inputs(law: Law, x: Mapping[str, str] | None, frame: pd.DataFrame) -> dict[str, str]:
+    """Map each law input to a column of ``frame``, checking names."""
+    if x is None:
+        missing = [name for name in law.inputs if name not in frame.columns]
+        if missing:
+            raise DataError(
+                f"Law {law.name!r} needs inputs {list(law.inputs)}; columns {missing} are not in "
+                f"the data. Pass x={{{', '.join(repr(n) + ': <column>' for n in law.inputs)}}}. "
+                f"Available columns: {choices(map(str, frame.columns))}."
+            )
+        return {name: name for name in law.inputs}
+    if isinstance(x, str):
+        if len(law.inputs) != 1:
+            raise DataError(
+                f"Law {law.name!r} has inputs {list(law.inputs)}: pass x as a dict, e.g. "
+                f"x={{{', '.join(repr(n) + ': <column>' for n in law.inputs)}}}."
+            )
+        return {law.inputs[0]: x}
+    unknown = sorted(set(x) - set(law.inputs))
+    if unknown:
+        raise DataError(
+            f"Law {law.name!r} has no input(s) {unknown}. Its inputs are "
+            f"{choices(law.inputs)}; map each to a column, e.g. x={{{law.inputs[0]!r}: 'params'}}."
+        )
+    missing = [name for name in law.inputs if name not in x]
+    if missing:
+        raise DataError(
+            f"Law {law.name!r} needs input(s) {missing} too; add them to x (inputs: "
+            f"{choices(law.inputs)})."
+        )
+    return {name: str(x[name]) for name in law.inputs}
+
+
+def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool) -> DataSummary:
+    """Log-scale summary of the data used by default priors and starting values."""
+    inputs = {}
+    for name, values in x.items():
+        logs = np.log(values)
+        inputs[name] = InputSummary(float(logs.min()), float(logs.max()), float(logs.mean()))
+    centre = float(np.exp(np.log(y).mean())) if positive_y else float(np.mean(y))
+    return DataSummary(
+        n=int(y.size), inputs=inputs, y_min=float(y.min()), y_max=float(y.max()), y_centre=centre
+    )
+
+
+def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
+            n_parameters: int, extra: Mapping[str, str] | None = None) -> Observations:
+    """Validate ``data`` for ``law`` and return :class:`Observations`.
+
+    Parameters
+    ----------
+    law : Law
+        The law to be fitted.
+    data : DataFrame or dict of columns
+        One row per training run.
+    x : dict, str or None
+        Law input name -> column. ``None`` uses columns named like the inputs.
+    y : str
+        Column of the measured quantity (loss, error or accuracy).
+    n_parameters : int
+        Parameters of law and likelihood; the data need more rows than this.
+    extra : dict, optional
+        Extra columns a likelihood needs (e.g. ``{"trials": "n"}``).
+    """
+    frame = as_frame(data)
+    if len(frame) == 0:
+        raise DataError("The data are empty: give one row per training run.")
+    columns = resolve_inputs(law, x, frame)
+    if not isinstance(y, str):
+        raise DataError(f"y must be a column name, got {y!r}.")
+    positive_y = law.link == "log"
+    y_values = numeric_column(frame, y, "y", positive=positive_y)
+    if law.link == "identity" and ((y_values < 0) | (y_values > 1)).any():
+        row = int(np.flatnonzero((y_values < 0) | (y_values > 1))[0])
+        raise DataError(
+            f"Law {law.name!r} models a fraction: column {y!r} must lie in [0, 1], but row {row} "
+            f"has {y_values[row]!r}. Convert percentages to fractions."
+        )
+    x_values = {
+        name: numeric_column(frame, column, f"input {name}", positive=True)
+        for name, column in columns.items()
+    }
+    for name, values in x_values.items():
+        if np.unique(values).size < 2:
+            raise DataError(
+                f"Input {name} (column {columns[name]!r}) takes a single value {values[0]!r}: "
+                "a scaling law needs runs at two or more scales of every input."
+            )
+        log_span = np.log(values.max()) - np.log(values.min())
+        if not np.isfinite(log_span):
+            raise DataError(f"Input {name} (column {columns[name]!r}) overflows in log scale.")
+    if np.unique(y_values).size < 2:
+        raise DataError(
+            f"Column {y!r} has the same value {y_values[0]!r} in every row: nothing scales, so "
+            "no law can be identified. Check that the right column was chosen."
+        )
+    if len(frame) <= n_parameters:
+        raise DataError(
+            f"Law {law.name!r} with this likelihood has {n_parameters} parameters but the data "
+            f"have only {len(frame)} rows: give at least {n_parameters + 1} runs, fix some "
+            "parameters with tight priors, or choose a simpler law."
+        )
+    extra_values = {
+        role: numeric_column(frame, column, role, positive=True)
+        for role, column in (extra or {}).items()
+    }
+    return Observations(
+        x=x_values,
+        y=y_values,
+        columns=columns,
+        y_column=y,
+        summary=summarise(x_values, y_values, positive_y),
+        extra=extra_values,
+    )
+
+
+def prediction_inputs(law: Law, at: Any) -> dict[str, np.ndarray]:
+    """Validate the scales at which to predict: a dict or DataFrame with every law input."""
+    frame = as_frame(at, what="the prediction points") if not isinstance(at, Mapping) else None
+    if frame is None:
+        arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in at.items()}
+        lengths = {k: a.size for k, a in arrays.items()}
+        target = max(lengths.values(), default=0)
+        if any(n not in (1, target) for n in lengths.values()):
+            detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+            raise DataError(
+                f"Prediction inputs have mismatched lengths ({detail}); give equal-length lists "
+                "(a single value is repeated)."
+            )
+        frame = pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
+    missing = [name for name in law.inputs if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Prediction needs a value for input(s) {missing} of law {law.name!r} (inputs: "
+            f"{choices(law.inputs)}), e.g. predict({{{', '.join(repr(n) + ': [1e9]' for n in law.inputs)}}})."
+        )
+    return {
+        name: numeric_column(frame, name, f"input {name}", positive=True,
+                             what="the prediction points")
+        for name in law.inputs
+    }
