@@ -224,9 +224,10 @@ def prediction_inputs(law: Law, at: Any) -> dict[str, np.ndarray]:
         frame = pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
     missing = [name for name in law.inputs if name not in frame.columns]
     if missing:
+        example = "{" + ", ".join(f"{n!r}: [1e9]" for n in law.inputs) + "}"
         raise DataError(
             f"Prediction needs a value for input(s) {missing} of law {law.name!r} (inputs: "
-            f"{choices(law.inputs)}), e.g. predict({{{', '.join(repr(n) + ': [1e9]' for n in law.inputs)}}})."
+            f"{choices(law.inputs)}), e.g. predict({example})."
         )
     return {
         name: numeric_column(frame, name, f"input {name}", positive=True,

@@ -22,7 +22,9 @@ Kind = Literal["predictive", "mean"]
 
 def _check_prob(prob: float) -> float:
     if not 0 < prob < 1:
-        raise BayesLawsError(f"prob must be between 0 and 1 (e.g. 0.9 for a 90% interval); got {prob!r}.")
+        raise BayesLawsError(
+            f"prob must be between 0 and 1 (e.g. 0.9 for a 90% interval); got {prob!r}."
+        )
     return float(prob)
 
 

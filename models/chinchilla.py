@@ -46,7 +46,7 @@ LAW = Law(
     inputs=("N", "D"),
     parameters=(
         Parameter("E", description="irreducible loss"),
-        Parameter("A", centre_input="N", centre_slope="alpha", description="parameter-term amplitude"),
+        Parameter("A", centre_input="N", centre_slope="alpha", description="N-term amplitude"),
         Parameter("B", centre_input="D", centre_slope="beta", description="data-term amplitude"),
         Parameter("alpha", description="parameter exponent"),
         Parameter("beta", description="data exponent"),
