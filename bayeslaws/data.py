@@ -79,15 +79,16 @@ def numeric_column(frame: pd.DataFrame, column: str, role: str, *, positive: boo
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"Column {column!r} (for {role}) has a non-finite value {values[row]!r} at row {row} "
-            f"({int(bad.sum())} such rows); drop or fix those rows before fitting."
+            f"Column {column!r} (for {role}) has a non-finite value "
+            f"{float(values[row])!r} at row {row} ({int(bad.sum())} such rows); drop or fix "
+            "those rows before fitting."
         )
     if positive and (values <= 0).any():
         row = int(np.flatnonzero(values <= 0)[0])
         raise DataError(
             f"Column {column!r} (for {role}) must be > 0 (scaling laws work in log scale), but "
-            f"row {row} has {values[row]!r} ({int((values <= 0).sum())} such rows); drop those "
-            "rows or check the units."
+            f"row {row} has {float(values[row])!r} ({int((values <= 0).sum())} such rows); "
+            "drop those rows or check the units."
         )
     return values
 
@@ -168,7 +169,7 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
         row = int(np.flatnonzero((y_values < 0) | (y_values > 1))[0])
         raise DataError(
             f"Law {law.name!r} models a fraction: column {y!r} must lie in [0, 1], but row {row} "
-            f"has {y_values[row]!r}. Convert percentages to fractions."
+            f"has {float(y_values[row])!r}. Convert percentages to fractions."
         )
     x_values = {
         name: numeric_column(frame, column, f"input {name}", positive=True)
@@ -177,16 +178,17 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
     for name, values in x_values.items():
         if np.unique(values).size < 2:
             raise DataError(
-                f"Input {name} (column {columns[name]!r}) takes a single value {values[0]!r}: "
-                "a scaling law needs runs at two or more scales of every input."
+                f"Input {name} (column {columns[name]!r}) takes a single value "
+                f"{float(values[0])!r}: a scaling law needs runs at two or more "
+                "scales of every input."
             )
         log_span = np.log(values.max()) - np.log(values.min())
         if not np.isfinite(log_span):
             raise DataError(f"Input {name} (column {columns[name]!r}) overflows in log scale.")
     if np.unique(y_values).size < 2:
         raise DataError(
-            f"Column {y!r} has the same value {y_values[0]!r} in every row: nothing scales, so "
-            "no law can be identified. Check that the right column was chosen."
+            f"Column {y!r} has the same value {float(y_values[0])!r} in every row: nothing "
+            "scales, so no law can be identified. Check that the right column was chosen."
         )
     if len(frame) <= n_parameters:
         raise DataError(

@@ -62,3 +62,48 @@ def amplitude_start(summary: DataSummary, input_name: str, term_value: float,
                     exponent: float = TYPICAL_EXPONENT) -> float:
     """Amplitude that makes ``A x^-exponent`` equal ``term_value`` at the input's centre."""
     return term_value * math.exp(exponent * summary.inputs[input_name].log_centre)
+
+
+def negative_exponent_prior(median: float = -TYPICAL_EXPONENT, sigma: float = 0.5) -> Prior:
+    """Exponent ``b < 0`` of a term ``a x^b`` (papers that write the sign into the exponent).
+
+    A Normal truncated above at 0 with median near ``median``; the default puts 90% of its mass
+    between about -1.1 and -0.03.
+    """
+    return Prior("TruncatedNormal", mu=median, sigma=sigma, upper=0.0)
+
+
+def break_prior(summary: DataSummary, input_name: str) -> Prior:
+    """Break point ``d`` of a broken power law, on the scale of ``x``.
+
+    LogNormal around the centre of the data's ``log x`` with a standard deviation of 0.6 times
+    the data's log span (at least 0.5): its 90% interval covers the data range and reaches
+    about half a span beyond either end, where a break can still shape the observed curve.
+    """
+    info = summary.inputs[input_name]
+    return Prior("LogNormal", mu=info.log_centre, sigma=max(0.5, 0.6 * info.log_span))
+
+
+def sharpness_prior(summary: DataSummary, input_name: str) -> Prior:
+    """Sharpness ``f > 0`` of a break: the width of the transition in natural-log units of x.
+
+    Median a tenth of the data's log span (at least 0.05); sigma 1.5 lets the transition be
+    anything from a near-step between two measurements to a bend spanning the whole range.
+    """
+    span = max(summary.inputs[input_name].log_span, 0.5)
+    return Prior("LogNormal", mu=math.log(0.1 * span), sigma=1.5)
+
+
+def slope_change_prior(sigma: float = 3.0) -> Prior:
+    """Change ``c`` of the log-log slope at a break; may be negative (U-shapes, double descent).
+
+    Normal(0, 3): slope changes of several units (sharp emergent drops) stay plausible.
+    """
+    return Prior("Normal", mu=0.0, sigma=sigma)
+
+
+def rate_prior(summary: DataSummary, input_name: str, sigma: float = 1.0) -> Prior:
+    """Slope ``k > 0`` of a logistic in ``log x``: median ``4 / span``, so the transition
+    (from 12% to 88% of its range) spans about the data's log range."""
+    span = max(summary.inputs[input_name].log_span, 0.5)
+    return Prior("LogNormal", mu=math.log(4.0 / span), sigma=sigma)

@@ -26,7 +26,9 @@ import numpy as np
 from bayeslaws import mathops
 from bayeslaws.priors import Prior
 
-Support = Literal["positive", "real", "unit", "interval"]
+Support = Literal["positive", "real", "unit", "interval", "negative", "ordered"]
+SUPPORTS = ("positive", "real", "unit", "interval", "negative", "ordered")
+Bound = float | str | Callable | None
 
 
 @dataclass(frozen=True)
@@ -69,53 +71,127 @@ class Parameter:
     ----------
     name : str
         The paper's name (``"alpha"``, ``"E"``).
-    support : {"positive", "real", "unit", "interval"}
-        Where the parameter lives. Positive parameters are sampled on the log scale, ``unit``
-        ones on the logit scale, ``interval`` ones on the logit scale of ``(lower, upper)``.
+    support : {"positive", "real", "unit", "interval", "negative", "ordered"}
+        Where the parameter lives. Positive parameters are sampled on the log scale, negative
+        ones as the log of minus the value, ``unit`` ones on the logit scale, ``interval`` ones
+        on the logit scale of ``(lower, upper)``. ``ordered`` parameters are positive and above
+        ``lower`` (another parameter's name): they are sampled as the log of the gap in log
+        scale, ``log value = log lower + exp(w)``, so that chains cannot swap ordered break
+        points.
     centre_input : str, optional
         Sample the parameter at the centre of this input's log range (see module docstring).
     centre_slope : str, optional
         Parameter multiplying the centre in the shear (``"alpha"`` or ``"-b"``); ``None``
         means a plain shift by the centre (for locations such as ``log N_c`` or break points).
+    lower, upper : float, str or callable, optional
+        Bounds of ``interval`` (both) and ``ordered`` (``lower``) parameters: a number, the
+        name of another parameter or of a data statistic of the law (see
+        :attr:`Law.statistics`), or ``f(refs, xp)`` computing the bound from those (then list
+        the names it reads in ``requires``).
     description : str
         One line for tables and reports.
+    requires : tuple of str
+        Names of parameters and statistics read by callable bounds.
+
+    Notes
+    -----
+    Every transform is a bijection from the real line onto the support given the parameters it
+    depends on, so the joint transform is triangular: the model adds each one's log-Jacobian to
+    the exact prior density of the paper's parameters. The prior is therefore the product of
+    the priors given, restricted to the constrained region.
     """
 
     name: str
     support: Support = "positive"
     centre_input: str | None = None
     centre_slope: str | None = None
-    lower: float | None = None
-    upper: float | None = None
+    lower: Bound = None
+    upper: Bound = None
     description: str = ""
+    requires: tuple[str, ...] = ()
 
-    def forward(self, value):
+    def __post_init__(self) -> None:
+        if self.support not in SUPPORTS:
+            raise ValueError(
+                f"Parameter {self.name!r}: unknown support {self.support!r}; valid choices: "
+                f"{', '.join(SUPPORTS)}."
+            )
+        if self.support == "interval" and (self.lower is None or self.upper is None):
+            raise ValueError(
+                f"Parameter {self.name!r} has support 'interval' but lower={self.lower!r}, "
+                f"upper={self.upper!r}: give both bounds."
+            )
+        if self.support == "ordered" and self.lower is None:
+            raise ValueError(
+                f"Parameter {self.name!r} has support 'ordered': give lower=<name of the "
+                "parameter it must exceed>."
+            )
+
+    def references(self) -> tuple[str, ...]:
+        """Names of parameters (or statistics) this parameter's transform depends on."""
+        names = list(self.requires)
+        names += [b for b in (self.lower, self.upper) if isinstance(b, str)]
+        slope = self.slope()
+        if slope is not None:
+            names.append(slope[0])
+        return tuple(dict.fromkeys(names))
+
+    def resolve_bounds(self, refs: Mapping[str, Any] | None = None, xp=mathops.numpy):
+        """``(lower, upper)`` with named and computed bounds evaluated from ``refs``."""
+        if self.support == "unit":
+            return 0.0, 1.0
+        if self.support in ("interval", "ordered"):
+            return (_resolve(self.lower, refs, xp, -np.inf, self.name),
+                    _resolve(self.upper, refs, xp, np.inf, self.name))
+        if self.support == "positive":
+            return 0.0, np.inf
+        if self.support == "negative":
+            return -np.inf, 0.0
+        return -np.inf, np.inf
+
+    def forward(self, value, refs: Mapping[str, Any] | None = None):
         """Natural value -> unconstrained sampling value (NumPy)."""
         value = np.asarray(value, dtype=float)
         if self.support == "positive":
             return np.log(value)
+        if self.support == "negative":
+            return np.log(-value)
+        if self.support == "ordered":
+            lo, _ = self.resolve_bounds(refs)
+            return np.log(np.log(value) - np.log(lo))
         if self.support in ("unit", "interval"):
-            lo, hi = self.bounds
+            lo, hi = self.resolve_bounds(refs)
             frac = (value - lo) / (hi - lo)
             return np.log(frac) - np.log1p(-frac)
         return value
 
-    def backward(self, w, xp=mathops.tensor):
+    def backward(self, w, xp=mathops.tensor, refs: Mapping[str, Any] | None = None):
         """Unconstrained value -> (natural value, log |Jacobian|)."""
         if self.support == "positive":
             return xp.exp(w), w
+        if self.support == "negative":
+            return -xp.exp(w), w
+        if self.support == "ordered":
+            lo, _ = self.resolve_bounds(refs, xp)
+            log_value = xp.log(lo) + xp.exp(w)
+            return xp.exp(log_value), log_value + w
         if self.support in ("unit", "interval"):
-            lo, hi = self.bounds
-            value = lo + (hi - lo) * xp.sigmoid(w)
-            return value, np.log(hi - lo) + xp.log_sigmoid(w) + xp.log_sigmoid(-w)
+            lo, hi = self.resolve_bounds(refs, xp)
+            width = hi - lo
+            log_width = np.log(width) if isinstance(width, float | int) else xp.log(width)
+            value = lo + width * xp.sigmoid(w)
+            return value, log_width + xp.log_sigmoid(w) + xp.log_sigmoid(-w)
         return w, 0.0 * w
 
     @property
     def bounds(self) -> tuple[float, float]:
+        """Numeric bounds (named or computed bounds are given as infinite; see resolve_bounds)."""
         if self.support == "unit":
             return 0.0, 1.0
         if self.support == "interval":
-            return float(self.lower), float(self.upper)
+            lo = float(self.lower) if isinstance(self.lower, int | float) else -np.inf
+            hi = float(self.upper) if isinstance(self.upper, int | float) else np.inf
+            return lo, hi
         return -np.inf, np.inf
 
     def slope(self) -> tuple[str, float] | None:
@@ -127,11 +203,28 @@ class Parameter:
         return self.centre_slope, 1.0
 
 
+def _resolve(bound, refs, xp, default, name):
+    if bound is None:
+        return default
+    if isinstance(bound, int | float):
+        return float(bound)
+    if refs is None:
+        raise ValueError(f"Parameter {name!r}: its bound {bound!r} needs the values it refers to.")
+    if isinstance(bound, str):
+        if bound not in refs:
+            raise KeyError(
+                f"Parameter {name!r} is bounded by {bound!r}, which is neither a parameter nor "
+                f"a statistic of the law (known: {sorted(refs)})."
+            )
+        return refs[bound]
+    return bound(SimpleNamespace(**refs), xp)
+
+
 def param_namespace(values: Mapping[str, Any], parameters, xp=mathops.numpy, logs=None):
     """Attribute access to parameter values, with ``log_<name>`` for positive parameters."""
     space = dict(values)
     for par in parameters:
-        if par.support == "positive" and par.name in values:
+        if par.support in ("positive", "ordered") and par.name in values:
             log_value = None if logs is None else logs.get(par.name)
             space[f"log_{par.name}"] = xp.log(values[par.name]) if log_value is None else log_value
     return SimpleNamespace(**space)
@@ -180,6 +273,8 @@ class Law:
     options: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     extra_columns: tuple[str, ...] = ()
+    statistics: Mapping[str, Callable[[Mapping[str, np.ndarray]], float]] = field(
+        default_factory=dict)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -8,6 +8,13 @@ Each likelihood has a PyTensor form for sampling and a NumPy form for the pointw
 log-likelihood (stored in every fit, so LOO always works) and posterior predictive draws.
 Both are densities of the transformed observation (``log y``), so fits of one data set with
 different laws or likelihoods are comparable by LOO.
+
+For laws of a fraction (``link="identity"``: accuracies, coverage, error rates):
+``binomial`` counts correct answers out of ``n`` questions per row (``n`` from
+``extra={"trials": "<column>"}``; the observed count is ``round(y * n)``; its log-likelihood is
+that of the count) and ``beta`` puts a Beta distribution with mean the law and precision
+``phi`` on the fraction itself (for averages over tasks, where no count exists). Predictive
+draws of both are fractions. LOO compares fits only within one of these likelihood families.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 from scipy import stats
 
-from bayeslaws.exceptions import BayesLawsError, choices
+from bayeslaws.exceptions import BayesLawsError, DataError, choices
 from bayeslaws.law import DataSummary, Parameter
 from bayeslaws.priors import Prior
 
@@ -37,6 +45,7 @@ class Likelihood:
     draw: Callable  # (mean, params, rng) -> array of y on the natural scale
     transform: Callable  # natural y -> observed value passed to observe/logpdf
     description: str = ""
+    check: Callable | None = None  # (y, extra) -> None, raises DataError on unusable data
 
 
 def _lognormal_observe(name, mean, p, observed):
@@ -61,6 +70,80 @@ def _studentt_logpdf(mean, p, observed):
 
 def _studentt_draw(mean, p, rng):
     return np.exp(mean + p["sigma"] * rng.standard_t(p["nu"], size=np.shape(mean)))
+
+
+#: Probabilities are kept this far inside (0, 1) so that a law's value of exactly 0 or 1 (in
+#: floating point) never gives an infinite log-likelihood.
+EPS = 1e-12
+
+
+def _binomial_observe(name, mean, p, observed):
+    n = p["trials"]
+    prob = pt.clip(mean, EPS, 1.0 - EPS)
+    return pm.Binomial(name, n=n, p=prob, observed=pt.round(observed * n))
+
+
+def _binomial_logpdf(mean, p, observed):
+    n = np.asarray(p["trials"], dtype=float)
+    return stats.binom.logpmf(np.round(observed * n), n, np.clip(mean, EPS, 1.0 - EPS))
+
+
+def _binomial_draw(mean, p, rng):
+    prob = np.clip(mean, 0.0, 1.0)
+    n = np.broadcast_to(np.round(np.asarray(p["trials"], dtype=float)), np.shape(prob))
+    return rng.binomial(n.astype(np.int64), prob) / n
+
+
+def _binomial_check(y, extra):
+    if "trials" not in extra:
+        raise DataError(
+            "Likelihood 'binomial' needs the number of questions (trials) behind each accuracy: "
+            "pass extra={'trials': '<column>'} (for a benchmark reported with a standard error, "
+            "n = round(acc * (1 - acc) / stderr**2))."
+        )
+    n = np.asarray(extra["trials"], dtype=float)
+    bad = np.abs(n - np.round(n)) > 1e-6
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"Likelihood 'binomial': trials must be whole numbers, but row {row} has {n[row]!r}; "
+            "round the column (e.g. df['n'] = df['n'].round())."
+        )
+
+
+def _beta_params(mean, phi):
+    mean = np.clip(mean, EPS, 1.0 - EPS)
+    return mean * phi, (1.0 - mean) * phi
+
+
+def _beta_observe(name, mean, p, observed):
+    mean = pt.clip(mean, EPS, 1.0 - EPS)
+    return pm.Beta(name, alpha=mean * p["phi"], beta=(1.0 - mean) * p["phi"], observed=observed)
+
+
+def _beta_logpdf(mean, p, observed):
+    a, b = _beta_params(mean, p["phi"])
+    return stats.beta.logpdf(observed, a, b)
+
+
+def _beta_draw(mean, p, rng):
+    a, b = _beta_params(mean, p["phi"])
+    return rng.beta(a, b)
+
+
+def _beta_check(y, extra):
+    bad = (y <= 0) | (y >= 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"Likelihood 'beta' needs fractions strictly between 0 and 1, but row {row} has "
+            f"{y[row]!r} ({int(bad.sum())} such rows); use likelihood='binomial' with "
+            "extra={'trials': '<column>'} when the counts are known."
+        )
+
+
+def _fraction(y):
+    return np.asarray(y, dtype=float)
 
 
 _NOISE = Parameter("sigma", description="noise scale of log y")
@@ -90,6 +173,31 @@ LIKELIHOODS: dict[str, Likelihood] = {
         draw=_studentt_draw,
         transform=np.log,
         description="Student-t noise on log y (robust to outlying runs)",
+    ),
+    "binomial": Likelihood(
+        name="binomial",
+        link="identity",
+        parameters=(),
+        default_priors=lambda s: {},
+        observe=_binomial_observe,
+        logpdf=_binomial_logpdf,
+        draw=_binomial_draw,
+        transform=_fraction,
+        description="Binomial count of correct answers out of extra 'trials' questions",
+        check=_binomial_check,
+    ),
+    "beta": Likelihood(
+        name="beta",
+        link="identity",
+        parameters=(Parameter("phi", description="Beta precision (alpha + beta)"),),
+        default_priors=lambda s: {"phi": Prior("LogNormal", mu=float(np.log(200.0)),
+                                               sigma=2.0)},
+        observe=_beta_observe,
+        logpdf=_beta_logpdf,
+        draw=_beta_draw,
+        transform=_fraction,
+        description="Beta noise on a fraction, mean the law, precision phi",
+        check=_beta_check,
     ),
 }
 

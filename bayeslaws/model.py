@@ -79,21 +79,55 @@ def resolve_priors(law: Law, likelihood: Likelihood, summary: DataSummary,
 
 
 def ordered(parameters: tuple[Parameter, ...]) -> list[Parameter]:
-    """Parameters that others are centred with come first."""
-    return sorted(parameters, key=lambda p: p.centre_input is not None)
+    """Parameters in an order where each comes after those its transform refers to.
+
+    Centring slopes and named or computed bounds make a parameter depend on others; the order
+    is otherwise that of the law (names that are not parameters, i.e. statistics, are ignored).
+    """
+    names = {p.name for p in parameters}
+    done: list[Parameter] = []
+    pending = list(parameters)
+    while pending:
+        placed = {p.name for p in done}
+        ready = [p for p in pending if all(r in placed or r not in names
+                                           for r in p.references())]
+        if not ready:
+            raise PriorError(
+                f"Parameters {[p.name for p in pending]} refer to each other in a cycle "
+                "(through centre_slope or bounds); break the cycle in the law file."
+            )
+        # centred parameters stay after uncentred ones when both are ready (stable order)
+        ready.sort(key=lambda p: p.centre_input is not None)
+        done.append(ready[0])
+        pending.remove(ready[0])
+    return done
 
 
-def starting_values(spec: ModelSpec, summary: DataSummary) -> dict[str, float]:
-    """Law-provided starting values where given, prior medians otherwise."""
+def statistics(law: Law, obs: Observations) -> dict[str, float]:
+    """The law's data statistics (used by data-dependent bounds), computed on ``obs``."""
+    return {name: float(fn(obs.x)) for name, fn in law.statistics.items()}
+
+
+def starting_values(spec: ModelSpec, summary: DataSummary,
+                    stats: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Law-provided starting values where given, prior medians otherwise (moved inside the
+    support where needed; ``stats`` are the law's data statistics, for data-dependent bounds)."""
     start = {n: spec.priors[n].median() for n in spec.parameter_names}
     if spec.law.initial is not None:
         start.update(spec.law.initial(summary))
-    for par in spec.parameters:
-        lo, hi = par.bounds
+    for par in ordered(spec.parameters):
+        lo, hi = par.resolve_bounds({**(stats or {}), **start})
+        lo, hi = float(lo), float(hi)
         value = start[par.name]
-        if par.support == "positive" and not value > 0:
+        if lo < value < hi:
+            continue
+        if par.support == "positive":
             start[par.name] = 1.0
-        elif par.support in ("unit", "interval") and not lo < value < hi:
+        elif par.support == "negative":
+            start[par.name] = -1.0
+        elif par.support == "ordered":
+            start[par.name] = lo * 2.0
+        elif par.support in ("unit", "interval"):
             start[par.name] = 0.5 * (lo + hi)
     return start
 
@@ -106,10 +140,15 @@ def data_values(spec: ModelSpec, obs: Observations) -> dict[str, np.ndarray]:
         values[f"centre__{name}"] = np.asarray(obs.summary.inputs[name].log_centre)
     for role, column in obs.extra.items():
         values[f"extra__{role}"] = column
+    if spec.likelihood.check is not None:
+        spec.likelihood.check(obs.y, obs.extra)
     values["y_obs"] = spec.likelihood.transform(obs.y)
-    start = starting_values(spec, obs.summary)
+    stats = statistics(spec.law, obs)
+    for name, number in stats.items():
+        values[f"stat__{name}"] = np.asarray(number)
+    start = starting_values(spec, obs.summary, stats)
     for par in spec.parameters:
-        loc = float(par.forward(start[par.name]))
+        loc = float(par.forward(start[par.name], {**stats, **start}))
         if par.centre_input is not None:
             slope = par.slope()
             coef = 1.0 if slope is None else slope[1] * start[slope[0]]
@@ -127,13 +166,14 @@ def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:
         natural: dict = {}
         logs: dict = {}
         prior_terms = []
+        stats = {k[len("stat__"):]: v for k, v in data.items() if k.startswith("stat__")}
         for par in ordered(spec.parameters):
             w = data[f"loc__{par.name}"] + pm.Flat(f"z__{par.name}")
             if par.centre_input is not None:
                 slope = par.slope()
                 coef = 1.0 if slope is None else slope[1] * natural[slope[0]]
                 w = w + coef * data[f"centre__{par.centre_input}"]
-            value, log_jacobian = par.backward(w, mathops.tensor)
+            value, log_jacobian = par.backward(w, mathops.tensor, {**stats, **natural})
             natural[par.name] = value
             if par.support == "positive":
                 logs[par.name] = w

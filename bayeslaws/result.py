@@ -148,8 +148,28 @@ class Fit:
         else:
             rng = np.random.default_rng(random_seed)
             lik = {p.name: params[p.name] for p in self.spec.likelihood.parameters}
+            lik.update(self._prediction_extra(at, link_mean.shape[-1]))
             values = self.spec.likelihood.draw(link_mean, lik, rng)
         return x, np.asarray(values)
+
+    def _prediction_extra(self, at: Any, points: int) -> dict[str, np.ndarray]:
+        """Extra likelihood columns at new points (e.g. binomial ``trials``).
+
+        Taken from ``at`` when it has a column named like the role (``"trials"``) or like the
+        fitted column; otherwise the median of the fitted data's values.
+        """
+        fitted = self.observations.extra
+        columns = dict(self.config.get("extra_columns", {}))
+        out = {}
+        for role, values in fitted.items():
+            keys = [k for k in (role, columns.get(role)) if k is not None]
+            given = next((at[k] for k in keys if hasattr(at, "__getitem__") and _has(at, k)),
+                         None)
+            if given is None:
+                out[role] = np.full(points, np.median(values))
+            else:
+                out[role] = np.broadcast_to(np.asarray(given, dtype=float).ravel(), (points,))
+        return out
 
     def predict(self, at: Mapping[str, Any] | pd.DataFrame, prob: float = 0.9,
                 kind: Kind = "predictive", random_seed: int | None = 0) -> pd.DataFrame:
@@ -192,6 +212,13 @@ class Fit:
         from bayeslaws.plots import plot_fit
 
         return plot_fit(self, **kwargs)
+
+
+def _has(at: Any, key: str) -> bool:
+    try:
+        return key in at
+    except TypeError:
+        return False
 
 
 def n_observations(trace: xr.DataTree) -> int:

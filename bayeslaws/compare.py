@@ -1,0 +1,605 @@
+"""Choosing between law forms: PSIS-LOO comparison, exact refits, and stacked averages.
+
+:func:`compare` ranks fits of one data set by their expected log predictive density estimated
+with Pareto-smoothed importance-sampling leave-one-out cross-validation (``arviz.loo``) and
+returns ArviZ's comparison table (``arviz.compare``) with stacking weights. Every fit stores the
+pointwise log density of ``log y`` (see :mod:`bayeslaws.likelihoods`), so laws with different
+formulas, inputs or noise models are comparable -- provided they were fitted to the same runs,
+the same ``y`` and a likelihood on the same scale, which :func:`compare` checks.
+
+:func:`average` turns the stacking weights into one predictive distribution: the mixture of the
+fits' posterior predictive distributions, whose ``predict`` has the same columns as
+:meth:`bayeslaws.Fit.predict`.
+
+References: Vehtari, Gelman & Gabry 2017 (PSIS-LOO, arXiv:1507.04544); Yao, Vehtari, Simpson &
+Gelman 2018 (stacking, arXiv:1704.02030).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from bayeslaws.data import Observations, as_frame, numeric_column, summarise
+from bayeslaws.exceptions import BayesLawsError, SamplerWarning, choices
+from bayeslaws.result import Fit, Kind, _check_prob
+from bayeslaws.trace import pointwise_log_likelihood
+
+#: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
+K_THRESHOLD = 0.7
+#: Name of the attribute of a comparison table holding its fits (see :func:`average`).
+FITS_ATTR = "bayeslaws_fits"
+#: Name of the attribute holding the per-fit ``ELPDData`` used for the table.
+LOO_ATTR = "bayeslaws_loo"
+
+
+class _Shared(dict):
+    """A dict that pandas' deep copies of ``DataFrame.attrs`` share instead of copying."""
+
+    def __deepcopy__(self, memo):  # noqa: D105 - fits and LOO objects are read-only here
+        return self
+
+
+# -- checks ---------------------------------------------------------------------------------
+def density_scale(fit: Fit) -> str:
+    """What the stored log-likelihood is a density of, e.g. ``"log y"``.
+
+    Log-likelihoods are comparable between fits only when they are densities of the same
+    quantity: ``lognormal`` and ``studentt`` both give densities of ``log y``; a likelihood of
+    counts (or any other transform) is a density of something else. A likelihood may declare
+    its scale with a ``scale`` attribute; otherwise it is read from its transform.
+    """
+    lik = fit.spec.likelihood
+    declared = getattr(lik, "scale", None)
+    if declared:
+        return str(declared)
+    transform = getattr(lik, "transform", None)
+    if transform is np.log:
+        return "log y"
+    return f"y as transformed by likelihood {lik.name!r}"
+
+
+def _check_comparable(fits: Mapping[str, Fit]) -> None:
+    """Refuse fits of different runs, different y or log densities of different quantities."""
+    if len(fits) < 2:
+        raise BayesLawsError(
+            f"compare needs at least two fits to compare, got {len(fits)} ({choices(fits)}); "
+            'pass a dict such as {"chinchilla": fit1, "kaplan": fit2}.'
+        )
+    bad = {name: type(f).__name__ for name, f in fits.items() if not isinstance(f, Fit)}
+    if bad:
+        raise BayesLawsError(
+            f"compare takes bayeslaws Fit objects; got {bad}. Fit each law with bayeslaws.fit "
+            "or read saved fits with bayeslaws.load."
+        )
+    names = list(fits)
+    ref_name = names[0]
+    ref = fits[ref_name]
+    ref_obs = ref.observations
+    ref_scale = density_scale(ref)
+    for name in names[1:]:
+        fit = fits[name]
+        obs = fit.observations
+        if obs.n != ref_obs.n:
+            raise BayesLawsError(
+                f"Fits {ref_name!r} and {name!r} were fitted to different data: {ref_obs.n} "
+                f"runs versus {obs.n}. LOO compares laws on the same runs only; refit both on "
+                "the same table."
+            )
+        scale = density_scale(fit)
+        if scale != ref_scale:
+            raise BayesLawsError(
+                f"Fits {ref_name!r} (likelihood {ref.spec.likelihood.name!r}, density of "
+                f"{ref_scale}) and {name!r} (likelihood {fit.spec.likelihood.name!r}, density "
+                f"of {scale}) have log-likelihoods on different scales, which cannot be "
+                "compared. Refit them with likelihoods on the same scale (e.g. 'lognormal' and "
+                "'studentt' are both densities of log y)."
+            )
+        if not np.array_equal(obs.y, ref_obs.y):
+            row = int(np.flatnonzero(obs.y != ref_obs.y)[0])
+            raise BayesLawsError(
+                f"Fits {ref_name!r} and {name!r} were fitted to different y: column "
+                f"{ref_obs.y_column!r} versus {obs.y_column!r}, first differing at run {row} "
+                f"({ref_obs.y[row]!r} versus {obs.y[row]!r}). LOO compares laws on the same "
+                "measurements only; refit both with the same y column and rows in the same "
+                "order."
+            )
+        shared_columns = {
+            column: (ref_obs.x[a], obs.x[b])
+            for a, column in ref_obs.columns.items()
+            for b, other in obs.columns.items() if other == column
+        }
+        for column, (left, right) in shared_columns.items():
+            if not np.array_equal(left, right):
+                row = int(np.flatnonzero(left != right)[0])
+                raise BayesLawsError(
+                    f"Fits {ref_name!r} and {name!r} were fitted to different data: column "
+                    f"{column!r} differs at run {row} ({left[row]!r} versus {right[row]!r}). "
+                    "Refit both on the same table."
+                )
+        for role in set(ref_obs.extra) & set(obs.extra):
+            if not np.array_equal(ref_obs.extra[role], obs.extra[role]):
+                raise BayesLawsError(
+                    f"Fits {ref_name!r} and {name!r} use different {role!r} columns; refit "
+                    "both on the same table."
+                )
+
+
+def _describe_point(fit: Fit, index: int) -> str:
+    obs = fit.observations
+    inputs = ", ".join(f"{obs.columns[k]}={v[index]:.4g}" for k, v in obs.x.items())
+    return f"run {index} ({inputs}, {obs.y_column}={obs.y[index]:.4g})"
+
+
+# -- exact refits ---------------------------------------------------------------------------
+def _observations_subset(fit: Fit, keep: np.ndarray) -> Observations:
+    obs = fit.observations
+    x = {k: v[keep] for k, v in obs.x.items()}
+    y = obs.y[keep]
+    return Observations(
+        x=x, y=y, columns=dict(obs.columns), y_column=obs.y_column,
+        summary=summarise(x, y, fit.law.link == "log"),
+        extra={k: v[keep] for k, v in obs.extra.items()},
+    )
+
+
+def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
+          progressbar: bool = False) -> Fit:
+    """Fit ``fit``'s law again on other data with the same priors, likelihood and settings.
+
+    The priors are those stored in ``fit`` (not recomputed from the new data), so a refit with
+    some runs left out is the same model on less data, as exact cross-validation requires. The
+    compiled model is reused, so a refit costs sampling only.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to repeat.
+    data : DataFrame or dict of columns
+        The new table, with the columns ``fit`` was fitted on.
+    random_seed : int, optional
+        Seed of the refit; default: the fit's own seed.
+    progressbar : bool
+        Show the sampler's progress bar.
+
+    Returns
+    -------
+    Fit
+    """
+    from bayeslaws.fitting import fit as fit_law
+
+    cfg = fit.config
+    return fit_law(
+        fit.law, data, x=dict(cfg["columns"]), y=cfg["y_column"], priors=dict(fit.spec.priors),
+        likelihood=fit.spec.likelihood, sampler=cfg.get("sampler", "nutpie"),
+        draws=int(cfg["draws"]), tune=int(cfg["tune"]), chains=int(cfg["chains"]),
+        random_seed=int(cfg["random_seed"]) if random_seed is None else int(random_seed),
+        target_accept=cfg.get("target_accept"), progressbar=progressbar,
+        extra=dict(cfg.get("extra_columns") or {}) or None,
+    )
+
+
+class FitWrapper(az.SamplingWrapper):
+    """ArviZ :class:`~arviz_stats.loo.SamplingWrapper` that refits a bayeslaws fit.
+
+    Used by :func:`arviz.reloo` to compute exact leave-one-out densities for the runs where
+    PSIS is unreliable: each refit is :func:`refit` on the table without that run, and the
+    left-out run's log density is evaluated under the refit's posterior.
+    """
+
+    def __init__(self, fit: Fit, progressbar: bool = False) -> None:
+        super().__init__(model=fit, idata_orig=fit.trace)
+        self.fit = fit
+        self.progressbar = progressbar
+        self.refits = 0
+
+    def sel_observations(self, idx):
+        """Return ``(table without run idx, (index,))``."""
+        index = int(np.asarray(idx).reshape(-1)[0])
+        table = self.fit.data()
+        for role, column in (self.fit.config.get("extra_columns") or {}).items():
+            table[column] = self.fit.observations.extra[role]
+        keep = np.ones(len(table), dtype=bool)
+        keep[index] = False
+        return table.loc[keep].reset_index(drop=True), (index,)
+
+    def sample(self, modified_observed_data):
+        """Refit on the reduced table (seeded from the original seed and the refit count)."""
+        self.refits += 1
+        seed = int(self.fit.config["random_seed"]) + 7919 * self.refits
+        return refit(self.fit, modified_observed_data, random_seed=seed,
+                     progressbar=self.progressbar)
+
+    def get_inference_data(self, fitted_model):
+        """The refit's trace."""
+        return fitted_model.trace
+
+    def log_likelihood__i(self, excluded_obs, idata__i):
+        """Log density of the left-out run under the refit's posterior, dims chain, draw, obs."""
+        (index,) = excluded_obs
+        keep = np.zeros(self.fit.observations.n, dtype=bool)
+        keep[index] = True
+        obs = _observations_subset(self.fit, keep)
+        posterior = idata__i["posterior"].to_dataset()
+        return pointwise_log_likelihood(self.fit.spec, obs, posterior)
+
+
+# -- comparison -----------------------------------------------------------------------------
+def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
+        k_threshold: float = K_THRESHOLD, progressbar: bool = False, warn: bool = True):
+    """PSIS-LOO of one fit, with its unreliable points reported or refitted exactly.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit.
+    name : str
+        Name used in warnings.
+    reloo : bool
+        Refit the law once per run with Pareto k above ``k_threshold``, leaving that run out
+        (exact LOO for those runs, through :func:`arviz.reloo` and :class:`FitWrapper`).
+    k_threshold : float
+        Pareto k above which a point is reported (and refitted with ``reloo=True``).
+    progressbar : bool
+        Progress bars of the refits.
+    warn : bool
+        Emit a :class:`~bayeslaws.exceptions.SamplerWarning` for points above the threshold
+        that were not refitted.
+
+    Returns
+    -------
+    ELPDData
+        ArviZ's LOO result with pointwise values (``elpd_i``, ``pareto_k``).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = az.loo(fit.trace, pointwise=True)
+    k = np.asarray(result.pareto_k).reshape(-1)
+    bad = np.flatnonzero(k > k_threshold)
+    if bad.size and reloo:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            result = az.reloo(FitWrapper(fit, progressbar=progressbar), loo_orig=result,
+                              k_threshold=k_threshold, pointwise=True)
+        result.refitted = [int(i) for i in bad]
+        return result
+    result.refitted = []
+    if bad.size and warn:
+        points = "; ".join(f"{_describe_point(fit, int(i))}: k={k[i]:.2f}" for i in bad[:5])
+        more = f" and {bad.size - 5} more" if bad.size > 5 else ""
+        warnings.warn(
+            f"Fit {name!r}: Pareto k > {k_threshold} for {bad.size} of {k.size} runs "
+            f"({points}{more}). PSIS-LOO is unreliable for these runs, so their elpd (and the "
+            "comparison) may be biased. Pass reloo=True to refit the law once per such run "
+            "with it left out (exact LOO); many high k also hint at a misspecified law or "
+            "outlying runs (try likelihood='studentt').",
+            SamplerWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stacking",
+            k_threshold: float = K_THRESHOLD, progressbar: bool = False) -> pd.DataFrame:
+    """Compare fits of different law forms to the same data by PSIS-LOO.
+
+    Parameters
+    ----------
+    fits : dict of {str: Fit}
+        Named fits of the same runs and ``y`` (any laws, any likelihood on ``log y``).
+    reloo : bool
+        Refit each law once per run whose Pareto k exceeds ``k_threshold``, leaving it out, so
+        that its LOO density is exact (refits reuse the compiled model). Without it such runs
+        are reported with a :class:`~bayeslaws.exceptions.SamplerWarning`.
+    method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}
+        How ArviZ computes the weights; stacking (default) optimises the LOO predictive
+        density of the mixture.
+    k_threshold : float
+        Pareto k threshold (0.7, the PSIS reliability limit, by default).
+    progressbar : bool
+        Progress bars of the refits.
+
+    Returns
+    -------
+    DataFrame
+        ArviZ's comparison table, best law first: ``rank``, ``elpd_diff``, ``dse``,
+        ``p_worse``, ``diag_diff``, ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus
+        ``n_high_k`` (runs with Pareto k above the threshold after any refits) and
+        ``n_refitted``. ``table.attrs`` holds the fits and LOO results, so
+        ``bayeslaws.average(table)`` works directly.
+
+    Raises
+    ------
+    BayesLawsError
+        Fewer than two fits, or fits of different runs, different ``y`` or likelihoods on
+        different scales.
+    """
+    fits = dict(fits)
+    _check_comparable(fits)
+    valid = ("stacking", "bb-pseudo-bma", "pseudo-bma")
+    if str(method).lower() not in valid:
+        raise BayesLawsError(
+            f"Unknown weighting method {method!r}. Valid choices: 'stacking', 'BB-pseudo-BMA', "
+            "'pseudo-BMA' (stacking is recommended)."
+        )
+    elpd = {
+        name: loo(fit, name=name, reloo=reloo, k_threshold=k_threshold, progressbar=progressbar)
+        for name, fit in fits.items()
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.compare(elpd, method=method, round_to="none")
+    table["n_high_k"] = [
+        int((np.asarray(elpd[name].pareto_k) > k_threshold).sum()) for name in table.index
+    ]
+    table["n_refitted"] = [len(elpd[name].refitted) for name in table.index]
+    table.attrs[FITS_ATTR] = _Shared(fits)
+    table.attrs[LOO_ATTR] = _Shared(elpd)
+    return table
+
+
+# -- stacked average ------------------------------------------------------------------------
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Quantiles ``q`` of each column of ``values`` (S, P) under sample weights ``weights`` (S,).
+
+    Uses the inverse of the weighted empirical distribution function, interpolated at the
+    midpoints of each draw's weight (equal weights reproduce ``numpy.quantile``'s
+    ``"hazen"`` method).
+    """
+    q = np.atleast_1d(np.asarray(q, dtype=float))
+    order = np.argsort(values, axis=0)
+    sorted_values = np.take_along_axis(values, order, axis=0)
+    w = weights[order]
+    cum = np.cumsum(w, axis=0) - 0.5 * w
+    cum /= w.sum(axis=0, keepdims=True)
+    out = np.empty((q.size, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.interp(q, cum[:, j], sorted_values[:, j])
+    return out
+
+
+class Average:
+    """A stacked (model-averaged) forecast: the mixture of fits' predictive distributions.
+
+    Obtain one with :func:`average`. Its :meth:`predict` has the columns of
+    :meth:`bayeslaws.Fit.predict`.
+
+    Attributes
+    ----------
+    fits : dict of {str: Fit}
+        The fits with non-zero weight.
+    weights : pandas.Series
+        Mixture weight of each fit (summing to 1).
+    inputs : tuple of str
+        Every input of every law: ``predict`` needs a value of each.
+    """
+
+    #: Weights below this are dropped from the mixture.
+    MIN_WEIGHT = 1e-6
+
+    def __init__(self, fits: Mapping[str, Fit], weights: Mapping[str, float]) -> None:
+        w = pd.Series({name: float(weights[name]) for name in fits}, dtype=float)
+        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise BayesLawsError(
+                f"Mixture weights must be finite, >= 0 and not all 0; got {w.to_dict()}."
+            )
+        w = w[w > self.MIN_WEIGHT]
+        self.weights = w / w.sum()
+        self.fits = {name: fits[name] for name in self.weights.index}
+        inputs: list[str] = []
+        for fit in self.fits.values():
+            inputs += [name for name in fit.law.inputs if name not in inputs]
+        self.inputs = tuple(inputs)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}: {v:.3f}" for k, v in self.weights.items())
+        return f"<bayeslaws.Average weights={{{parts}}} inputs={list(self.inputs)}>"
+
+    def _inputs(self, at: Any) -> pd.DataFrame:
+        if isinstance(at, Mapping) and not isinstance(at, pd.DataFrame):
+            arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in at.items()}
+            target = max((a.size for a in arrays.values()), default=0)
+            if any(a.size not in (1, target) for a in arrays.values()):
+                detail = ", ".join(f"{k}: {a.size}" for k, a in arrays.items())
+                raise BayesLawsError(
+                    f"Prediction inputs have mismatched lengths ({detail}); give equal-length "
+                    "lists (a single value is repeated)."
+                )
+            frame = pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
+        else:
+            frame = as_frame(at, what="the prediction points")
+        missing = [name for name in self.inputs if name not in frame.columns]
+        if missing:
+            laws = ", ".join(f"{n} ({', '.join(f.law.inputs)})" for n, f in self.fits.items())
+            raise BayesLawsError(
+                f"The averaged forecast needs a value for every input of every law; missing "
+                f"{missing}. Laws and their inputs: {laws}. Give e.g. predict({{"
+                + ", ".join(f"{n!r}: [...]" for n in self.inputs) + "})."
+            )
+        return pd.DataFrame({
+            name: numeric_column(frame, name, f"input {name}", positive=True,
+                                 what="the prediction points")
+            for name in self.inputs
+        })
+
+    def components(self, at: Any, kind: Kind = "predictive",
+                   random_seed: int | None = 0) -> dict[str, np.ndarray]:
+        """Each fit's draws of y at ``at``: ``{name: array (S_k, points)}``."""
+        frame = self._inputs(at)
+        out = {}
+        for i, (name, fit) in enumerate(self.fits.items()):
+            seed = None if random_seed is None else int(random_seed) + i
+            _, values = fit.predictive_draws(frame[list(fit.law.inputs)], kind=kind,
+                                             random_seed=seed)
+            out[name] = values
+        return out
+
+    def _pooled(self, at: Any, kind: Kind, random_seed: int | None):
+        frame = self._inputs(at)
+        parts = self.components(frame, kind=kind, random_seed=random_seed)
+        values = np.concatenate(list(parts.values()), axis=0)
+        weights = np.concatenate([
+            np.full(v.shape[0], self.weights[name] / v.shape[0]) for name, v in parts.items()
+        ])
+        return frame, values, weights
+
+    def predictive_draws(self, at: Any, kind: Kind = "predictive", random_seed: int | None = 0,
+                         size: int = 4000) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """``size`` draws of the mixture at ``at``: ``(inputs, array (size, points))``.
+
+        Each draw comes from fit k with probability equal to its weight.
+        """
+        frame, values, weights = self._pooled(at, kind, random_seed)
+        rng = np.random.default_rng(random_seed)
+        rows = rng.choice(values.shape[0], size=int(size), p=weights / weights.sum())
+        return {k: frame[k].to_numpy() for k in frame.columns}, values[rows]
+
+    def predict(self, at: Mapping[str, Any] | pd.DataFrame, prob: float = 0.9,
+                kind: Kind = "predictive", random_seed: int | None = 0) -> pd.DataFrame:
+        """Forecast y at new scales from the stacked mixture, with an equal-tailed interval.
+
+        Parameters
+        ----------
+        at : dict or DataFrame
+            Values of every input of every averaged law (see :attr:`inputs`).
+        prob : float
+            Probability of the interval (0.9 gives the 5% and 95% quantiles of the mixture).
+        kind : {"predictive", "mean"}
+            With observation noise (a new run's measurement) or the laws' curves alone.
+        random_seed : int, optional
+            Seed of the noise draws.
+
+        Returns
+        -------
+        DataFrame
+            The inputs, then ``mean``, ``median``, ``lower``, ``upper`` of the mixture
+            (exact weighted quantiles over all fits' draws).
+        """
+        prob = _check_prob(prob)
+        frame, values, weights = self._pooled(at, kind, random_seed)
+        table = frame.reset_index(drop=True).copy()
+        table["mean"] = weights @ values / weights.sum()
+        lo, med, hi = weighted_quantile(values, weights, [(1 - prob) / 2, 0.5, (1 + prob) / 2])
+        table["median"] = med
+        table["lower"] = lo
+        table["upper"] = hi
+        return table
+
+    def log_density(self, data: Any, y: str | None = None) -> np.ndarray:
+        """Log predictive density of measured runs under the mixture, one value per run.
+
+        ``log sum_k w_k mean_s p(y_i | theta_s^k)``: the density of ``log y`` for log-scale
+        likelihoods, as stored in fits.
+
+        Parameters
+        ----------
+        data : DataFrame or dict of columns
+            Runs with a value of every input and of ``y``.
+        y : str, optional
+            Column of y; default: the ``y`` column the fits were fitted on.
+        """
+        per_fit = {name: log_predictive_density(fit, data, y=y) for name, fit in self.fits.items()}
+        stacked = np.stack([per_fit[n] + np.log(self.weights[n]) for n in self.fits], axis=0)
+        return np.logaddexp.reduce(stacked, axis=0)
+
+
+def log_predictive_density(fit: Fit, data: Any, y: str | None = None) -> np.ndarray:
+    """Log of the posterior-mean predictive density of each run of ``data`` (new runs).
+
+    ``log mean_s p(y_i | theta_s)`` with the same density (of ``log y`` for log-scale
+    likelihoods) as the fit's stored log-likelihood.
+    """
+    frame = as_frame(data)
+    cfg = fit.config
+    columns = dict(cfg["columns"])
+    y_column = cfg["y_column"] if y is None else y
+    x = {name: numeric_column(frame, col, f"input {name}", positive=True)
+         for name, col in columns.items()}
+    yv = numeric_column(frame, y_column, "y", positive=fit.law.link == "log")
+    extra = {role: numeric_column(frame, col, role, positive=True)
+             for role, col in (cfg.get("extra_columns") or {}).items()}
+    obs = Observations(x=x, y=yv, columns=columns, y_column=y_column,
+                       summary=summarise(x, yv, fit.law.link == "log"), extra=extra)
+    ll = pointwise_log_likelihood(fit.spec, obs, fit.posterior)
+    values = ll.values.reshape(-1, obs.n)
+    return np.logaddexp.reduce(values, axis=0) - np.log(values.shape[0])
+
+
+def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
+            fits: Mapping[str, Fit] | None = None, *,
+            weights: Mapping[str, float] | Sequence[float] | None = None,
+            **compare_kwargs) -> Average:
+    """A stacked (model-averaged) posterior predictive distribution.
+
+    Parameters
+    ----------
+    comparison_or_fits : DataFrame or dict of {str: Fit}
+        The table of :func:`compare` (its ``weight`` column gives the weights), or fits to
+        compare first.
+    fits : dict of {str: Fit}, optional
+        The fits named in a comparison table that does not carry them (e.g. one computed with
+        ``arviz.compare`` directly).
+    weights : dict or sequence of float, optional
+        Explicit weights instead of stacking weights.
+    **compare_kwargs
+        Passed to :func:`compare` when fits are given (``reloo``, ``method``).
+
+    Returns
+    -------
+    Average
+        With ``predict(at, prob, kind)``, ``predictive_draws`` and ``weights``.
+    """
+    if isinstance(comparison_or_fits, pd.DataFrame):
+        table = comparison_or_fits
+        if fits is None:
+            fits = table.attrs.get(FITS_ATTR)
+        if fits is None:
+            raise BayesLawsError(
+                "This comparison table does not carry its fits; pass them too: "
+                "bayeslaws.average(table, fits={'name': fit, ...}) with the table's names "
+                f"{choices(table.index)}."
+            )
+        missing = [n for n in table.index if n not in fits]
+        if missing:
+            raise BayesLawsError(
+                f"The comparison table names fits {missing} that are not in fits (given: "
+                f"{choices(fits)}); pass every fit of the table."
+            )
+        if weights is None:
+            if "weight" not in table.columns:
+                raise BayesLawsError(
+                    "The table has no 'weight' column; pass the table of bayeslaws.compare or "
+                    "explicit weights=."
+                )
+            weights = table["weight"].astype(float).to_dict()
+        fits = {n: fits[n] for n in table.index}
+    elif isinstance(comparison_or_fits, Mapping):
+        fits = dict(comparison_or_fits)
+        if weights is None:
+            if len(fits) == 1:
+                weights = {next(iter(fits)): 1.0}
+            else:
+                weights = compare(fits, **compare_kwargs)["weight"].astype(float).to_dict()
+    else:
+        raise BayesLawsError(
+            "average takes the table of bayeslaws.compare or a dict of named fits, got "
+            f"{type(comparison_or_fits).__name__}."
+        )
+    if weights is not None and not isinstance(weights, Mapping):
+        values = list(weights)
+        if len(values) != len(fits):
+            raise BayesLawsError(
+                f"Got {len(values)} weights for {len(fits)} fits ({choices(fits)}); give one "
+                "weight per fit."
+            )
+        weights = dict(zip(fits, values, strict=True))
+    missing = [n for n in fits if n not in weights]
+    if missing:
+        raise BayesLawsError(f"No weight given for fit(s) {missing}; weights: {dict(weights)}.")
+    return Average(fits, weights)
+
