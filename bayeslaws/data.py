@@ -16,6 +16,9 @@ import pandas as pd
 from bayeslaws.exceptions import DataError, choices
 from bayeslaws.law import DataSummary, InputSummary, Law
 
+#: Relative spread below which a column counts as one repeated value (rounding noise only).
+SPREAD_MIN = 1e-9
+
 
 @dataclass(frozen=True)
 class Observations:
@@ -34,10 +37,20 @@ class Observations:
 
 
 def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
-    """Turn a DataFrame or a mapping of equal-length columns into a DataFrame."""
+    """Turn a DataFrame or a mapping of equal-length columns into a DataFrame.
+
+    Column labels become strings (the names stored in saved fits), so ``1`` and ``"1"`` count
+    as the same name.
+    """
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, Mapping):
+        deep = [str(k) for k, v in data.items() if np.ndim(v) > 1]
+        if deep:
+            raise DataError(
+                f"Column(s) {deep} of {what} are {np.ndim(data[deep[0]])}-dimensional; give "
+                "each column as a flat list with one value per training run."
+            )
         lengths = {str(k): int(np.size(v)) for k, v in data.items()}
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
@@ -50,12 +63,52 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
         raise DataError(
             f"{what} must be a pandas DataFrame or a dict of columns, got {type(data).__name__}."
         )
-    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    labels = [str(c) for c in frame.columns]
+    duplicated = sorted({c for c in labels if labels.count(c) > 1})
     if duplicated:
         raise DataError(
-            f"{what} has duplicated column names {duplicated}; rename them so each is unique."
+            f"{what} has duplicated column names {duplicated}; rename them so each is unique "
+            "(e.g. df.columns = ['params', 'tokens', 'loss'])."
         )
+    if list(frame.columns) != labels:
+        frame = frame.set_axis(labels, axis=1)
     return frame
+
+
+def _where(raw: pd.Series, row: int) -> str:
+    """``row 3``, with the index label too when the index is not simply 0, 1, 2, ..."""
+    label = raw.index[row]
+    if isinstance(raw.index, pd.RangeIndex) and raw.index.start == 0 and raw.index.step == 1:
+        return f"row {row}"
+    return f"row {row} (index {label!r})"
+
+
+def _check_dtype(raw: pd.Series, column: str, role: str) -> None:
+    """Refuse column types that would silently turn into wrong numbers."""
+    dtype = raw.dtype
+    kind = None
+    if pd.api.types.is_bool_dtype(dtype):
+        kind = "true/false values"
+    elif pd.api.types.is_complex_dtype(dtype):
+        kind = "complex numbers"
+    elif pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        kind = "dates or durations"
+    elif isinstance(dtype, pd.CategoricalDtype):
+        kind = "categories"
+    if kind is not None:
+        raise DataError(
+            f"Column {column!r} (for {role}) holds {kind} (dtype {dtype}), not measurements; "
+            "pass a column of numbers (parameters, tokens, compute or loss)."
+        )
+    if pd.api.types.is_object_dtype(dtype):
+        odd = [i for i, v in enumerate(raw.to_numpy())
+               if isinstance(v, bool | np.bool_ | complex | np.complexfloating)]
+        if odd:
+            row = odd[0]
+            raise DataError(
+                f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at "
+                f"{_where(raw, row)}; convert the column to numbers."
+            )
 
 
 def numeric_column(frame: pd.DataFrame, column: str, role: str, *, positive: bool,
@@ -67,28 +120,39 @@ def numeric_column(frame: pd.DataFrame, column: str, role: str, *, positive: boo
             f"{choices(map(str, frame.columns))}."
         )
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad_type = np.isnan(values) & ~pd.isna(raw).to_numpy()
+    if isinstance(raw, pd.DataFrame):  # pragma: no cover - as_frame refuses duplicated names
+        raise DataError(f"Column {column!r} (for {role}) is ambiguous in {what}.")
+    _check_dtype(raw, column, role)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    missing = pd.isna(raw).to_numpy()
+    bad_type = np.isnan(values) & ~missing
     if bad_type.any():
         row = int(np.flatnonzero(bad_type)[0])
         raise DataError(
-            f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at row "
-            f"{row}; convert the column to numbers."
+            f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at "
+            f"{_where(raw, row)}; convert the column to numbers."
+        )
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"Column {column!r} (for {role}) has a missing (NaN or empty) value: non-finite "
+            f"value nan at {_where(raw, row)} ({int(missing.sum())} such rows); drop those rows "
+            "(df.dropna()) or fill them in before fitting."
         )
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"Column {column!r} (for {role}) has a non-finite value "
-            f"{float(values[row])!r} at row {row} ({int(bad.sum())} such rows); drop or fix "
-            "those rows before fitting."
+            f"{float(values[row])!r} at {_where(raw, row)} ({int(bad.sum())} such rows); drop "
+            "or fix those rows before fitting."
         )
     if positive and (values <= 0).any():
         row = int(np.flatnonzero(values <= 0)[0])
         raise DataError(
             f"Column {column!r} (for {role}) must be > 0 (scaling laws work in log scale), but "
-            f"row {row} has {float(values[row])!r} ({int((values <= 0).sum())} such rows); "
-            "drop those rows or check the units."
+            f"{_where(raw, row)} has {float(values[row])!r} ({int((values <= 0).sum())} such "
+            "rows); drop those rows or check the units."
         )
     return values
 
@@ -104,7 +168,14 @@ def resolve_inputs(law: Law, x: Mapping[str, str] | None, frame: pd.DataFrame) -
                 f"Available columns: {choices(map(str, frame.columns))}."
             )
         return {name: name for name in law.inputs}
-    if isinstance(x, str):
+    if not isinstance(x, Mapping):
+        if not _is_label(x):
+            example = ", ".join(repr(n) + ": <column>" for n in law.inputs)
+            raise DataError(
+                f"x must be a column name or a dict {{law input: column}}, got {x!r} "
+                f"({type(x).__name__}); e.g. x={{{example}}}."
+            )
+        x = str(x)
         if len(law.inputs) != 1:
             raise DataError(
                 f"Law {law.name!r} has inputs {list(law.inputs)}: pass x as a dict, e.g. "
@@ -123,7 +194,18 @@ def resolve_inputs(law: Law, x: Mapping[str, str] | None, frame: pd.DataFrame) -
             f"Law {law.name!r} needs input(s) {missing} too; add them to x (inputs: "
             f"{choices(law.inputs)})."
         )
+    bad = {name: x[name] for name in law.inputs if not _is_label(x[name])}
+    if bad:
+        raise DataError(
+            f"x maps law inputs to {bad}, which are not column names; give one column name per "
+            f"input, e.g. x={{{', '.join(repr(n) + ': <column>' for n in law.inputs)}}}."
+        )
     return {name: str(x[name]) for name in law.inputs}
+
+
+def _is_label(value: Any) -> bool:
+    """A single column label: a string or an integer (pandas' default labels)."""
+    return isinstance(value, str | int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool) -> DataSummary:
@@ -161,8 +243,11 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
     if len(frame) == 0:
         raise DataError("The data are empty: give one row per training run.")
     columns = resolve_inputs(law, x, frame)
-    if not isinstance(y, str):
-        raise DataError(f"y must be a column name, got {y!r}.")
+    if not _is_label(y):
+        raise DataError(
+            f"y must be the name of one column, got {y!r} ({type(y).__name__}); e.g. y='loss'."
+        )
+    y = str(y)
     positive_y = law.link == "log"
     y_values = numeric_column(frame, y, "y", positive=positive_y)
     if law.link == "identity" and ((y_values < 0) | (y_values > 1)).any():
@@ -176,19 +261,23 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
         for name, column in columns.items()
     }
     for name, values in x_values.items():
-        if np.unique(values).size < 2:
+        log_span = np.log(values.max()) - np.log(values.min())
+        if log_span <= SPREAD_MIN:
             raise DataError(
                 f"Input {name} (column {columns[name]!r}) takes a single value "
-                f"{float(values[0])!r}: a scaling law needs runs at two or more "
-                "scales of every input."
+                f"{float(values[0])!r}"
+                + ("" if np.unique(values).size < 2 else
+                   f" (up to a relative spread below {SPREAD_MIN:g})")
+                + ": a scaling law needs runs at two or more scales of every input."
             )
-        log_span = np.log(values.max()) - np.log(values.min())
-        if not np.isfinite(log_span):
-            raise DataError(f"Input {name} (column {columns[name]!r}) overflows in log scale.")
-    if np.unique(y_values).size < 2:
+    scale = float(np.max(np.abs(y_values)))
+    if np.ptp(y_values) <= SPREAD_MIN * scale:
         raise DataError(
-            f"Column {y!r} has the same value {float(y_values[0])!r} in every row: nothing "
-            "scales, so no law can be identified. Check that the right column was chosen."
+            f"Column {y!r} has the same value {float(y_values[0])!r} in every row"
+            + ("" if np.unique(y_values).size < 2 else
+               f" (up to a relative spread below {SPREAD_MIN:g})")
+            + ": nothing scales, so no law can be identified. Check that the right column was "
+            "chosen."
         )
     if len(frame) <= n_parameters:
         raise DataError(
