@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -58,7 +58,9 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         chains: int = 4, random_seed: int | None = None, target_accept: float | None = None,
         progressbar: bool = True, strict: bool = False,
         law_options: Mapping[str, Any] | None = None,
-        extra: Mapping[str, str] | None = None) -> Fit:
+        extra: Mapping[str, str] | None = None, group: str | None = None,
+        pooled: Sequence[str] | None = None, varying: Sequence[str] | None = None,
+        tau_scale: float | Mapping[str, float] | None = None) -> Fit:
     """Fit a scaling law to measurements by full Bayesian inference (NUTS).
 
     Parameters
@@ -94,11 +96,34 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Options of laws that take them, e.g. ``{"breaks": 2}`` for ``bnsl``.
     extra : dict, optional
         Extra columns a likelihood needs, e.g. ``{"trials": "n_questions"}``.
+    group : str, optional
+        Column of group labels (training set, model family, task): fit the law with partial
+        pooling over groups and return a :class:`~bayeslaws.hierarchy.HierarchicalFit`.
+    pooled, varying : list of str, optional
+        With ``group``: parameters shared by all groups, and parameters with one value per
+        group drawn from an estimated population (defaults per law in
+        :mod:`bayeslaws.hierarchy`).
+    tau_scale : float or dict, optional
+        With ``group``: scale of the HalfNormal prior on each between-group sd (default 0.5).
 
     Returns
     -------
     Fit
     """
+    if group is not None:
+        from bayeslaws.hierarchy import fit_hierarchical
+
+        return fit_hierarchical(
+            law, data, x, y, group=group, pooled=pooled, varying=varying, tau_scale=tau_scale,
+            priors=priors, likelihood=likelihood, sampler=sampler, draws=draws, tune=tune,
+            chains=chains, random_seed=random_seed, target_accept=target_accept,
+            progressbar=progressbar, strict=strict, law_options=law_options, extra=extra,
+        )
+    if pooled is not None or varying is not None or tau_scale is not None:
+        raise BayesLawsError(
+            "pooled=, varying= and tau_scale= describe a hierarchical fit: give group=<column "
+            "of group labels> too, or drop them for a single pooled curve."
+        )
     _check_settings(draws, tune, chains, target_accept)
     sampling.check_sampler(sampler)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,

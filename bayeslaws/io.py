@@ -110,4 +110,8 @@ def load(path: str | Path) -> Fit:
     if missing_vars:
         raise FitFileError(f"{path}: posterior lacks parameter(s) {missing_vars}; file damaged.")
     tree.attrs = {}
+    if "hierarchy" in config:
+        from bayeslaws.hierarchy import HierarchicalFit
+
+        return HierarchicalFit(tree, spec, config)
     return Fit(tree, spec, config)
