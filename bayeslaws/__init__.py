@@ -22,6 +22,7 @@ from bayeslaws.exceptions import (
     SamplerWarning,
 )
 from bayeslaws.fitting import fit
+from bayeslaws.hierarchy import HierarchicalFit
 from bayeslaws.io import load
 from bayeslaws.law import Law, Parameter
 from bayeslaws.priors import Prior
@@ -36,6 +37,7 @@ __all__ = [
     "BayesLawsError",
     "DataError",
     "Fit",
+    "HierarchicalFit",
     "FitFileError",
     "Law",
     "LawError",
