@@ -1,37 +1,100 @@
-"""Plots of fits: data, posterior median curve and interval bands in log-log axes."""
+"""Plots of fits and decisions, in log-log axes.
+
+- :func:`plot_fit` -- data, posterior median law and 50%/90% bands, the region beyond the data
+  shaded, held-out runs marked; one curve per group (per training budget ``C = 6 N D`` for
+  ``(N, D)`` laws, per value of the second input otherwise) for two-input laws;
+- :func:`plot_compare` -- posterior predictive of several fits on one axis;
+- :func:`plot_compute_optimal` -- ``N_opt`` (or ``D_opt``, tokens per parameter, loss) against
+  the training budget with bands.
+
+Every function returns the matplotlib Figure; pyplot is imported only when a plot is drawn.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+#: Transparency of the interval bands, by probability.
+BAND_ALPHA = {0.5: 0.32, 0.9: 0.14}
+HELD_OUT_STYLE = {"marker": "X", "s": 46, "color": "crimson", "edgecolor": "k", "lw": 0.4,
+                  "zorder": 4}
 
-BAND_ALPHA = {0.5: 0.35, 0.9: 0.18}
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
-def _groups(values: np.ndarray, max_groups: int) -> np.ndarray:
-    """Group labels: distinct values when few, else quantile bins of log values."""
-    distinct = np.unique(np.round(np.log10(values), 2))
+def _groups(values: np.ndarray, max_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group labels and the labels to draw curves for.
+
+    Few distinct values (to 2 decimals in log10): each is a group; up to ``4 * max_groups``
+    of them: every group, with curves for ``max_groups`` evenly spread ones; more (e.g.
+    digitised, continuous budgets): ``max_groups`` quantile bins of the log values.
+    """
+    rounded = np.round(np.log10(values), 2)
+    distinct = np.unique(rounded)
     if distinct.size <= max_groups:
-        return np.round(np.log10(values), 2)
+        return rounded, distinct
+    if distinct.size <= 4 * max_groups:
+        pick = np.unique(np.round(np.linspace(0, distinct.size - 1, max_groups)).astype(int))
+        return rounded, distinct[pick]
     edges = np.quantile(np.log10(values), np.linspace(0, 1, max_groups + 1))
-    return np.clip(np.digitize(np.log10(values), edges[1:-1]), 0, max_groups - 1)
+    labels = np.clip(np.digitize(np.log10(values), edges[1:-1]), 0, max_groups - 1)
+    labels = labels.astype(float)
+    return labels, np.unique(labels)
 
 
-def _bands(ax, fit, grid, x_axis, probs, color, label=None):
-    _, draws = fit.predictive_draws(grid, kind="mean")
+def _band(ax, x_axis, draws, probs, color, label=None, ls="-"):
     for prob in sorted(probs, reverse=True):
         lo, hi = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
         ax.fill_between(x_axis, lo, hi, color=color, alpha=BAND_ALPHA.get(prob, 0.2), lw=0)
-    ax.plot(x_axis, np.median(draws, axis=0), color=color, lw=1.5, label=label)
+    ax.plot(x_axis, np.median(draws, axis=0), color=color, lw=1.6, ls=ls, label=label)
+
+
+def _readable_log_y(ax) -> None:
+    """Plain numbers on a log y axis; evenly spread ticks when it spans less than a decade."""
+    from matplotlib import ticker
+
+    fmt = ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 10:
+        ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=7))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.yaxis.set_major_formatter(fmt)
+
+
+def _held_out_frame(fit, held_out: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Inputs and y of held-out runs, by the fitted column names or the law's input names."""
+    from bayeslaws.exceptions import DataError
+
+    frame = held_out if isinstance(held_out, pd.DataFrame) else pd.DataFrame(held_out)
+    obs = fit.observations
+    x = {}
+    for name in fit.law.inputs:
+        column = obs.columns[name] if obs.columns[name] in frame.columns else name
+        if column not in frame.columns:
+            raise DataError(
+                f"held_out lacks a column for input {name} (looked for {obs.columns[name]!r} "
+                f"and {name!r}); columns are {list(frame.columns)}."
+            )
+        x[name] = frame[column].to_numpy(dtype=float)
+    y_col = obs.y_column if obs.y_column in frame.columns else "y"
+    if y_col not in frame.columns:
+        raise DataError(
+            f"held_out lacks the measured column {obs.y_column!r}; columns are "
+            f"{list(frame.columns)}."
+        )
+    return x, frame[y_col].to_numpy(dtype=float)
 
 
 def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: float = 10.0,
-             max_groups: int = 9, title: str | None = None):
+             max_groups: int = 6, held_out: Any = None, title: str | None = None):
     """Log-log plot of the data, the posterior median law and its 50%/90% bands.
 
     Parameters
@@ -43,59 +106,253 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     probs : sequence of float
         Interval probabilities drawn as bands (of the law's mean curve).
     extrapolate : float
-        How far beyond the largest observed scale the curves go (factor); the region beyond
-        the data is shaded.
+        One-input laws: the curve goes this factor beyond the largest observed scale. Two-input
+        laws: one more dashed curve is drawn at this factor times the largest group level
+        (e.g. 10x the largest training budget). The region beyond the data is shaded.
     max_groups : int
-        Two-input laws are drawn as one curve per group: per training budget C = 6ND for
+        Two-input laws are drawn as one curve per group: per training budget ``C = 6 N D`` for
         ``(N, D)`` laws, per bin of the second input otherwise.
+    held_out : DataFrame or dict, optional
+        Runs not used in the fit (columns named as in the fitted data, or by the law's inputs,
+        and the measured column); drawn as red crosses.
+    title : str, optional
+        Title (default: law name and bands).
 
     Returns
     -------
     matplotlib Figure
     """
+    plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+        _, ax = plt.subplots(figsize=(7.5, 4.8))
     obs = fit.observations
     law = fit.law
     inputs = law.inputs
     first = obs.x[inputs[0]]
+    held = _held_out_frame(fit, held_out) if held_out is not None else None
     top = first.max() * extrapolate
+    if held is not None:
+        top = max(top, held[0][inputs[0]].max() * 1.5)
     if len(inputs) == 1:
-        grid_x = np.geomspace(first.min(), top, 200)
-        _bands(ax, fit, {inputs[0]: grid_x}, grid_x, probs, "C0", label="posterior median")
-        ax.scatter(first, obs.y, s=14, color="k", zorder=3, label="data")
+        grid_x = np.geomspace(first.min() / 1.5, top, 240)
+        _, draws = fit.predictive_draws({inputs[0]: grid_x}, kind="mean")
+        _band(ax, grid_x, draws, probs, "C0", label="posterior median (law)")
+        ax.scatter(first, obs.y, s=14, color="k", zorder=3, label=f"data ({obs.n} runs)")
     else:
-        by_compute = set(inputs) >= {"N", "D"}
-        other = inputs[1]
-        key = 6.0 * obs.x["N"] * obs.x["D"] if by_compute else obs.x[other]
-        labels = _groups(key, max_groups)
-        cmap = plt.get_cmap("viridis")
-        uniq = np.unique(labels)
-        for i, lab in enumerate(uniq):
-            mask = labels == lab
-            color = cmap(i / max(1, len(uniq) - 1))
-            level = float(np.exp(np.log(key[mask]).mean()))
-            xs = np.geomspace(first[mask].min() / 2, first[mask].max() * 2, 80)
-            grid = {inputs[0]: xs}
-            if by_compute:
-                grid["D"] = level / (6.0 * xs)
-                name = f"C={level:.1e}"
-            else:
-                grid[other] = np.full_like(xs, level)
-                name = f"{other}={level:.1e}"
-            for extra_input in inputs[2:]:
-                grid[extra_input] = np.full_like(xs, np.exp(np.log(obs.x[extra_input]).mean()))
-            _bands(ax, fit, grid, xs, probs, color, label=name)
-            ax.scatter(first[mask], obs.y[mask], s=12, color=color, edgecolor="k", lw=0.3,
-                       zorder=3)
-    ax.axvspan(first.max(), ax.get_xlim()[1] if len(inputs) > 1 else top, color="0.9",
-               zorder=0, label="beyond the data")
+        _grouped_curves(ax, fit, probs, extrapolate, max_groups)
+    if held is not None:
+        ax.scatter(held[0][inputs[0]], held[1], label=f"held out ({held[1].size})",
+                   **HELD_OUT_STYLE)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(obs.columns[inputs[0]])
+    right = ax.get_xlim()[1]
+    ax.axvspan(first.max(), right, color="0.88", zorder=0,
+               label=f"beyond the data ({inputs[0]} > max)")
+    ax.set_xlim(right=right)
+    column = obs.columns[inputs[0]]
+    ax.set_xlabel(column if column == inputs[0] else f"{column} ({inputs[0]})")
     ax.set_ylabel(obs.y_column)
+    _readable_log_y(ax)
     bands = "/".join(f"{int(p * 100)}%" for p in sorted(probs))
-    ax.set_title(title or f"{law.name}: posterior median and {bands} intervals")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(title or f"{law.name}: posterior median and {bands} intervals", fontsize=10)
+    ax.legend(fontsize=7, ncol=2, loc="best")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
+    plt = _pyplot()
+    obs = fit.observations
+    inputs = fit.law.inputs
+    first = obs.x[inputs[0]]
+    by_compute = inputs[:2] == ("N", "D")
+    other = inputs[1]
+    key = 6.0 * obs.x["N"] * obs.x["D"] if by_compute else obs.x[other]
+    labels, uniq = _groups(key, max_groups)
+    others = ~np.isin(labels, uniq)
+    if others.any():
+        ax.scatter(first[others], obs.y[others], s=10, color="0.6", zorder=2,
+                   label="runs at other levels")
+    cmap = plt.get_cmap("viridis")
+    levels = [float(np.exp(np.log(key[labels == lab]).mean())) for lab in uniq]
+    spans = [(first[labels == lab].min() / 2, first[labels == lab].max() * 2) for lab in uniq]
+    if extrapolate and extrapolate > 1:
+        levels.append(max(levels) * extrapolate)
+        lo, hi = spans[int(np.argmax(levels[:-1]))]
+        shift = extrapolate ** 0.5 if by_compute else 1.0
+        spans.append((lo * shift, hi * shift))
+    n_curves = len(levels)
+    for i, (level, (lo, hi)) in enumerate(zip(levels, spans, strict=True)):
+        extrapolated = i == len(uniq)
+        color = "crimson" if extrapolated else cmap(0.9 * i / max(1, len(uniq) - 1))
+        xs = np.geomspace(lo, hi, 100)
+        grid = {inputs[0]: xs}
+        if by_compute:
+            grid["D"] = level / (6.0 * xs)
+            name = f"C = {level:.1e}"
+        else:
+            grid[other] = np.full_like(xs, level)
+            name = f"{other} = {level:.2g}"
+        for extra_input in inputs[2:]:
+            grid[extra_input] = np.full_like(xs, np.exp(np.log(obs.x[extra_input]).mean()))
+        _, draws = fit.predictive_draws(grid, kind="mean")
+        probs_here = probs if n_curves <= 4 or extrapolated else [max(probs)]
+        _band(ax, xs, draws, probs_here, color,
+              label=name + (" (extrapolated)" if extrapolated else ""),
+              ls="--" if extrapolated else "-")
+        if not extrapolated:
+            mask = labels == uniq[i]
+            ax.scatter(first[mask], obs.y[mask], s=13, color=color, edgecolor="k", lw=0.3,
+                       zorder=3)
+
+
+def _default_fixed(fit, along: str) -> dict[str, float]:
+    obs = fit.observations
+    return {n: float(np.exp(np.log(obs.x[n]).mean())) for n in fit.law.inputs if n != along}
+
+
+def plot_compare(fits: Mapping[str, Any], along: str | None = None,
+                 fixed: Mapping[str, float] | None = None, prob: float = 0.9,
+                 kind: str = "predictive", extrapolate: float = 10.0, data: bool = True,
+                 held_out: Any = None, ax=None, title: str | None = None):
+    """Posterior predictive of several fits on one axis.
+
+    Parameters
+    ----------
+    fits : dict of str to Fit
+        Fits to compare, by label (e.g. ``{"chinchilla": fit1, "kaplan": fit2}``); they must
+        share the input ``along``.
+    along : str, optional
+        Input on the x axis (default: the first fit's first input).
+    fixed : dict, optional
+        Values of the other inputs (default: the geometric mean of each fit's data).
+    prob : float
+        Probability of each fit's band.
+    kind : {"predictive", "mean"}
+        A new run's measurement (with noise) or the law's curve.
+    extrapolate : float
+        The curves go this factor beyond the largest observed value; that region is shaded.
+    data : bool
+        Draw the first fit's data (for one-input laws; two-input data do not lie on one curve).
+    held_out : DataFrame or dict, optional
+        Held-out runs of the first fit, drawn as red crosses.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    from bayeslaws.exceptions import BayesLawsError
+
+    if not isinstance(fits, Mapping) or not fits:
+        raise BayesLawsError(
+            "plot_compare needs a dict of fits by label, e.g. {'chinchilla': fit1, "
+            f"'kaplan': fit2}}; got {type(fits).__name__}."
+        )
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.8))
+    first_fit = next(iter(fits.values()))
+    along = first_fit.law.inputs[0] if along is None else along
+    for label, fit in fits.items():
+        if along not in fit.law.inputs:
+            raise BayesLawsError(
+                f"Fit {label!r} (law {fit.law.name!r}) has no input {along!r}; its inputs are "
+                f"{list(fit.law.inputs)}. Choose along= among the inputs all fits share."
+            )
+    lows = [fit.observations.x[along].min() for fit in fits.values()]
+    highs = [fit.observations.x[along].max() for fit in fits.values()]
+    grid = np.geomspace(min(lows) / 1.5, max(highs) * extrapolate, 200)
+    notes = []
+    for i, (label, fit) in enumerate(fits.items()):
+        others = {**_default_fixed(fit, along), **dict(fixed or {})}
+        others = {k: v for k, v in others.items() if k in fit.law.inputs}
+        at = {along: grid, **{k: np.full_like(grid, v) for k, v in others.items()}}
+        _, draws = fit.predictive_draws(at, kind=kind)
+        _band(ax, grid, draws, [prob], f"C{i}", label=label)
+        notes += [f"{k}={v:.2g}" for k, v in others.items()]
+    obs = first_fit.observations
+    one_input = len(first_fit.law.inputs) == 1
+    if data and one_input:
+        ax.scatter(obs.x[along], obs.y, s=14, color="k", zorder=3, label="data")
+    if held_out is not None:
+        hx, hy = _held_out_frame(first_fit, held_out)
+        ax.scatter(hx[along], hy, label="held out", **HELD_OUT_STYLE)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.axvspan(max(highs), grid[-1], color="0.88", zorder=0, label="beyond the data")
+    ax.set_xlim(grid[0], grid[-1])
+    ax.set_xlabel(along)
+    ax.set_ylabel(obs.y_column)
+    _readable_log_y(ax)
+    what = "posterior predictive" if kind == "predictive" else "law mean"
+    fixed_text = f" at {', '.join(dict.fromkeys(notes))}" if notes else ""
+    ax.set_title(title or f"{what}: median and {int(prob * 100)}% band{fixed_text}",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+QUANTITY_LABELS = {"N": "compute-optimal parameters N_opt", "D": "compute-optimal tokens D_opt",
+                   "tokens_per_param": "tokens per parameter D_opt / N_opt",
+                   "loss": "loss at the optimum"}
+
+
+def plot_compute_optimal(result: Any, quantity: str = "N", probs: Sequence[float] = (0.5, 0.9),
+                         reference: Mapping[str, tuple[Any, Any]] | None = None,
+                         data_compute: Sequence[float] | None = None, ax=None,
+                         title: str | None = None):
+    """Compute-optimal allocation against the training budget, with bands.
+
+    Parameters
+    ----------
+    result : ComputeOptimal or dict of str to ComputeOptimal
+        From :func:`bayeslaws.compute_optimal` (best on many budgets, e.g.
+        ``np.geomspace(1e18, 1e26, 30)``); a dict draws several.
+    quantity : {"N", "D", "tokens_per_param", "loss"}
+        What to draw against ``C``.
+    probs : sequence of float
+        Interval probabilities drawn as bands.
+    reference : dict, optional
+        Extra dashed lines ``{label: (C values, quantity values)}``, e.g. a published fit.
+    data_compute : sequence of float, optional
+        The budgets of the fitted runs: the range beyond their maximum is shaded.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    from bayeslaws.exceptions import BayesLawsError
+
+    if quantity not in QUANTITY_LABELS:
+        raise BayesLawsError(
+            f"quantity must be one of {sorted(QUANTITY_LABELS)}; got {quantity!r}."
+        )
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.6))
+    results = result if isinstance(result, Mapping) else {"posterior": result}
+    for i, (label, res) in enumerate(results.items()):
+        values = res.draws[quantity]
+        ok = np.isfinite(values).all(axis=1)
+        _band(ax, res.C, values[ok], probs, f"C{i}", label=f"{label} (median)")
+    for j, (label, (c_ref, v_ref)) in enumerate((reference or {}).items()):
+        ax.plot(c_ref, v_ref, ls="--", lw=1.3, color=f"C{j + len(results)}", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if quantity in ("loss", "tokens_per_param"):
+        _readable_log_y(ax)
+    if data_compute is not None:
+        right = ax.get_xlim()[1]
+        ax.axvspan(float(np.max(data_compute)), right, color="0.88", zorder=0,
+                   label="beyond the fitted budgets")
+        ax.set_xlim(right=right)
+    ax.set_xlabel("training compute C (FLOPs)")
+    ax.set_ylabel(QUANTITY_LABELS[quantity])
+    bands = "/".join(f"{int(p * 100)}%" for p in sorted(probs))
+    ax.set_title(title or f"{QUANTITY_LABELS[quantity]}: median and {bands} intervals",
+                 fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure

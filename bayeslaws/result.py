@@ -200,6 +200,27 @@ class Fit:
         table["upper"] = np.quantile(values, (1 + prob) / 2, axis=0)
         return table
 
+    # -- decisions (bayeslaws.decisions) -------------------------------------------------
+    def prob_below(self, at: Mapping[str, Any] | pd.DataFrame, target, kind: Kind = "predictive",
+                   random_seed: int | None = 0) -> pd.DataFrame:
+        """Probability that y at each scale is below ``target`` (see bayeslaws.decisions)."""
+        from bayeslaws.decisions import prob_below
+
+        return prob_below(self, at, target, kind=kind, random_seed=random_seed)
+
+    def scale_for(self, target: float, along: str | None = None,
+                  fixed: Mapping[str, float] | None = None, **kwargs):
+        """Posterior of the scale reaching ``target`` (see bayeslaws.decisions.scale_for)."""
+        from bayeslaws.decisions import scale_for
+
+        return scale_for(self, target, along=along, fixed=fixed, **kwargs)
+
+    def compute_optimal(self, C, flops=None, **kwargs):
+        """Compute-optimal N, D per budget (see bayeslaws.decisions.compute_optimal)."""
+        from bayeslaws.decisions import compute_optimal
+
+        return compute_optimal(self, C, flops=flops, **kwargs)
+
     # -- persistence and plots -----------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the fit to one netCDF file (atomically); read it back with ``bayeslaws.load``."""

@@ -1,0 +1,330 @@
+"""A report of one fit: Markdown with PNG figures, and the same as one self-contained HTML file.
+
+:func:`write_report` writes into a folder
+
+- ``report.md`` with ``fit.png``, ``pareto_k.png`` and, for ``(N, D)`` loss laws,
+  ``compute_optimal.png`` next to it;
+- ``report.html``, the same content with the figures embedded (one file to share).
+
+Sections: the law and the run settings, a data summary, the priors, sampler diagnostics
+(divergences, R-hat, ESS) and PSIS-LOO (elpd and Pareto k), the posterior table, the plots and
+the forecast tables (forecasts beyond the data; compute-optimal allocation for ``(N, D)`` laws).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayeslaws.exceptions import BayesLawsError
+
+FORECAST_FACTORS = (1.0, 10.0, 100.0)
+BUDGET_FACTORS = (1.0, 10.0, 100.0, 1000.0)
+
+
+@dataclass
+class Block:
+    """One piece of a report: ``kind`` is heading, text, list, table or image."""
+
+    kind: str
+    content: Any
+    level: int = 2
+    caption: str = ""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return "-"
+        if np.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.4g}"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
+    """A DataFrame as a GitHub Markdown table (numbers to 4 significant digits)."""
+    columns = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for label, row in frame.iterrows():
+        cells = ([_fmt(label)] if index else []) + [_fmt(v) for v in row.to_numpy()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _html_table(frame: pd.DataFrame, index: bool = True) -> str:
+    head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
+    rows = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    for label, row in frame.iterrows():
+        cells = ([_fmt(label)] if index else []) + [_fmt(v) for v in row.to_numpy()]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
+
+
+def to_markdown(blocks: Sequence[Block]) -> str:
+    out = []
+    for block in blocks:
+        if block.kind == "heading":
+            out.append("#" * block.level + " " + block.content)
+        elif block.kind == "text":
+            out.append(block.content)
+        elif block.kind == "list":
+            out.append("\n".join(f"- {item}" for item in block.content))
+        elif block.kind == "table":
+            frame, index = block.content
+            out.append(markdown_table(frame, index=index))
+        elif block.kind == "image":
+            out.append(f"![{block.caption}]({Path(block.content).name})")
+        if block.caption and block.kind == "table":
+            out.append(f"*{block.caption}*")
+    return "\n\n".join(out) + "\n"
+
+
+def to_html(blocks: Sequence[Block], title: str) -> str:
+    body = []
+    for block in blocks:
+        if block.kind == "heading":
+            body.append(f"<h{block.level}>{html.escape(block.content)}</h{block.level}>")
+        elif block.kind == "text":
+            body.append(f"<p>{html.escape(block.content)}</p>")
+        elif block.kind == "list":
+            items = "".join(f"<li>{html.escape(str(i))}</li>" for i in block.content)
+            body.append(f"<ul>{items}</ul>")
+        elif block.kind == "table":
+            frame, index = block.content
+            body.append(_html_table(frame, index=index))
+            if block.caption:
+                body.append(f"<p><em>{html.escape(block.caption)}</em></p>")
+        elif block.kind == "image":
+            data = base64.b64encode(Path(block.content).read_bytes()).decode("ascii")
+            body.append(f'<figure><img alt="{html.escape(block.caption)}" '
+                        f'src="data:image/png;base64,{data}"><figcaption>'
+                        f"{html.escape(block.caption)}</figcaption></figure>")
+    style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;margin:1em 0;font-size:90%}"
+             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+             "img{max-width:100%}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{style}</style></head><body>\n" + "\n".join(body)
+            + "\n</body></html>\n")
+
+
+# -- sections ------------------------------------------------------------------------------
+def data_summary(fit) -> pd.DataFrame:
+    """Per input and for y: column, min, geometric mean (or mean) and max."""
+    obs = fit.observations
+    rows = {}
+    for name, values in obs.x.items():
+        rows[name] = {"column": obs.columns[name], "min": values.min(),
+                      "centre (geometric mean)": float(np.exp(np.log(values).mean())),
+                      "max": values.max()}
+    rows["y"] = {"column": obs.y_column, "min": obs.y.min(),
+                 "centre (geometric mean)": obs.summary.y_centre, "max": obs.y.max()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "variable"
+    return table
+
+
+def priors_table(fit) -> pd.DataFrame:
+    descriptions = {p.name: p.description for p in fit.spec.parameters}
+    rows = {name: {"prior": f"{prior.distribution}("
+                            + ", ".join(f"{k}={v:.4g}" for k, v in prior.arguments.items()) + ")",
+                   "description": descriptions.get(name, "")}
+            for name, prior in fit.spec.priors.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "parameter"
+    return table
+
+
+def loo_summary(fit) -> dict[str, Any]:
+    """PSIS-LOO elpd, its SE, p_loo and the Pareto k diagnostics (counts by band, max)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fit.loo(pointwise=True)
+    k = np.asarray(result.pareto_k).ravel()
+    good = float(result.good_k)
+    return {"elpd_loo": float(result.elpd), "se": float(result.se), "p_loo": float(result.p),
+            "good_k": good, "k": k, "max_k": float(np.max(k)),
+            "n_good": int(np.sum(k <= good)), "n_bad": int(np.sum((k > good) & (k <= 1))),
+            "n_very_bad": int(np.sum(k > 1))}
+
+
+def _pareto_k_plot(fit, loo: dict[str, Any], path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    obs = fit.observations
+    first = fit.law.inputs[0]
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    k = loo["k"]
+    colors = np.where(k > 1, "crimson", np.where(k > loo["good_k"], "orange", "C0"))
+    ax.scatter(obs.x[first], k, s=14, c=colors, edgecolor="k", lw=0.3)
+    ax.axhline(loo["good_k"], color="orange", ls="--", lw=1,
+               label=f"k = {loo['good_k']:.2f} (reliability threshold)")
+    ax.axhline(1.0, color="crimson", ls=":", lw=1, label="k = 1")
+    ax.set_xscale("log")
+    ax.set_xlabel(obs.columns[first])
+    ax.set_ylabel("Pareto k")
+    ax.set_title("PSIS-LOO Pareto k per run", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def forecast_table(fit, prob: float, factors: Sequence[float] = FORECAST_FACTORS
+                   ) -> pd.DataFrame:
+    """Posterior predictive at every input's largest observed value times each factor."""
+    obs = fit.observations
+    at = pd.DataFrame({n: [obs.x[n].max() * f for f in factors] for n in fit.law.inputs})
+    table = fit.predict(at, prob=prob, kind="predictive")
+    table.insert(0, "scale", [f"{f:g} x max" for f in factors])
+    return table.set_index("scale")
+
+
+def interval_columns(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Merge ``<key>_median/_lower/_upper`` columns into one "median [lower, upper]" column."""
+    out = pd.DataFrame(index=table.index)
+    for key in keys:
+        out[key] = [f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]" for m, lo, hi in
+                    zip(table[f"{key}_median"], table[f"{key}_lower"], table[f"{key}_upper"],
+                        strict=True)]
+    return out
+
+
+def _is_nd_loss(fit) -> bool:
+    return set(fit.law.inputs) == {"N", "D"} and fit.law.link == "log"
+
+
+def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[float] | None = None,
+                 held_out: Any = None, title: str | None = None) -> Path:
+    """Write ``report.md`` (+ PNGs) and a self-contained ``report.html`` for a fit.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to report on.
+    out : str or Path
+        Folder to write into (created if missing).
+    prob : float
+        Probability of every interval in the report.
+    budgets : sequence of float, optional
+        Training budgets (FLOPs) for the compute-optimal table of ``(N, D)`` loss laws; default
+        the largest ``6 N D`` in the data times 1, 10, 100 and 1000.
+    held_out : DataFrame or dict, optional
+        Held-out runs to mark in the fit plot.
+    title : str, optional
+        Report title.
+
+    Returns
+    -------
+    Path
+        The Markdown file.
+    """
+    import matplotlib.pyplot as plt
+
+    from bayeslaws.plots import plot_compute_optimal, plot_fit
+
+    if not 0 < prob < 1:
+        raise BayesLawsError(f"prob must be between 0 and 1 (e.g. 0.9); got {prob!r}.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    law = fit.law
+    obs = fit.observations
+    cfg = fit.config
+    pct = int(round(prob * 100))
+    title = title or f"bayeslaws report: {law.name} fit to {obs.n} runs"
+    blocks = [
+        Block("heading", title, level=1),
+        Block("text", f"Law: {law.formula} ({law.reference}). Likelihood: "
+                      f"{fit.spec.likelihood.name}. Sampler: {cfg.get('sampler')}, "
+                      f"{cfg.get('chains')} chains x {cfg.get('draws')} draws after "
+                      f"{cfg.get('tune')} tuning steps, seed {cfg.get('random_seed')}."),
+        Block("heading", "Data"),
+        Block("table", (data_summary(fit), True), caption=f"{obs.n} runs."),
+        Block("heading", "Priors"),
+        Block("table", (priors_table(fit), True)),
+    ]
+    diag = fit.diagnostics()
+    loo = loo_summary(fit)
+    diag_rows = pd.DataFrame.from_dict({
+        "divergent transitions": {"value": diag.divergences, "healthy when": "0"},
+        "max R-hat": {"value": diag.max_rhat, "healthy when": "<= 1.01"},
+        "min bulk ESS": {"value": diag.min_ess_bulk, "healthy when": ">= 400"},
+        "min tail ESS": {"value": float(diag.table["ess_tail"].min()),
+                         "healthy when": ">= 400"},
+        "elpd_loo (se)": {"value": f"{loo['elpd_loo']:.2f} ({loo['se']:.2f})",
+                          "healthy when": "higher is better"},
+        "p_loo": {"value": loo["p_loo"], "healthy when": "below the number of parameters"},
+        "max Pareto k": {"value": loo["max_k"], "healthy when": f"<= {loo['good_k']:.2f}"},
+        "runs with k in (good_k, 1] / > 1": {"value": f"{loo['n_bad']} / {loo['n_very_bad']}",
+                                             "healthy when": "0 / 0"},
+    }, orient="index")
+    diag_rows.index.name = "diagnostic"
+    blocks += [Block("heading", "Diagnostics"), Block("table", (diag_rows, True))]
+    problems = list(diag.problems)
+    if loo["n_bad"] + loo["n_very_bad"]:
+        problems.append(
+            f"{loo['n_bad'] + loo['n_very_bad']} runs have Pareto k > {loo['good_k']:.2f}: "
+            "the LOO estimate is unreliable for them (influential runs; consider "
+            "likelihood='studentt' or K-fold cross-validation)."
+        )
+    blocks.append(Block("list", problems or ["No sampler or LOO problems."]))
+    k_png = out / "pareto_k.png"
+    _pareto_k_plot(fit, loo, k_png)
+    blocks.append(Block("image", k_png, caption="Pareto k per run"))
+
+    summary = fit.summary(prob=prob)
+    summary.index.name = "parameter"
+    blocks += [Block("heading", "Posterior"), Block("table", (summary, True),
+                                                    caption=f"{pct}% equal-tailed intervals.")]
+    fit_png = out / "fit.png"
+    fig = plot_fit(fit, held_out=held_out)
+    fig.savefig(fit_png, dpi=110)
+    plt.close(fig)
+    blocks.append(Block("image", fit_png, caption="Data, posterior median and 50%/90% bands"))
+
+    blocks += [
+        Block("heading", "Forecasts"),
+        Block("text", f"Posterior predictive (a new run's measurement) at the largest observed "
+                      f"value of every input times 1, 10 and 100; {pct}% intervals."),
+        Block("table", (forecast_table(fit, prob), True)),
+    ]
+    if _is_nd_loss(fit):
+        from bayeslaws.decisions import compute_optimal
+
+        c_data = 6.0 * obs.x["N"] * obs.x["D"]
+        budgets = (np.asarray(budgets, dtype=float) if budgets is not None
+                   else c_data.max() * np.asarray(BUDGET_FACTORS))
+        result = compute_optimal(fit, budgets, prob=prob)
+        table = result.table.set_index("C")
+        compact = interval_columns(table, ["N", "D", "tokens_per_param", "loss"])
+        compact["P(no optimum)"] = table["p_no_optimum"]
+        blocks += [
+            Block("heading", "Compute-optimal allocation (C = 6 N D)", level=3),
+            Block("table", (compact, True),
+                  caption=f"Median [{pct}% interval]; method: {result.method}."),
+            Block("table", (result.exponents, True),
+                  caption="Exponents of N_opt ~ C^a and D_opt ~ C^b."),
+        ]
+        if result.notes:
+            blocks.append(Block("list", result.notes))
+        grid = compute_optimal(fit, np.geomspace(c_data.min(), budgets.max(), 40), prob=prob)
+        co_png = out / "compute_optimal.png"
+        fig = plot_compute_optimal(grid, data_compute=c_data)
+        fig.savefig(co_png, dpi=110)
+        plt.close(fig)
+        blocks.append(Block("image", co_png, caption="Compute-optimal N against budget"))
+    md_path = out / "report.md"
+    md_path.write_text(to_markdown(blocks))
+    (out / "report.html").write_text(to_html(blocks, title))
+    return md_path
