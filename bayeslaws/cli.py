@@ -193,12 +193,133 @@ def _run_demo(args):
     print(f"\nplot: {out / 'demo_fit.png'}\nfit:  {path}")
 
 
+# -- decisions: prob-below / target / optimal / report (bayeslaws.decisions, .report) --------
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise BayesLawsError(
+            f"{what} {text!r} must be numbers separated by commas, e.g. 1e21,1e23."
+        ) from None
+
+
+def _args_prob_below(p):
+    p.add_argument("fit", help="saved fit (.nc)")
+    p.add_argument("--at", action="append", required=True, metavar="N=7e10,D=1.4e12",
+                   help="scale to evaluate at (repeat for several)")
+    p.add_argument("--target", type=float, required=True, help="loss (or accuracy) threshold")
+    p.add_argument("--kind", default="predictive", choices=["predictive", "mean"])
+
+
+def _run_prob_below(args):
+    from bayeslaws.decisions import format_prob, prob_below
+    from bayeslaws.io import load
+
+    points = [_pairs([item], "--at") for item in args.at]
+    at = pd.DataFrame([{k: float(v) for k, v in point.items()} for point in points])
+    table = prob_below(load(args.fit), at, args.target, kind=args.kind)
+    n = table.attrs["n_draws"]
+    table["prob_below"] = [format_prob(p, n) for p in table["prob_below"]]
+    _print(table)
+
+
+def _args_target(p):
+    p.add_argument("fit", help="saved fit (.nc)")
+    p.add_argument("--target", type=float, required=True, help="loss (or accuracy) to reach")
+    p.add_argument("--along", help="input to scale (default: the law's first input)")
+    p.add_argument("--fixed", action="append", metavar="D=1e12",
+                   help="values of the other inputs")
+    p.add_argument("--prob", type=float, default=0.9)
+    p.add_argument("--bounds", metavar="LOW,HIGH", help="search range of the scale")
+
+
+def _run_target(args):
+    from bayeslaws.decisions import format_prob, scale_for
+    from bayeslaws.io import load
+
+    fixed = {k: float(_numbers(v, "--fixed")[0]) for k, v in _pairs(args.fixed, "--fixed").items()}
+    bounds = _numbers(args.bounds, "--bounds") if args.bounds else None
+    result = scale_for(load(args.fit), args.target, along=args.along, fixed=fixed,
+                       prob=args.prob, bounds=bounds)
+    table = result.table
+    table["p_never"] = format_prob(result.p_never, result.draws.size)
+    _print(table)
+    print(f"scale searched in [{result.bounds[0]:.3g}, {result.bounds[1]:.3g}]; 'inf' = the "
+          "quantile lies among draws that never reach the target there.")
+
+
+def _args_optimal(p):
+    p.add_argument("fit", help="saved fit (.nc) of a law with inputs N and D")
+    p.add_argument("--C", help="training budgets in FLOPs, e.g. 1e21,1e23 (C = 6 N D)")
+    p.add_argument("--prob", type=float, default=0.9)
+    p.add_argument("--method", default="auto", choices=["auto", "closed", "numerical"])
+    p.add_argument("--target", type=float,
+                   help="inference-aware mode (Sardana et al. 2024): loss to reach ...")
+    p.add_argument("--inference-tokens", help="... and lifetime inference tokens, e.g. 0,1e12")
+    p.add_argument("--csv", help="also write the table to this CSV file")
+
+
+def _run_optimal(args):
+    from bayeslaws.decisions import compute_optimal, inference_optimal
+    from bayeslaws.io import load
+
+    result = load(args.fit)
+    if args.target is not None or args.inference_tokens is not None:
+        if args.target is None or args.inference_tokens is None:
+            raise BayesLawsError("Inference-aware allocation needs both --target and "
+                                 "--inference-tokens (e.g. --target 2.0 --inference-tokens 1e12).")
+        answer = inference_optimal(result, args.target,
+                                   _numbers(args.inference_tokens, "--inference-tokens"),
+                                   prob=args.prob)
+        table = answer.table
+        print(f"Cheapest N, D reaching loss {args.target:g}, FLOPs = 6ND + 2N x inference "
+              f"tokens (median, {int(args.prob * 100)}% interval):")
+    else:
+        if args.C is None:
+            raise BayesLawsError("Give --C budgets (e.g. --C 1e21,1e23) or --target with "
+                                 "--inference-tokens.")
+        answer = compute_optimal(result, _numbers(args.C, "--C"), prob=args.prob,
+                                 method=args.method)
+        table = answer.table
+        print(f"Compute-optimal allocation, C = 6 N D, method {answer.method} (median, "
+              f"{int(args.prob * 100)}% interval):")
+    _print(table.T)
+    if hasattr(answer, "exponents"):
+        print("\nexponents N_opt ~ C^a, D_opt ~ C^b:")
+        _print(answer.exponents)
+    for note in answer.notes:
+        print(f"note: {note}")
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+
+
+def _args_report(p):
+    p.add_argument("fit", help="saved fit (.nc)")
+    p.add_argument("--out", required=True, help="folder for report.md, report.html, PNGs")
+    p.add_argument("--prob", type=float, default=0.9)
+    p.add_argument("--budgets", help="budgets for the compute-optimal table, e.g. 1e21,1e23")
+
+
+def _run_report(args):
+    from bayeslaws.io import load
+    from bayeslaws.report import write_report
+
+    budgets = _numbers(args.budgets, "--budgets") if args.budgets else None
+    path = write_report(load(args.fit), args.out, prob=args.prob, budgets=budgets)
+    print(f"report: {path}\nhtml:   {path.with_suffix('.html')}")
+
+
 COMMANDS = {
     "laws": ("list the law catalogue", _args_laws, _run_laws),
     "fit": ("fit a law to a CSV table and save the fit", _args_fit, _run_fit),
     "summary": ("posterior table and diagnostics of a saved fit", _args_summary, _run_summary),
     "predict": ("forecast with intervals from a saved fit", _args_predict, _run_predict),
     "demo": ("fit the built-in simulated Chinchilla data set", _args_demo, _run_demo),
+    "prob-below": ("probability that the loss at a scale is below a target", _args_prob_below,
+                   _run_prob_below),
+    "target": ("posterior of the scale reaching a target loss", _args_target, _run_target),
+    "optimal": ("compute-optimal (or inference-aware) N and D", _args_optimal, _run_optimal),
+    "report": ("Markdown + HTML report with plots of a saved fit", _args_report, _run_report),
 }
 
 
