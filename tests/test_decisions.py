@@ -49,7 +49,7 @@ def chinchilla_draws(seed=0, spread=0.05, n=S):
     rng = np.random.default_rng(seed)
     draws = {k: v * np.exp(spread * rng.standard_normal(n))
              for k, v in CHINCHILLA_REPLICATION.items()}
-    draws["sigma"] = np.full(n, 0.02)
+    draws["sigma"] = 0.02 * np.exp(0.05 * rng.standard_normal(n))
     return draws
 
 
