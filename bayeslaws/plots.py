@@ -30,24 +30,20 @@ def _pyplot():
     return plt
 
 
-def _groups(values: np.ndarray, max_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group labels and the labels to draw curves for.
+def _levels(values: np.ndarray, max_groups: int) -> np.ndarray:
+    """Levels to draw curves at.
 
-    Few distinct values (to 2 decimals in log10): each is a group; up to ``4 * max_groups``
-    of them: every group, with curves for ``max_groups`` evenly spread ones; more (e.g.
-    digitised, continuous budgets): ``max_groups`` quantile bins of the log values.
+    The distinct values (to 2 decimals in log10) when at most ``max_groups``; ``max_groups`` of
+    them evenly picked when at most ``4 * max_groups`` (a grid of budgets); otherwise (e.g.
+    digitised, continuous values) ``max_groups`` levels evenly spread in log.
     """
-    rounded = np.round(np.log10(values), 2)
-    distinct = np.unique(rounded)
+    distinct = np.unique(np.round(np.log10(values), 2))
     if distinct.size <= max_groups:
-        return rounded, distinct
+        return 10.0 ** distinct
     if distinct.size <= 4 * max_groups:
         pick = np.unique(np.round(np.linspace(0, distinct.size - 1, max_groups)).astype(int))
-        return rounded, distinct[pick]
-    edges = np.quantile(np.log10(values), np.linspace(0, 1, max_groups + 1))
-    labels = np.clip(np.digitize(np.log10(values), edges[1:-1]), 0, max_groups - 1)
-    labels = labels.astype(float)
-    return labels, np.unique(labels)
+        return 10.0 ** distinct[pick]
+    return np.geomspace(values.min(), values.max(), max_groups)
 
 
 def _band(ax, x_axis, draws, probs, color, label=None, ls="-"):
@@ -123,8 +119,9 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     matplotlib Figure
     """
     plt = _pyplot()
+    grouped = len(fit.law.inputs) > 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.8))
+        _, ax = plt.subplots(figsize=(8, 5.8 if grouped else 4.8))
     obs = fit.observations
     law = fit.law
     inputs = law.inputs
@@ -155,12 +152,18 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     _readable_log_y(ax)
     bands = "/".join(f"{int(p * 100)}%" for p in sorted(probs))
     ax.set_title(title or f"{law.name}: posterior median and {bands} intervals", fontsize=10)
-    ax.legend(fontsize=7, ncol=2, loc="best")
+    if grouped:
+        ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    else:
+        ax.legend(fontsize=7, ncol=2, loc="best")
     ax.figure.tight_layout()
     return ax.figure
 
 
 def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
+    """Curves at a few levels of the grouping variable; points coloured by their own level."""
+    from matplotlib.colors import LogNorm
+
     plt = _pyplot()
     obs = fit.observations
     inputs = fit.law.inputs
@@ -168,42 +171,39 @@ def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
     by_compute = inputs[:2] == ("N", "D")
     other = inputs[1]
     key = 6.0 * obs.x["N"] * obs.x["D"] if by_compute else obs.x[other]
-    labels, uniq = _groups(key, max_groups)
-    others = ~np.isin(labels, uniq)
-    if others.any():
-        ax.scatter(first[others], obs.y[others], s=10, color="0.6", zorder=2,
-                   label="runs at other levels")
+    key_name = "C = 6ND" if by_compute else other
+    levels = list(_levels(key, max_groups))
+    norm = LogNorm(key.min(), key.max())
     cmap = plt.get_cmap("viridis")
-    levels = [float(np.exp(np.log(key[labels == lab]).mean())) for lab in uniq]
-    spans = [(first[labels == lab].min() / 2, first[labels == lab].max() * 2) for lab in uniq]
+    n_data_levels = len(levels)
+    nearest = np.argmin(np.abs(np.log(key)[:, None] - np.log(levels)[None, :]), axis=1)
     if extrapolate and extrapolate > 1:
         levels.append(max(levels) * extrapolate)
-        lo, hi = spans[int(np.argmax(levels[:-1]))]
-        shift = extrapolate ** 0.5 if by_compute else 1.0
-        spans.append((lo * shift, hi * shift))
-    n_curves = len(levels)
-    for i, (level, (lo, hi)) in enumerate(zip(levels, spans, strict=True)):
-        extrapolated = i == len(uniq)
-        color = "crimson" if extrapolated else cmap(0.9 * i / max(1, len(uniq) - 1))
+    for i, level in enumerate(levels):
+        extrapolated = i >= n_data_levels
+        color = "crimson" if extrapolated else cmap(norm(level))
+        # x range: the runs whose nearest level this is (the largest level's for the
+        # extrapolated curve), widened by 2x on each side
+        near = nearest == min(i, n_data_levels - 1)
+        lo, hi = first[near].min() / 2, first[near].max() * 2
+        if extrapolated and by_compute:
+            lo, hi = lo * extrapolate ** 0.5, hi * extrapolate ** 0.5
         xs = np.geomspace(lo, hi, 100)
         grid = {inputs[0]: xs}
         if by_compute:
             grid["D"] = level / (6.0 * xs)
-            name = f"C = {level:.1e}"
         else:
             grid[other] = np.full_like(xs, level)
-            name = f"{other} = {level:.2g}"
         for extra_input in inputs[2:]:
             grid[extra_input] = np.full_like(xs, np.exp(np.log(obs.x[extra_input]).mean()))
         _, draws = fit.predictive_draws(grid, kind="mean")
-        probs_here = probs if n_curves <= 4 or extrapolated else [max(probs)]
+        probs_here = probs if len(levels) <= 4 or extrapolated else [max(probs)]
         _band(ax, xs, draws, probs_here, color,
-              label=name + (" (extrapolated)" if extrapolated else ""),
+              label=f"{key_name} = {level:.2g}" + (" (extrapolated)" if extrapolated else ""),
               ls="--" if extrapolated else "-")
-        if not extrapolated:
-            mask = labels == uniq[i]
-            ax.scatter(first[mask], obs.y[mask], s=13, color=color, edgecolor="k", lw=0.3,
-                       zorder=3)
+    points = ax.scatter(first, obs.y, s=13, c=key, cmap=cmap, norm=norm, edgecolor="k",
+                        lw=0.3, zorder=3, label=f"data ({obs.n} runs)")
+    ax.figure.colorbar(points, ax=ax, pad=0.01, label=f"{key_name} of each run")
 
 
 def _default_fixed(fit, along: str) -> dict[str, float]:

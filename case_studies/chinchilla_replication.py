@@ -2,10 +2,14 @@
 
 Fits ``chinchilla`` to ``../shared/data/chinchilla-epoch`` (D = C / 6N, the 5 highest losses
 dropped as the replication did) and writes a short Markdown report comparing the posterior with
-the replication's published point estimates and 95% bootstrap intervals, and giving how
-plausible Hoffmann et al.'s own published values are under the posterior.
+the replication's published point estimates and 95% bootstrap intervals, giving how plausible
+Hoffmann et al.'s own published values are under the posterior, and the compute-optimal
+allocation it implies: tokens per parameter at Chinchilla's budget (5.88e23 FLOPs) with a 90%
+interval, the exponent a of N_opt ~ C^a (published 0.513 +- 0.020) and a plot of N_opt against C
+with bands.
 
-Run: ``python case_studies/chinchilla_replication.py [--out reports/chinchilla_replication.md]``
+Run: ``python case_studies/chinchilla_replication.py`` (writes
+``case_studies/reports/chinchilla_replication.md`` and its PNGs).
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 import bayeslaws as bl
 from bayeslaws.datasets import chinchilla
+from bayeslaws.decisions import format_prob, optimal_allocation
+from bayeslaws.report import markdown_table
 from bayeslaws.simulate import CHINCHILLA_HOFFMANN
 
 #: Besiroglu et al. 2024, Table 1: estimate and 95% bootstrap interval (4,000 resamples).
@@ -30,6 +37,14 @@ REPLICATION = {
     "beta": (0.366, 0.331, 0.415),
 }
 PARAMS = ("E", "A", "B", "alpha", "beta")
+#: Chinchilla's training budget (FLOPs) and the published compute-optimal share a = beta/(a+b).
+CHINCHILLA_BUDGET = 5.88e23
+PUBLISHED_A = (0.513, 0.020)
+REPORT = Path(__file__).resolve().parent / "reports" / "chinchilla_replication.md"
+
+
+#: The replication's point estimates (Table 1 of Besiroglu et al. 2024).
+REPLICATION_POINT = {name: values[0] for name, values in REPLICATION.items()}
 
 
 def fit_replication(random_seed: int = 0, **kwargs) -> bl.Fit:
@@ -60,6 +75,11 @@ def hoffmann_plausibility(fit: bl.Fit) -> dict[str, float]:
     d2_point = float((point - mean) @ inv @ (point - mean))
     d2_draws = np.einsum("ij,jk,ik->i", logs - mean, inv, logs - mean)
     out["joint_chi2"] = float(stats.chi2.sf(d2_point, df=len(PARAMS)))
+    log_sf = float(stats.chi2.logsf(d2_point, df=len(PARAMS)))
+    if not np.isfinite(log_sf):  # underflow: leading term of the upper incomplete gamma
+        half_k, half_x = len(PARAMS) / 2, d2_point / 2
+        log_sf = (half_k - 1) * np.log(half_x) - half_x - float(special.gammaln(half_k))
+    out["joint_chi2_log10"] = log_sf / np.log(10)
     out["joint_empirical"] = float(np.mean(d2_draws >= d2_point))
     out["mahalanobis"] = float(np.sqrt(d2_point))
     return out
@@ -103,44 +123,127 @@ def report(fit: bl.Fit) -> str:
         "| param | two-sided posterior tail probability |",
         "|---|---|",
     ]
-    lines += [f"| {name} | {plaus[name]:.2g} |" for name in PARAMS]
+    n_draws = len(fit.draws(["E"])["E"])
+    # Two-sided: an empirical one-sided tail of 0 means below 1/n, so the two-sided one 2/n.
+    lines += [f"| {name} | {format_prob(plaus[name], n_draws // 2)} |" for name in PARAMS]
     lines += [
         "",
         f"Jointly, the published point lies at Mahalanobis distance {plaus['mahalanobis']:.1f} "
         "from the posterior mean (log parameters); the posterior probability of a point at "
-        f"least that far is {plaus['joint_chi2']:.2g} (chi-square, 5 d.o.f.) and "
-        f"{plaus['joint_empirical']:.2g} among the {len(fit.draws(['E'])['E'])} draws.",
+        f"least that far is {_tiny(plaus['joint_chi2'], plaus['joint_chi2_log10'])} "
+        "(chi-square, 5 d.o.f.) and "
+        f"{format_prob(plaus['joint_empirical'], n_draws)} among the {n_draws} draws.",
         "",
         "Forecast for Chinchilla itself (N = 7e10, D = 1.4e12), 90% interval of a new run's "
         "loss:",
         "",
-        fit.predict({"N": [7e10], "D": [1.4e12]}, prob=0.9).to_markdown(index=False)
-        if _has_tabulate() else str(fit.predict({"N": [7e10], "D": [1.4e12]}, prob=0.9)),
+        markdown_table(fit.predict({"N": [7e10], "D": [1.4e12]}, prob=0.9), index=False),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _tiny(p: float, log10_p: float) -> str:
+    """A probability that may underflow: printed as a power of ten when below 1e-4."""
+    return f"{p:.2g}" if p >= 1e-4 else f"about 10^{log10_p:.0f}"
+
+
+def point_allocation(params: dict[str, float], budgets) -> dict[str, np.ndarray]:
+    """Closed-form compute-optimal N, D and tokens per parameter of one parameter set."""
+    out = optimal_allocation(bl.get_law("chinchilla"), params, budgets)
+    n, d = np.exp(out["log_N"][0]), np.exp(out["log_D"][0])
+    return {"N": n, "D": d, "tokens_per_param": d / n}
+
+
+def allocation(fit: bl.Fit, prob: float = 0.9) -> tuple[str, bl.decisions.ComputeOptimal]:
+    """Markdown section on the compute-optimal allocation at Chinchilla's budget."""
+    result = bl.compute_optimal(fit, [CHINCHILLA_BUDGET], prob=prob)
+    row = result.table.iloc[0]
+    exps = result.exponents
+    a = result.draws["a"]
+    replication = point_allocation(REPLICATION_POINT, [CHINCHILLA_BUDGET])
+    hoffmann = point_allocation(CHINCHILLA_HOFFMANN, [CHINCHILLA_BUDGET])
+    pct = int(prob * 100)
+    a_hoffmann = CHINCHILLA_HOFFMANN["beta"] / (CHINCHILLA_HOFFMANN["alpha"]
+                                                + CHINCHILLA_HOFFMANN["beta"])
+    ratio_hoffmann = float(hoffmann["tokens_per_param"][0])
+    p_above = float(np.mean(result.draws["tokens_per_param"][:, 0] > ratio_hoffmann))
+    lo_a, hi_a = PUBLISHED_A[0] - 1.96 * PUBLISHED_A[1], PUBLISHED_A[0] + 1.96 * PUBLISHED_A[1]
+    lines = [
+        "",
+        f"## Compute-optimal allocation at C = {CHINCHILLA_BUDGET:.3g} FLOPs (C = 6 N D)",
+        "",
+        f"Closed form per posterior draw (N_opt = G (C/6)^a, a = beta/(alpha+beta)); median "
+        f"[{pct}% interval].",
+        "",
+        "| quantity | posterior | replication point estimate | Hoffmann et al. point "
+        "estimate |",
+        "|---|---|---|---|",
+    ]
+    for key, label in (("tokens_per_param", "tokens per parameter D/N"),
+                       ("N", "N_opt (parameters)"), ("D", "D_opt (tokens)")):
+        lines.append(
+            f"| {label} | {row[f'{key}_median']:.3g} [{row[f'{key}_lower']:.3g}, "
+            f"{row[f'{key}_upper']:.3g}] | {replication[key][0]:.3g} | {hoffmann[key][0]:.3g} |"
+        )
+    lines += [
+        f"| exponent a of N_opt ~ C^a | {exps.loc['a', 'median']:.3f} "
+        f"[{exps.loc['a', 'lower']:.3f}, {exps.loc['a', 'upper']:.3f}] (mean "
+        f"{exps.loc['a', 'mean']:.3f} +- {exps.loc['a', 'sd']:.3f}) | "
+        f"{PUBLISHED_A[0]} +- {PUBLISHED_A[1]} (published) | "
+        f"{a_hoffmann:.3f} |",
+        "",
+        f"Posterior probability that a lies in the published 95% interval "
+        f"[{lo_a:.3f}, {hi_a:.3f}]: {np.mean((a >= lo_a) & (a <= hi_a)):.2f}; that the "
+        f"tokens-per-parameter ratio at this budget exceeds Hoffmann et al.'s point value "
+        f"{ratio_hoffmann:.0f}: {format_prob(p_above, a.size)}.",
+        "",
+        "Point values are from the closed form with the published (rounded) parameters as "
+        "listed in the data README; Besiroglu et al. note that the rounding of Hoffmann et "
+        "al.'s reported values biases what they imply.",
+        "",
+        "![N_opt against C](chinchilla_replication_optimal.png)",
+    ]
+    return "\n".join(lines) + "\n", result
+
+
+def plot_allocation(fit: bl.Fit, path: Path) -> None:
+    """N_opt and tokens per parameter against C, with 50%/90% bands and the point estimates."""
+    budgets = np.geomspace(1e18, 1e25, 50)
+    result = bl.compute_optimal(fit, budgets)
+    refs = {"replication point estimate": point_allocation(REPLICATION_POINT, budgets),
+            "Hoffmann et al. point estimate": point_allocation(CHINCHILLA_HOFFMANN, budgets)}
+    data_c = 6.0 * fit.observations.x["N"] * fit.observations.x["D"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for ax, quantity in zip(axes, ("N", "tokens_per_param"), strict=True):
+        bl.plot_compute_optimal(
+            {"posterior": result}, quantity=quantity, ax=ax, data_compute=data_c,
+            reference={k: (budgets, v[quantity]) for k, v in refs.items()})
+        ax.axvline(CHINCHILLA_BUDGET, color="k", lw=0.8, ls=":")
+    fig.suptitle("Chinchilla runs (Epoch digitisation): compute-optimal allocation, "
+                 "C = 6ND; dotted line: 5.88e23 FLOPs", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports/chinchilla_replication.md")
+    parser.add_argument("--out", default=str(REPORT))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     fit = fit_replication(random_seed=args.seed, progressbar=not args.quiet)
-    text = report(fit)
+    section, _ = allocation(fit)
     out = Path(args.out)
+    text = report(fit) + section.replace("chinchilla_replication_optimal.png",
+                                         f"{out.stem}_optimal.png")
+    text += f"\n![fit]({out.stem}.png)\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    fit.plot(title="Chinchilla runs (Epoch digitisation): fit, 50%/90% bands").savefig(
-        out.with_suffix(".png"), dpi=120)
+    figure = fit.plot(title="Chinchilla runs (Epoch digitisation): fit, 50%/90% bands")
+    figure.savefig(out.with_suffix(".png"), dpi=120)
+    plt.close(figure)
+    plot_allocation(fit, out.with_name(f"{out.stem}_optimal.png"))
     print(text)
     print(f"report written to {out}")
     return 0
