@@ -9,7 +9,8 @@ the fit:
   irreducible loss ``E``);
 - :func:`compute_optimal` -- ``N_opt``, ``D_opt``, tokens per parameter and loss at the optimum
   for training budgets ``C`` under a FLOP model (``6 N D`` by default), in closed form for the
-  Chinchilla law and by a vectorised numerical optimum per draw for any other ``(N, D)`` law,
+  Chinchilla and Kaplan laws and by a vectorised numerical optimum per draw for any other
+  ``(N, D)`` law or FLOP model,
   with the exponents of ``N_opt ~ C^a`` and ``D_opt ~ C^b``;
 - :func:`inference_optimal` -- Sardana et al. 2024 ("Beyond Chinchilla-optimal",
   arXiv:2401.00448): the ``N, D`` reaching a target loss with the least training plus inference
@@ -387,8 +388,21 @@ def chinchilla_closed_form(params: Mapping[str, Any], C: Any) -> dict[str, np.nd
     return {"log_N": log_g + a * log_c6, "log_D": b * log_c6 - log_g, "a": a, "b": b}
 
 
+def kaplan_closed_form(params: Mapping[str, Any], C: Any) -> dict[str, np.ndarray]:
+    """Closed form under ``C = 6 N D`` for ``[(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D``.
+
+    With ``r = alpha_N / alpha_D`` the bracket ``(N_c/N)^r + 6 D_c N / C`` is minimal at
+    ``N_opt = (r N_c^r C / (6 D_c))^(1/(r+1))``: ``a = 1/(r+1)``, ``b = r/(r+1)``.
+    """
+    r = params["alpha_N"] / params["alpha_D"]
+    log_c6 = np.log(np.asarray(C, dtype=float) / 6.0)
+    log_n = (np.log(r) + r * np.log(params["N_c"]) - np.log(params["D_c"]) + log_c6) / (r + 1)
+    return {"log_N": log_n, "log_D": log_c6 - log_n, "a": 1 / (r + 1), "b": r / (r + 1)}
+
+
 #: Laws whose compute-optimal allocation under ``C = 6 N D`` has a closed form.
-CLOSED_FORMS: dict[str, Callable] = {"chinchilla": chinchilla_closed_form}
+CLOSED_FORMS: dict[str, Callable] = {"chinchilla": chinchilla_closed_form,
+                                     "kaplan": kaplan_closed_form}
 
 
 def _log_tokens(flops: Flops | None, log_n: np.ndarray, log_c: np.ndarray) -> np.ndarray:
@@ -579,7 +593,8 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
     fixed : dict, optional
         Values of the law's inputs other than ``N`` and ``D``.
     method : {"auto", "closed", "numerical"}
-        ``"auto"`` uses the closed form when the law has one under ``6 N D`` (Chinchilla),
+        ``"auto"`` uses the closed form when the law has one under ``6 N D`` (Chinchilla,
+        Kaplan),
         otherwise a numerical optimum per draw: a grid over ``log N`` in ``[0, log C]``
         brackets the minimum, which SciPy's ``find_minimum`` then refines.
 

@@ -135,6 +135,17 @@ def test_numerical_optimum_for_kaplan_is_a_constrained_minimum(kaplan_fit):
         assert (kaplan_fit.law.mean(p, {"N": n2, "D": d2}) > best).all()
 
 
+def test_numerical_optimum_agrees_with_kaplan_closed_form(kaplan_fit):
+    closed = bl.compute_optimal(kaplan_fit, BUDGETS)
+    assert closed.method == "closed"
+    p = dec.law_draws(kaplan_fit)
+    r = p["alpha_N"] / p["alpha_D"]
+    np.testing.assert_allclose(closed.draws["a"], 1 / (r + 1), rtol=1e-10)
+    numerical = bl.compute_optimal(kaplan_fit, BUDGETS, method="numerical")
+    np.testing.assert_allclose(np.log(numerical.draws["N"]), np.log(closed.draws["N"]),
+                               atol=1e-5)
+
+
 def test_compute_optimal_refuses_bad_input(chin):
     with pytest.raises(BayesLawsError, match="C must hold finite positive"):
         bl.compute_optimal(chin, [1e21, -1.0])
