@@ -25,7 +25,7 @@ from scipy import special, stats
 import bayeslaws as bl
 from bayeslaws.datasets import chinchilla
 from bayeslaws.decisions import format_prob, optimal_allocation
-from bayeslaws.report import markdown_table
+from bayeslaws.report import interval_columns, markdown_table
 from bayeslaws.simulate import CHINCHILLA_HOFFMANN
 
 #: Besiroglu et al. 2024, Table 1: estimate and 95% bootstrap interval (4,000 resamples).
@@ -206,6 +206,28 @@ def allocation(fit: bl.Fit, prob: float = 0.9) -> tuple[str, bl.decisions.Comput
     return "\n".join(lines) + "\n", result
 
 
+def inference_section(fit: bl.Fit, target: float = 2.0, prob: float = 0.9) -> str:
+    """Sardana et al. 2024: cheapest N, D reaching ``target`` with lifetime inference demand."""
+    demand = [0.0, 1e12, 1e13, 1e14]
+    result = bl.inference_optimal(fit, target, demand, prob=prob)
+    table = result.table.set_index("inference_tokens")
+    cells = interval_columns(table, ["N", "tokens_per_param", "total_flops", "cost_ratio"])
+    cells.index = [f"{t:.0e}" for t in demand]
+    cells.index.name = "inference tokens"
+    pct = int(prob * 100)
+    return "\n".join([
+        "",
+        f"## Inference-aware allocation for a loss of {target} (Sardana et al. 2024)",
+        "",
+        "Cheapest model reaching the loss when FLOPs = 6 N D (training) + 2 N T (serving T "
+        f"tokens); cost ratio = total FLOPs of the training-only optimum serving the same T over "
+        f"those of the inference-aware optimum. Median [{pct}% interval]; P(loss unreachable) = "
+        f"{result.p_unreachable:.3g}.",
+        "",
+        markdown_table(cells),
+    ]) + "\n"
+
+
 def plot_allocation(fit: bl.Fit, path: Path) -> None:
     """N_opt and tokens per parameter against C, with 50%/90% bands and the point estimates."""
     budgets = np.geomspace(1e18, 1e25, 50)
@@ -237,6 +259,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     text = report(fit) + section.replace("chinchilla_replication_optimal.png",
                                          f"{out.stem}_optimal.png")
+    text += inference_section(fit)
     text += f"\n![fit]({out.stem}.png)\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
