@@ -12,7 +12,7 @@ and model comparison between law forms.
 from importlib import metadata
 
 from bayeslaws.catalogue import get_law, law_names, laws, register_law
-from bayeslaws.decisions import compute_optimal, inference_optimal, prob_below, scale_for
+from bayeslaws.decisions import prob_below, scale_for
 from bayeslaws.exceptions import (
     BayesLawsError,
     DataError,
@@ -26,6 +26,7 @@ from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import HierarchicalFit
 from bayeslaws.io import load
 from bayeslaws.law import Law, Parameter
+from bayeslaws.optimal import compute_optimal, inference_optimal
 from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
 from bayeslaws.priors import Prior
 from bayeslaws.result import Fit

@@ -300,7 +300,7 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
         Block("table", (forecast_table(fit, prob), True)),
     ]
     if _is_nd_loss(fit):
-        from bayeslaws.decisions import compute_optimal
+        from bayeslaws.optimal import compute_optimal
 
         c_data = 6.0 * obs.x["N"] * obs.x["D"]
         budgets = (np.asarray(budgets, dtype=float) if budgets is not None

@@ -216,8 +216,8 @@ class Fit:
         return scale_for(self, target, along=along, fixed=fixed, **kwargs)
 
     def compute_optimal(self, C, flops=None, **kwargs):
-        """Compute-optimal N, D per budget (see bayeslaws.decisions.compute_optimal)."""
-        from bayeslaws.decisions import compute_optimal
+        """Compute-optimal N, D per budget (see bayeslaws.optimal.compute_optimal)."""
+        from bayeslaws.optimal import compute_optimal
 
         return compute_optimal(self, C, flops=flops, **kwargs)
 

@@ -24,7 +24,8 @@ from scipy import special, stats
 
 import bayeslaws as bl
 from bayeslaws.datasets import chinchilla
-from bayeslaws.decisions import format_prob, optimal_allocation
+from bayeslaws.decisions import format_prob
+from bayeslaws.optimal import optimal_allocation
 from bayeslaws.report import interval_columns, markdown_table
 from bayeslaws.simulate import CHINCHILLA_HOFFMANN
 
@@ -154,7 +155,7 @@ def point_allocation(params: dict[str, float], budgets) -> dict[str, np.ndarray]
     return {"N": n, "D": d, "tokens_per_param": d / n}
 
 
-def allocation(fit: bl.Fit, prob: float = 0.9) -> tuple[str, bl.decisions.ComputeOptimal]:
+def allocation(fit: bl.Fit, prob: float = 0.9) -> tuple[str, bl.optimal.ComputeOptimal]:
     """Markdown section on the compute-optimal allocation at Chinchilla's budget."""
     result = bl.compute_optimal(fit, [CHINCHILLA_BUDGET], prob=prob)
     row = result.table.iloc[0]

@@ -14,6 +14,7 @@ import xarray as xr
 
 import bayeslaws as bl
 from bayeslaws import decisions as dec
+from bayeslaws import optimal as opt
 from bayeslaws.exceptions import BayesLawsError
 from bayeslaws.fitting import prepare_fit
 from bayeslaws.result import Fit
@@ -116,7 +117,7 @@ def test_single_budget_exponent_and_table(chin):
     assert row["N_lower"] < row["N_median"] < row["N_upper"]
     assert row["p_no_optimum"] == 0
     # The replication's parameters give about 20 tokens per parameter at 5.88e23 FLOPs.
-    point = dec.optimal_allocation(chin.law, CHINCHILLA_REPLICATION, [5.88e23])
+    point = opt.optimal_allocation(chin.law, CHINCHILLA_REPLICATION, [5.88e23])
     assert 15 < np.exp(point["log_D"] - point["log_N"])[0, 0] < 30
 
 
@@ -226,8 +227,8 @@ def test_inference_optimal_zero_demand_is_chinchilla_optimal(chin):
     assert ok.mean() > 0.9
     p = dec.law_draws(chin)
     ratio_closed = np.exp(np.diff(np.stack([
-        dec.chinchilla_closed_form(p, 6 * n[:, 0] * d[:, 0])["log_N"],
-        dec.chinchilla_closed_form(p, 6 * n[:, 0] * d[:, 0])["log_D"]]), axis=0))[0]
+        opt.chinchilla_closed_form(p, 6 * n[:, 0] * d[:, 0])["log_N"],
+        opt.chinchilla_closed_form(p, 6 * n[:, 0] * d[:, 0])["log_D"]]), axis=0))[0]
     np.testing.assert_allclose((d / n)[ok, 0], ratio_closed[ok], rtol=1e-4)
     # The target is met, more demand means smaller models trained longer, and it pays off.
     loss = chin.law.mean({k: v[:, None] for k, v in p.items()}, {"N": n, "D": d})
@@ -249,8 +250,31 @@ def test_inference_optimal_generic_root_path_matches_closed_form(chin):
 
 
 def test_hoffmann_parameters_give_their_published_ratio():
-    point = dec.optimal_allocation(bl.get_law("chinchilla"), CHINCHILLA_HOFFMANN, [5.88e23])
+    point = opt.optimal_allocation(bl.get_law("chinchilla"), CHINCHILLA_HOFFMANN, [5.88e23])
     ratio = float(np.exp(point["log_D"] - point["log_N"])[0, 0])
     # a = 0.28 / 0.62 and G from the published A, B: a model of ~3e10 parameters.
     assert 2e10 < np.exp(point["log_N"])[0, 0] < 5e10
     assert ratio > 50
+
+
+def test_group_selects_a_hierarchical_fits_parameters(chin):
+    from types import SimpleNamespace
+
+    base = dec.law_draws(chin)
+
+    def draws(names):
+        out = {}
+        for name in names:
+            if name == "E":  # E varies by group, the rest is pooled
+                out["E[rpj]"], out["E[c4]"] = base["E"], base["E"] + 0.1
+            else:
+                out[name] = base[name]
+        return out
+
+    hier = SimpleNamespace(law=chin.law, groups=("rpj", "c4"), draws=draws)
+    np.testing.assert_array_equal(dec.law_draws(hier, "c4")["E"], base["E"] + 0.1)
+    np.testing.assert_array_equal(dec.law_draws(hier, "c4")["alpha"], base["alpha"])
+    with pytest.raises(BayesLawsError, match="pass group= one of its groups \\('c4', 'rpj'\\)"):
+        dec.law_draws(hier)
+    with pytest.raises(BayesLawsError, match="this fit has no groups"):
+        chin.scale_for(2.0, along="N", fixed={"D": 1e12}, group="rpj")
