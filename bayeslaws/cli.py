@@ -260,7 +260,6 @@ def _args_optimal(p):
 
 
 def _run_optimal(args):
-    from bayeslaws.decisions import compute_optimal, inference_optimal
     from bayeslaws.io import load
 
     result = load(args.fit)
@@ -271,6 +270,7 @@ def _run_optimal(args):
         answer = inference_optimal(result, args.target,
                                    _numbers(args.inference_tokens, "--inference-tokens"),
                                    prob=args.prob)
+    from bayeslaws.optimal import compute_optimal, inference_optimal
         table = answer.table
         print(f"Cheapest N, D reaching loss {args.target:g}, FLOPs = 6ND + 2N x inference "
               f"tokens (median, {int(args.prob * 100)}% interval):")
