@@ -299,7 +299,10 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
                       f"value of every input times 1, 10 and 100; {pct}% intervals."),
         Block("table", (forecast_table(fit, prob), True)),
     ]
-    if _is_nd_loss(fit):
+    if _is_nd_loss(fit) and getattr(fit, "groups", None) is not None:
+        blocks.append(Block("text", "Hierarchical fit: compute-optimal allocation is per group; "
+                                    "run bayeslaws.compute_optimal(fit, C, group=...)."))
+    elif _is_nd_loss(fit):
         from bayeslaws.optimal import compute_optimal
 
         c_data = 6.0 * obs.x["N"] * obs.x["D"]
