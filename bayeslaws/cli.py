@@ -98,6 +98,9 @@ def _args_fit(p):
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="law option, e.g. --option breaks=2")
     p.add_argument("--out", required=True, help="netCDF file to write the fit to")
+    p.add_argument("--group", help="column of group labels: hierarchical fit over groups")
+    p.add_argument("--varying", nargs="+", help="with --group: parameters varying by group")
+    p.add_argument("--pooled", nargs="+", help="with --group: parameters shared by all groups")
     _common_sampling(p)
 
 
@@ -110,7 +113,8 @@ def _run_fit(args):
     result = fit(args.law, data, x=_pairs(args.x, "--x") or None, y=args.y, priors=priors,
                  likelihood=args.likelihood, sampler=args.sampler, draws=args.draws,
                  tune=args.tune, chains=args.chains, random_seed=args.seed,
-                 progressbar=not args.quiet, strict=args.strict, law_options=options)
+                 progressbar=not args.quiet, strict=args.strict, law_options=options,
+                 group=args.group, varying=args.varying, pooled=args.pooled)
     path = result.save(args.out)
     _print_summary(result)
     print(f"\nsaved to {path}")
@@ -147,6 +151,7 @@ def _args_predict(p):
     p.add_argument("--prob", type=float, default=0.9)
     p.add_argument("--kind", default="predictive", choices=["predictive", "mean"])
     p.add_argument("--csv", help="also write the table to this CSV file")
+    p.add_argument("--group", help="hierarchical fits: a fitted group's label, or 'new'")
 
 
 def _run_predict(args):
@@ -155,7 +160,11 @@ def _run_predict(args):
     result = load(args.fit)
     points = [_pairs([item], "--at") for item in args.at]
     at = pd.DataFrame([{k: float(v) for k, v in point.items()} for point in points])
-    table = result.predict(at, prob=args.prob, kind=args.kind)
+    group = getattr(args, "group", None)
+    if group is not None and not hasattr(result, "hierarchy"):
+        raise BayesLawsError(f"--group {group!r} needs a hierarchical fit (fit with --group).")
+    table = result.predict(at, prob=args.prob, kind=args.kind,
+                           **({"group": group} if group is not None else {}))
     _print(table)
     if args.csv:
         table.to_csv(args.csv, index=False)
@@ -261,6 +270,7 @@ def _args_optimal(p):
 
 def _run_optimal(args):
     from bayeslaws.io import load
+    from bayeslaws.optimal import compute_optimal, inference_optimal
 
     result = load(args.fit)
     if args.target is not None or args.inference_tokens is not None:
@@ -270,7 +280,6 @@ def _run_optimal(args):
         answer = inference_optimal(result, args.target,
                                    _numbers(args.inference_tokens, "--inference-tokens"),
                                    prob=args.prob)
-    from bayeslaws.optimal import compute_optimal, inference_optimal
         table = answer.table
         print(f"Cheapest N, D reaching loss {args.target:g}, FLOPs = 6ND + 2N x inference "
               f"tokens (median, {int(args.prob * 100)}% interval):")

@@ -41,8 +41,10 @@ Default varying parameters
 usual assumption that training sets or model families shift a curve without changing its
 slope): ``chinchilla``: ``E``, ``A``, ``B`` (``alpha``, ``beta`` pooled); ``saturating_power_law``:
 ``E``, ``A``; ``power_law``: ``A``; ``kaplan``: ``N_c``, ``D_c``. For other laws the default is
-every centred parameter (amplitudes and locations) plus a floor named ``E``; every other
-parameter, and the likelihood's, is pooled.
+every centred parameter (amplitudes and locations), a floor named ``E`` (``a`` in ``bnsl``) and
+any parameter bounded by one of those (``bnsl``'s later break points), so ``bnsl`` varies
+``a``, ``b`` and the break points and shares the slopes and sharpnesses; every other parameter,
+and the likelihood's, is pooled.
 
 Prediction
 ----------
@@ -85,6 +87,8 @@ DEFAULT_VARYING: dict[str, tuple[str, ...]] = {
     "power_law": ("A",),
     "kaplan": ("N_c", "D_c"),
 }
+#: Names of irreducible floors in the catalogue (vary by default for laws not listed above).
+FLOOR_NAMES = ("E", "a")
 #: Label of a new, unseen group in predictions.
 NEW = "new"
 GROUP_DIM = "group"
@@ -123,7 +127,16 @@ def default_varying(law: Law) -> tuple[str, ...]:
     """The parameters that vary between groups by default (see :data:`DEFAULT_VARYING`)."""
     if law.name in DEFAULT_VARYING:
         return DEFAULT_VARYING[law.name]
-    return tuple(p.name for p in law.parameters if p.centre_input is not None or p.name == "E")
+    chosen = {p.name for p in law.parameters
+              if p.centre_input is not None or p.name in FLOOR_NAMES}
+    grew = True
+    while grew:  # parameters bounded by a varying one (e.g. later break points) vary too
+        extra = {p.name for p in law.parameters if p.name not in chosen
+                 and p.support in ("ordered", "interval")
+                 and any(r in chosen for r in p.references())}
+        grew = bool(extra)
+        chosen |= extra
+    return tuple(p.name for p in law.parameters if p.name in chosen)
 
 
 def _names_list(value, what: str) -> list[str] | None:

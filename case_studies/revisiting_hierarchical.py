@@ -151,6 +151,16 @@ def report(results: pd.DataFrame, infos: list[dict], args, seconds: float) -> st
                 f"{np.average(table['lpd'], weights=weights):.2f} | "
                 f"{table['covered'].sum() / weights.sum():.0%} |"
             )
+    lines += ["", "Findings (computed from the table):", ""]
+    for info in infos:
+        part = results[results["domain"] == info["domain"]]
+        per = part[part["method"] == "per-curve"]["rmse_log"].mean()
+        hier = part[part["method"] == "hierarchical"]["rmse_log"].mean()
+        lines.append(
+            f"- {info['domain']}: {'hierarchical' if hier < per else 'per-curve'} fits "
+            f"extrapolate better on average (mean RMSE of log loss {hier:.4f} vs {per:.4f}, "
+            f"{100 * (hier / per - 1):+.0f}%)."
+        )
     lines += ["", "Sampling time and health (divergences, worst R-hat and smallest bulk ESS of "
               "the hierarchical fit over all its parameters):", "",
               "| domain | per-curve fits: seconds, fits with sampler warnings | hierarchical: "

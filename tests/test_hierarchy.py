@@ -188,3 +188,23 @@ def test_chinchilla_defaults_and_explicit_split():
     assert h.varying == ("E", "A", "B", "sigma")
     h = resolve_hierarchy(spec, "dataset", ["a", "b"], varying=["E"], tau_scale={"E": 0.1})
     assert h.pooled == ("A", "B", "alpha", "beta", "sigma") and h.tau_scale == {"E": 0.1}
+
+
+def test_default_varying_keeps_bounded_parameters_together():
+    from bayeslaws.hierarchy import default_varying
+
+    # bnsl's second break d2 is bounded below by d1: both vary, or neither
+    assert default_varying(bl.get_law("bnsl", breaks=2)) == ("a", "b", "d1", "d2")
+
+
+def test_cli_summary_and_predict_for_a_group(hfit, tmp_path, capsys):
+    from bayeslaws.cli import main
+
+    path = str(hfit.save(tmp_path / "h.nc"))
+    assert main(["summary", path]) == 0
+    assert "E[g3]" in capsys.readouterr().out
+    assert main(["predict", path, "--at", "x=1e8", "--group", "g3"]) == 0
+    out = capsys.readouterr().out
+    assert "g3" in out
+    assert main(["predict", path, "--at", "x=1e8", "--group", "g9"]) == 2
+    assert "Unknown group" in capsys.readouterr().err
