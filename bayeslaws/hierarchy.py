@@ -717,6 +717,18 @@ class HierarchicalFit(Fit):
         )
 
 
+def fit_options(fit: Fit) -> dict[str, Any]:
+    """Keyword arguments that make :func:`bayeslaws.fit` repeat ``fit``'s grouping.
+
+    ``{}`` for an ordinary fit; ``group``, ``varying`` and ``tau_scale`` for a hierarchical one
+    (for refits on other rows, e.g. exact LOO or backtests).
+    """
+    if not isinstance(fit, HierarchicalFit):
+        return {}
+    h = fit.hierarchy
+    return {"group": h.column, "varying": list(h.varying), "tau_scale": dict(h.tau_scale)}
+
+
 def _without(at: Any, column: str) -> Any:
     """``at`` without the group column (whose labels are not numbers)."""
     if isinstance(at, pd.DataFrame):

@@ -208,3 +208,11 @@ def test_cli_summary_and_predict_for_a_group(hfit, tmp_path, capsys):
     assert "g3" in out
     assert main(["predict", path, "--at", "x=1e8", "--group", "g9"]) == 2
     assert "Unknown group" in capsys.readouterr().err
+
+
+def test_fit_options_repeat_the_grouping(hfit):
+    from bayeslaws.hierarchy import fit_options
+
+    opts = fit_options(hfit)
+    assert opts == {"group": "family", "varying": ["E", "A"],
+                    "tau_scale": {"E": DEFAULT_TAU_SCALE, "A": DEFAULT_TAU_SCALE}}
