@@ -14,6 +14,10 @@ Fits compared, per scenario (which small runs are fitted):
   :mod:`bayeslaws.hierarchy`: for ``chinchilla`` the exponents ``alpha`` and ``beta`` and the
   noise ``sigma`` are shared, ``E``, ``A`` and ``B`` vary by training set, partially pooled).
 
+``new:<set>`` -- the set is left out entirely: the hierarchical fit of the other two sets'
+protocol runs forecasts it as a new group (parameters drawn from the population), against one
+curve fitted through the other sets' runs ("what would a new training set do?").
+
 Scenarios: ``protocol`` -- the published protocol's 5 small runs per training set (four small
 sizes at M = 20 and 10.6M at M = 320); ``small`` -- every run up to 411.6M (31-32 per set);
 ``sparse:<set>`` -- that set has only its 5 protocol runs while the other two have all their
@@ -87,6 +91,9 @@ def scenario_data(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
         return protocol.reset_index(drop=True)
     if scenario == "small":
         return small.reset_index(drop=True)
+    if scenario.startswith("new:"):
+        unseen = scenario.split(":", 1)[1]
+        return protocol[protocol["dataset"] != unseen].reset_index(drop=True)
     if scenario.startswith("sparse:"):
         sparse = scenario.split(":", 1)[1]
         rich = small[small["dataset"] != sparse]
@@ -132,22 +139,34 @@ def run_scenario(frame: pd.DataFrame, scenario: str, law: str, settings: dict) -
         hier = bl.fit(law, data, x=X, y=Y, group="dataset", **settings)
     timings["hierarchical"] = time.perf_counter() - start
     hier_diag = hier.diagnostics()
+    unseen = scenario.split(":", 1)[1] if scenario.startswith("new:") else None
+    if unseen is not None:  # baseline: one curve through the other sets' runs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bl.SamplerWarning)
+            single = bl.fit(law, data, x=X, y=Y, **settings)
     for dataset in DATASETS:
+        if unseen is not None and dataset != unseen:
+            continue
         part = data[data["dataset"] == dataset]
         target = test[test["dataset"] == dataset]
         truth = target[Y].to_numpy()
         at = target[["N_params", "D_tokens"]].rename(columns={"N_params": "N", "D_tokens": "D"})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", bl.SamplerWarning)
-            sep = separate_fit(law, part, settings)
+        if unseen is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", bl.SamplerWarning)
+                sep = separate_fit(law, part, settings)
+        else:
+            sep = single
+        group = dataset if unseen is None else "new"
         sep_diag = sep.diagnostics()
         sep_scores = score(sep.predict(at, prob=PROB), truth)
-        hier_scores = score(hier.predict(at, prob=PROB, group=dataset), truth)
+        hier_scores = score(hier.predict(at, prob=PROB, group=group), truth)
         sep_lpd = _log_density(sep, target)
-        hier_lpd = hier.log_density(target)
+        hier_lpd = hier.log_density(target, group=group)
         for i in range(len(target)):
             rows.append({
-                "scenario": scenario, "dataset": dataset, "n_fit": len(part),
+                "scenario": scenario, "dataset": dataset,
+                "n_fit": len(part) if unseen is None else len(data),
                 "N": target["N_params"].iloc[i], "M": target["token_multiplier_M"].iloc[i],
                 "published": bool(target["published"].iloc[i]), "loss": truth[i],
                 "sep_median": sep_scores["median"][i], "sep_err_pct": sep_scores["err"][i],
@@ -168,17 +187,25 @@ def _log_density(fit: Fit, target: pd.DataFrame) -> np.ndarray:
     return log_predictive_density(fit, target)
 
 
+def _labels(scenario: str) -> dict[str, str]:
+    """Names of the two fits compared in a scenario (columns ``sep_*`` and ``hier_*``)."""
+    if scenario.startswith("new:"):
+        return {"sep": "single curve of the other sets", "hier": "hierarchical, new group"}
+    return {"sep": "separate", "hier": "hierarchical"}
+
+
 def findings(results: pd.DataFrame) -> list[str]:
     """One sentence per scenario: which fit extrapolated better, by how much; plus health."""
     out = []
     for scenario, part in results.groupby("scenario", sort=False):
         sep, hier = part["sep_err_pct"].abs().mean(), part["hier_err_pct"].abs().mean()
-        better = "hierarchical" if hier < sep else "separate"
+        labels = _labels(scenario)
+        better = labels["hier"] if hier < sep else labels["sep"]
         lpd = "higher" if part["hier_lpd"].mean() > part["sep_lpd"].mean() else "lower"
         out.append(
-            f"`{scenario}` ({part['n_fit'].min()}-{part['n_fit'].max()} runs of the scored set): "
+            f"`{scenario}` ({part['n_fit'].max()} runs fitted for the scored set): "
             f"the {better} fit extrapolates better, mean absolute error {hier:.2f}% "
-            f"(hierarchical) vs {sep:.2f}% (separate); the hierarchical log predictive "
+            f"({labels['hier']}) vs {sep:.2f}% ({labels['sep']}); the hierarchical log predictive "
             f"density is {lpd} ({part['hier_lpd'].mean():.2f} vs {part['sep_lpd'].mean():.2f})."
         )
     few = results[results["n_fit"] <= 6]
@@ -229,7 +256,7 @@ def report(results: pd.DataFrame, args, seconds: float) -> str:
         for method in ("sep", "hier"):
             err = part[f"{method}_err_pct"].abs()
             lines.append(
-                f"| {scenario} | {'separate' if method == 'sep' else 'hierarchical'} | "
+                f"| {scenario} | {_labels(scenario)[method]} | "
                 f"{err.mean():.2f} | {err.max():.2f} | "
                 f"{part[f'{method}_cover90'].mean():.0%} ({int(part[f'{method}_cover90'].sum())}"
                 f"/{len(part)}) | {part[f'{method}_lpd'].mean():.2f} |"
@@ -237,6 +264,8 @@ def report(results: pd.DataFrame, args, seconds: float) -> str:
     lines += ["", "## Findings (computed from the table above)", ""]
     lines += [f"- {sentence}" for sentence in findings(results)]
     lines += ["", "## Per held-out run", "",
+              "In `new:` rows the first fit is the single curve of the other sets and the "
+              "second the hierarchical forecast for a new group.", "",
               "| scenario | dataset | runs fitted | N | M | loss | separate: median, err %, cov, "
               "lpd | hierarchical: median, err %, cov, lpd |", "|---|---|---|---|---|---|---|---|"]
     for _, r in results.iterrows():
@@ -274,14 +303,16 @@ def main(argv=None) -> int:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target-accept", type=float, default=0.95)
-    parser.add_argument("--scenarios", nargs="+", default=["protocol", "small", "sparse"],
-                        help="protocol, small, sparse (= sparse:<each set>) or sparse:<set>")
+    parser.add_argument("--scenarios", nargs="+",
+                        default=["protocol", "small", "sparse", "new"],
+                        help="protocol, small, sparse (= sparse:<each set>), sparse:<set>, new "
+                             "(= new:<each set>) or new:<set>")
     parser.add_argument("--out", default=str(Path(__file__).parent / "reports"
                                               / "gadre_hierarchical.md"))
     args = parser.parse_args(argv)
     scenarios = []
     for s in args.scenarios:
-        scenarios += [f"sparse:{d}" for d in DATASETS] if s == "sparse" else [s]
+        scenarios += [f"{s}:{d}" for d in DATASETS] if s in ("sparse", "new") else [s]
     settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains,
                 "random_seed": args.seed, "progressbar": False,
                 "target_accept": args.target_accept}

@@ -18,7 +18,7 @@ from bayeslaws.hierarchy import (
     HierarchicalFit,
     resolve_hierarchy,
 )
-from tests.conftest import SMALL
+from tests.conftest import SMALL, requires_data
 
 #: True floor E and amplitude A per group; alpha is shared.
 GROUPS = {"g0": (1.6, 30.0), "g1": (2.0, 45.0), "g2": (1.8, 25.0), "g3": (2.3, 60.0),
@@ -216,3 +216,38 @@ def test_fit_options_repeat_the_grouping(hfit):
     opts = fit_options(hfit)
     assert opts == {"group": "family", "varying": ["E", "A"],
                     "tau_scale": {"E": DEFAULT_TAU_SCALE, "A": DEFAULT_TAU_SCALE}}
+
+
+# -- case studies on real data (slow: they compile and sample several models) ----------------
+@pytest.mark.slow
+@requires_data
+def test_revisiting_case_study_runs_on_a_subset(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "case_studies" / "revisiting_hierarchical.py"
+    spec = importlib.util.spec_from_file_location("revisiting_hierarchical", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "r.md"
+    assert module.main(["--domains", "NMT", "--max-curves", "2", "--draws", "100", "--tune",
+                        "100", "--chains", "2", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| NMT | 2 |" in text and "hierarchical, tau_scale 0.5" in text
+
+
+@pytest.mark.slow
+@requires_data
+def test_gadre_case_study_runs_protocol(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "case_studies" / "gadre_hierarchical.py"
+    spec = importlib.util.spec_from_file_location("gadre_hierarchical", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "g.md"
+    assert module.main(["--scenarios", "protocol", "--draws", "100", "--tune", "100",
+                        "--chains", "2", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| protocol | hierarchical |" in text and "1.44B*" in text
