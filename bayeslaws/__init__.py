@@ -11,7 +11,9 @@ and model comparison between law forms.
 
 from importlib import metadata
 
+from bayeslaws.backtest import backtest
 from bayeslaws.catalogue import get_law, law_names, laws, register_law
+from bayeslaws.compare import average, compare
 from bayeslaws.decisions import prob_below, scale_for
 from bayeslaws.exceptions import (
     BayesLawsError,
@@ -49,6 +51,9 @@ __all__ = [
     "PriorError",
     "SamplerError",
     "SamplerWarning",
+    "average",
+    "backtest",
+    "compare",
     "compute_optimal",
     "fit",
     "inference_optimal",

@@ -318,6 +318,60 @@ def _run_report(args):
     print(f"report: {path}\nhtml:   {path.with_suffix('.html')}")
 
 
+# -- compare / backtest (bayeslaws.compare, bayeslaws.backtest) -----------------------------
+def _args_compare(p):
+    p.add_argument("fits", nargs="+", metavar="[NAME=]FIT.nc",
+                   help="saved fits of the same data (named by file stem unless NAME= given)")
+    p.add_argument("--reloo", action="store_true",
+                   help="refit exactly for runs with Pareto k > 0.7 (one refit per run)")
+    p.add_argument("--method", default="stacking", help="stacking, BB-pseudo-BMA or pseudo-BMA")
+    p.add_argument("--csv", help="also write the table to this CSV file")
+
+
+def _run_compare(args):
+    from bayeslaws.compare import compare_files
+
+    table = compare_files(args.fits, reloo=args.reloo, method=args.method)
+    _print(table)
+    if args.csv:
+        table.to_csv(args.csv, index_label="law")
+
+
+def _args_backtest(p):
+    p.add_argument("csv", help="table with one row per training run")
+    p.add_argument("--law", action="append", required=True, metavar="[NAME=]LAW[:KEY=VALUE]",
+                   help="law to backtest (repeat), e.g. --law bnsl2=bnsl:breaks=2")
+    p.add_argument("--x", action="append", metavar="INPUT=COLUMN",
+                   help="map a law input to a column, e.g. --x N=params (repeat per input)")
+    p.add_argument("--y", required=True, help="column of the measured loss")
+    p.add_argument("--holdout", default="0.2",
+                   help="fraction of largest-scale runs held out (default 0.2), or a column "
+                        "of 0/1 flags (1 = held out)")
+    p.add_argument("--likelihood", default="lognormal")
+    p.add_argument("--no-stacked", action="store_true", help="no stacked-average row")
+    p.add_argument("--out", help="also write the table to this CSV file")
+    _common_sampling(p)
+
+
+def _run_backtest(args):
+    from bayeslaws.backtest import backtest, parse_law_specs
+
+    data = pd.read_csv(args.csv)
+    try:
+        holdout = float(args.holdout)
+    except ValueError:
+        holdout = args.holdout
+    x = _pairs(args.x, "--x") or None
+    table = backtest(parse_law_specs(args.law), data, x=x, y=args.y, holdout=holdout,
+                     stacked=not args.no_stacked, likelihood=args.likelihood,
+                     sampler=args.sampler, draws=args.draws, tune=args.tune,
+                     chains=args.chains, random_seed=args.seed or 0,
+                     progressbar=not args.quiet, strict=args.strict)
+    _print(table)
+    if args.out:
+        table.to_csv(args.out, index_label="law")
+
+
 COMMANDS = {
     "laws": ("list the law catalogue", _args_laws, _run_laws),
     "fit": ("fit a law to a CSV table and save the fit", _args_fit, _run_fit),
@@ -329,6 +383,10 @@ COMMANDS = {
     "target": ("posterior of the scale reaching a target loss", _args_target, _run_target),
     "optimal": ("compute-optimal (or inference-aware) N and D", _args_optimal, _run_optimal),
     "report": ("Markdown + HTML report with plots of a saved fit", _args_report, _run_report),
+    "compare": ("rank saved fits of one data set by PSIS-LOO, with stacking weights",
+                _args_compare, _run_compare),
+    "backtest": ("fit laws on small runs, score forecasts of the largest", _args_backtest,
+                 _run_backtest),
 }
 
 

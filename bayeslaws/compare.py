@@ -343,6 +343,28 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
     return table
 
 
+def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
+    """:func:`compare` of saved fits given as ``"path"`` or ``"name=path"`` (the CLI's form).
+
+    Fits are named by ``name`` or else by the file's stem.
+    """
+    from pathlib import Path
+
+    from bayeslaws.io import load
+
+    fits: dict[str, Fit] = {}
+    for item in paths:
+        name, _, path = str(item).rpartition("=") if "=" in str(item) else ("", "", str(item))
+        name = name or Path(path).stem
+        if name in fits:
+            raise BayesLawsError(
+                f"Two fits are named {name!r}; name them apart with NAME=PATH, e.g. "
+                f"a={path} b=<other file>."
+            )
+        fits[name] = load(path)
+    return compare(fits, **kwargs)
+
+
 # -- stacked average ------------------------------------------------------------------------
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
     """Quantiles ``q`` of each column of ``values`` (S, P) under sample weights ``weights`` (S,).

@@ -1,0 +1,396 @@
+"""Leave-future-out backtests: fit on the small runs, score the forecast of the large ones.
+
+LOO (:mod:`bayeslaws.compare`) measures how well a law interpolates between the runs it was
+fitted on; scaling laws are used to extrapolate. :func:`backtest` holds out the runs at the
+largest scale (a fraction of the runs, or an explicit mask), fits each law on the rest and
+scores the forecast of the held-out runs:
+
+``elpd``
+    Sum over held-out runs of the log posterior predictive density (of ``log y`` for the
+    log-scale likelihoods, as in the fits' stored log-likelihood); higher is better.
+``rmsle``
+    Root mean squared error of ``log`` of the posterior predictive median against ``log y``.
+``abs_rel_error``
+    Mean of ``|median - y| / |y|``.
+``coverage_50``, ``coverage_90``
+    Share of held-out runs inside the central 50% and 90% predictive intervals (a calibrated
+    forecast covers about 50% and 90%).
+
+With several laws, a ``stacked`` row scores the stacking average of the laws
+(:func:`bayeslaws.compare.average`), with weights computed by PSIS-LOO on the fitting runs only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayeslaws.catalogue import get_law
+from bayeslaws.compare import Average, _Shared, compare, log_predictive_density
+from bayeslaws.data import as_frame
+from bayeslaws.exceptions import BayesLawsError, choices
+from bayeslaws.law import Law
+
+#: Interval probabilities whose coverage is scored.
+PROBS = (0.5, 0.9)
+#: Name of the row scoring the stacked average.
+STACKED = "stacked"
+#: Columns of the table returned by :func:`backtest`.
+COLUMNS = ("n_fit", "n_heldout", "elpd", "elpd_mean", "rmsle", "abs_rel_error",
+           "coverage_50", "coverage_90", "weight", "divergences", "max_rhat")
+
+
+# -- inputs ---------------------------------------------------------------------------------
+def _laws(laws: Any) -> dict[str, Law]:
+    """``{name: Law}`` from a name, a Law, a list of them or a dict of name -> law spec.
+
+    A law spec is a catalogue name, a :class:`~bayeslaws.law.Law`, or a dict
+    ``{"law": name, "law_options": {...}}`` (e.g. ``{"law": "bnsl", "law_options":
+    {"breaks": 2}}``).
+    """
+    if isinstance(laws, str | Law):
+        laws = [laws]
+    if isinstance(laws, Mapping):
+        items = list(laws.items())
+    elif isinstance(laws, Sequence):
+        items = [(law if isinstance(law, str) else getattr(law, "name", str(law)), law)
+                 for law in laws]
+    else:
+        raise BayesLawsError(
+            f"laws must be a law name, a Law, a list of them or a dict of name -> law; got "
+            f"{type(laws).__name__}. Example: backtest(['power_law', 'saturating_power_law'], "
+            "df, x='x', y='loss')."
+        )
+    if not items:
+        raise BayesLawsError("backtest needs at least one law; got none.")
+    out: dict[str, Law] = {}
+    for name, law in items:
+        if str(name) == STACKED:
+            raise BayesLawsError(
+                f"{STACKED!r} is the name of the stacked-average row; name the law otherwise."
+            )
+        if str(name) in out:
+            raise BayesLawsError(
+                f"Law name {name!r} appears twice; pass a dict to give each law a distinct "
+                "name, e.g. {'bnsl1': {'law': 'bnsl', 'law_options': {'breaks': 1}}, ...}."
+            )
+        if isinstance(law, Mapping):
+            if "law" not in law:
+                raise BayesLawsError(
+                    f"Law spec {name!r} is a dict without a 'law' key: {dict(law)}; give "
+                    "{'law': <name>, 'law_options': {...}}."
+                )
+            out[str(name)] = get_law(law["law"], **dict(law.get("law_options") or {}))
+        else:
+            out[str(name)] = get_law(law)
+    return out
+
+
+def parse_law_specs(items: Sequence[str]) -> dict[str, Any]:
+    """Laws from the CLI's ``[NAME=]LAW[:KEY=VALUE,...]`` strings, e.g. ``bnsl2=bnsl:breaks=2``.
+
+    Returns a dict for :func:`backtest`.
+    """
+    from bayeslaws.cli import _number
+
+    out: dict[str, Any] = {}
+    for item in items:
+        head, _, options = str(item).partition(":")
+        name, _, law = head.rpartition("=")
+        law = law.strip()
+        name = name.strip() or law
+        opts = {}
+        for part in filter(None, (p.strip() for p in options.split(","))):
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise BayesLawsError(
+                    f"Law option {part!r} in {item!r} must look like KEY=VALUE, e.g. "
+                    "bnsl2=bnsl:breaks=2."
+                )
+            opts[key.strip()] = _number(value.strip())
+        if name in out:
+            raise BayesLawsError(
+                f"Law name {name!r} appears twice in {list(items)}; name them apart, e.g. "
+                "bnsl1=bnsl:breaks=1 bnsl2=bnsl:breaks=2."
+            )
+        out[name] = {"law": law, "law_options": opts}
+    return out
+
+
+def _columns(law: Law, x: Mapping[str, str] | str | None) -> dict[str, str]:
+    """The columns of ``law``'s inputs from a shared ``x`` mapping."""
+    if x is None:
+        return {name: name for name in law.inputs}
+    if isinstance(x, str):
+        if len(law.inputs) != 1:
+            raise BayesLawsError(
+                f"x={x!r} names one column but law {law.name!r} has inputs {list(law.inputs)}; "
+                "give a dict such as " + "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs)
+                + "}."
+            )
+        return {law.inputs[0]: x}
+    missing = [name for name in law.inputs if name not in x]
+    if missing:
+        raise BayesLawsError(
+            f"x has no column for input(s) {missing} of law {law.name!r} (x={dict(x)}); add "
+            "them, e.g. x=" + "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs) + "}."
+        )
+    return {name: x[name] for name in law.inputs}
+
+
+def scale_of(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Scale of each run: the product of its input columns (e.g. N * D, proportional to compute)."""
+    values = np.ones(len(frame))
+    for column in dict.fromkeys(columns):
+        values = values * frame[column].to_numpy(dtype=float)
+    return values
+
+
+def holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequence[str]) -> np.ndarray:
+    """Boolean mask of the held-out runs.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The runs.
+    holdout : float or array of bool or str
+        A fraction in (0, 1): the runs with the largest scale, as many as ``ceil(fraction * n)``
+        (ties at the cut are all held out); a boolean array (True = held out); or the name of a
+        column of booleans or 0/1 values (1 = held out).
+    scale : str or list of str
+        Column(s) whose product measures a run's scale.
+    """
+    n = len(frame)
+    if isinstance(holdout, str):
+        if holdout not in frame.columns:
+            raise BayesLawsError(
+                f"holdout={holdout!r} is not a column of the data; columns: "
+                f"{choices(frame.columns)}. Give a fraction (e.g. 0.2), a boolean mask or a "
+                "column of 0/1 flags (1 = held out)."
+            )
+        holdout = frame[holdout].to_numpy()
+    if np.ndim(holdout) == 0:
+        fraction = holdout
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.number) \
+                or not 0 < float(fraction) < 1:
+            raise BayesLawsError(
+                f"holdout must be a fraction strictly between 0 and 1 (e.g. 0.2 holds out the "
+                f"largest 20% of runs), a boolean mask or a column name; got {fraction!r}."
+            )
+        columns = [scale] if isinstance(scale, str) else list(scale)
+        size = scale_of(frame, columns)
+        k = int(np.ceil(float(fraction) * n))
+        cut = np.sort(size)[n - k]
+        mask = size >= cut
+    else:
+        raw = np.asarray(holdout)
+        if raw.shape != (n,):
+            raise BayesLawsError(
+                f"The holdout mask has shape {raw.shape} but the data has {n} rows; give one "
+                "flag per row (True = held out)."
+            )
+        if raw.dtype != bool:
+            values = set(np.unique(raw).tolist())
+            if not values <= {0, 1}:
+                raise BayesLawsError(
+                    f"The holdout mask must be booleans or 0/1 flags; got values "
+                    f"{sorted(values)[:5]}."
+                )
+        mask = raw.astype(bool)
+    if mask.all() or not mask.any():
+        raise BayesLawsError(
+            f"The holdout leaves {int((~mask).sum())} runs to fit and {int(mask.sum())} to "
+            "score; both must be non-empty. Choose a smaller fraction or another mask."
+        )
+    return mask
+
+
+# -- scoring --------------------------------------------------------------------------------
+def score(y: np.ndarray, median: np.ndarray, intervals: Mapping[float, tuple],
+          log_density: np.ndarray) -> dict[str, float]:
+    """Scores of forecasts of held-out runs.
+
+    Parameters
+    ----------
+    y : array
+        Measured values of the held-out runs.
+    median : array
+        Posterior predictive median at each run.
+    intervals : dict of {float: (lower, upper)}
+        Central predictive intervals by probability (0.5 and 0.9 are scored).
+    log_density : array
+        Log predictive density of each run.
+
+    Returns
+    -------
+    dict
+        ``n_heldout``, ``elpd``, ``elpd_mean``, ``rmsle``, ``abs_rel_error`` and
+        ``coverage_<100 p>`` per interval. Intervals are closed: a run on a bound is covered.
+    """
+    y = np.asarray(y, dtype=float)
+    median = np.asarray(median, dtype=float)
+    log_density = np.asarray(log_density, dtype=float)
+    out = {
+        "n_heldout": int(y.size),
+        "elpd": float(log_density.sum()),
+        "elpd_mean": float(log_density.mean()),
+        "rmsle": float(np.sqrt(np.mean((np.log(median) - np.log(y)) ** 2))),
+        "abs_rel_error": float(np.mean(np.abs(median - y) / np.abs(y))),
+    }
+    for prob, (lower, upper) in intervals.items():
+        inside = (np.asarray(lower) <= y) & (y <= np.asarray(upper))
+        out[f"coverage_{int(round(100 * prob))}"] = float(inside.mean())
+    return out
+
+
+def _forecast(model: Any, at: Mapping[str, np.ndarray], heldout: pd.DataFrame,
+              y_column: str, probs: Sequence[float], seed: int) -> tuple[dict, pd.DataFrame]:
+    """Scores and per-run forecasts of a Fit or an Average on the held-out runs."""
+    intervals = {}
+    median = None
+    for prob in probs:
+        table = model.predict(at, prob=prob, random_seed=seed)
+        intervals[prob] = (table["lower"].to_numpy(), table["upper"].to_numpy())
+        median = table["median"].to_numpy()
+    if isinstance(model, Average):
+        density = model.log_density(heldout, y=y_column)
+    else:
+        density = log_predictive_density(model, heldout, y=y_column)
+    y = heldout[y_column].to_numpy(dtype=float)
+    points = pd.DataFrame({"y": y, "median": median, "log_density": density})
+    for prob, (lower, upper) in intervals.items():
+        pct = int(round(100 * prob))
+        points[f"lower_{pct}"] = lower
+        points[f"upper_{pct}"] = upper
+    return score(y, median, intervals, density), points
+
+
+# -- the backtest ---------------------------------------------------------------------------
+def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
+             holdout: Any = 0.2, scale: str | Sequence[str] | None = None,
+             stacked: bool = True, probs: Sequence[float] = PROBS,
+             errors: str = "raise", random_seed: int = 0,
+             **fit_kwargs) -> pd.DataFrame:
+    """Fit laws on the smaller runs and score their forecasts of the largest ones.
+
+    Parameters
+    ----------
+    laws : str, Law, list or dict
+        One law, several, or ``{name: law}`` where a law is a catalogue name, a Law or
+        ``{"law": name, "law_options": {...}}`` (so one law can appear with several options,
+        e.g. ``bnsl`` with 1 and 2 breaks).
+    data : DataFrame or dict of columns
+        All runs, fitting and held-out.
+    x : dict or str, optional
+        Input -> column for every law's inputs (each law uses the inputs it has), or one column
+        for one-input laws.
+    y : str
+        Column of the measured loss.
+    holdout : float, array of bool or str
+        Fraction of runs at the largest scale to hold out (default 0.2), a boolean mask
+        (True = held out) or a column of 0/1 flags (1 = held out).
+    scale : str or list of str, optional
+        Column(s) whose product orders runs by scale for a fractional holdout; default: every
+        input column of every law (for ``N`` and ``D`` their product, proportional to compute).
+    stacked : bool
+        With several laws, add a ``stacked`` row scoring the stacking average (weights from
+        PSIS-LOO on the fitting runs).
+    probs : sequence of float
+        Interval probabilities scored for coverage (0.5 and 0.9 by default).
+    errors : {"raise", "skip"}
+        What to do when a law cannot be fitted on the fitting runs (e.g. fewer runs than
+        parameters): raise, or warn and leave its row empty (``error`` column says why).
+    random_seed : int
+        Seed of the fits (law k gets ``random_seed + k``) and of predictive draws.
+    **fit_kwargs
+        Passed to :func:`bayeslaws.fit` (``priors``, ``likelihood``, ``sampler``, ``draws``,
+        ``tune``, ``chains``, ...). A ``law_options`` here applies to every law.
+
+    Returns
+    -------
+    DataFrame
+        One row per law (and ``stacked``), columns ``n_fit``, ``n_heldout``, ``elpd``,
+        ``elpd_mean``, ``rmsle``, ``abs_rel_error``, ``coverage_50``, ``coverage_90``,
+        ``weight`` (stacking weight), ``divergences``, ``max_rhat``, ``error``.
+        ``table.attrs["fits"]`` holds the fits, ``table.attrs["points"]`` the per-run forecasts
+        (law, run, y, median, interval bounds, log density) and ``table.attrs["heldout"]`` the
+        mask.
+    """
+    from bayeslaws.fitting import fit as fit_law
+
+    if errors not in ("raise", "skip"):
+        raise BayesLawsError(f"errors must be 'raise' or 'skip', got {errors!r}.")
+    probs = tuple(float(p) for p in probs)
+    if any(not 0 < p < 1 for p in probs):
+        raise BayesLawsError(f"probs must lie strictly between 0 and 1; got {list(probs)}.")
+    law_objs = _laws(laws)
+    frame = as_frame(data)
+    columns = {name: _columns(law, x) for name, law in law_objs.items()}
+    if y not in frame.columns:
+        raise BayesLawsError(
+            f"y={y!r} is not a column of the data; columns: {choices(frame.columns)}."
+        )
+    for name, cols in columns.items():
+        absent = [c for c in cols.values() if c not in frame.columns]
+        if absent:
+            raise BayesLawsError(
+                f"Column(s) {absent} of law {name!r} are not in the data; columns: "
+                f"{choices(frame.columns)}."
+            )
+    if scale is None:
+        scale = [c for cols in columns.values() for c in cols.values()]
+    mask = holdout_mask(frame, holdout, scale)
+    train = frame.loc[~mask].reset_index(drop=True)
+    heldout = frame.loc[mask].reset_index(drop=True)
+    run_index = np.flatnonzero(mask)
+    law_options = fit_kwargs.pop("law_options", None)
+    fit_kwargs.setdefault("progressbar", False)
+
+    fits, rows, points = {}, {}, []
+    for k, (name, law) in enumerate(law_objs.items()):
+        if law_options:
+            law = get_law(law.name, **dict(law_options))
+        try:
+            fits[name] = fit_law(law, train, x=columns[name], y=y,
+                                 random_seed=int(random_seed) + k, **fit_kwargs)
+        except BayesLawsError as err:
+            if errors == "raise":
+                raise
+            warnings.warn(f"backtest: law {name!r} was not fitted: {err}", stacklevel=2)
+            rows[name] = {"n_fit": len(train), "n_heldout": len(heldout), "error": str(err)}
+            continue
+        at = {inp: heldout[col].to_numpy(dtype=float) for inp, col in columns[name].items()}
+        scores, per_run = _forecast(fits[name], at, heldout, y, probs, random_seed)
+        diag = fits[name].diagnostics()
+        rows[name] = {"n_fit": len(train), **scores, "divergences": int(diag.divergences),
+                      "max_rhat": diag.max_rhat, "error": ""}
+        points.append(per_run.assign(law=name, run=run_index))
+
+    if stacked and len(fits) >= 2:
+        table = compare(fits)
+        weights = table["weight"].astype(float).to_dict()
+        for name in fits:
+            rows[name]["weight"] = weights[name]
+        mixture = Average(fits, weights)
+        merged = {inp: col for name in fits for inp, col in columns[name].items()}
+        at = {inp: heldout[col].to_numpy(dtype=float) for inp, col in merged.items()}
+        scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)
+        rows[STACKED] = {"n_fit": len(train), **scores, "weight": 1.0, "error": ""}
+        points.append(per_run.assign(law=STACKED, run=run_index))
+    elif len(fits) == 1:
+        rows[next(iter(fits))]["weight"] = 1.0
+
+    result = pd.DataFrame.from_dict(rows, orient="index")
+    ordered = [c for c in COLUMNS if c in result.columns]
+    ordered += [c for c in result.columns if c not in ordered]
+    result = result[ordered]
+    result.index.name = "law"
+    result.attrs["fits"] = _Shared(fits)
+    result.attrs["points"] = (pd.concat(points, ignore_index=True) if points
+                              else pd.DataFrame())
+    result.attrs["heldout"] = mask
+    return result
