@@ -1,0 +1,67 @@
+r"""Downstream error as a function of the loss (Gadre et al. 2024).
+
+.. math:: \mathrm{Err}(L) = E - a\, e^{-b L}
+
+``L`` is a model's loss (e.g. validation loss in nats/token), ``Err`` its average top-1 error on
+downstream tasks, ``E`` the error of a model with no skill (reached as the loss grows; near the
+chance error of the tasks), ``a e^{-b L}`` the improvement a lower loss buys. Fitted on
+(loss, error) pairs, it turns a loss forecast (chinchilla, overtraining, ...) into an error
+forecast: push posterior draws of the loss through this law.
+
+Likelihoods: ``beta`` on the error (averages over tasks), or ``binomial`` when the number of
+questions is known (``extra={"trials": "<column>"}``). Errors are fractions in (0, 1).
+
+Default priors: ``E`` Beta(4, 2) (median 0.69: the error of guessing on a mix of multiple-choice
+tasks; keep it above the largest observed error); ``b`` LogNormal(log 1, 1) per unit of loss;
+``a`` LogNormal centred where ``a e^{-b L}`` is a third of ``E`` at the data's typical loss for
+``b = 1``, with sd 3. Prior predictive: errors below ``E`` and mostly within (0, 1); draws
+below 0 are clipped by the likelihood.
+
+Reference: Gadre et al. 2024, "Language models scale reliably with over-training and on
+downstream tasks" (arXiv:2403.08540), eq. 5.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bayeslaws.law import DataSummary, Law, Parameter
+from bayeslaws.priors import Prior
+
+
+def function(p, logx, xp):
+    return p.E - xp.exp(p.log_a - p.b * xp.exp(logx.L))
+
+
+def default_priors(s: DataSummary) -> dict[str, Prior]:
+    loss = math.exp(s.inputs["L"].log_centre)
+    return {
+        "E": Prior("Beta", alpha=4.0, beta=2.0),
+        "a": Prior("LogNormal", mu=math.log(0.7 / 3.0) + loss, sigma=3.0),
+        "b": Prior("LogNormal", mu=0.0, sigma=1.0),
+    }
+
+
+def initial(s: DataSummary) -> dict[str, float]:
+    ceiling = min(0.5 * (s.y_max + 1.0), 0.99)
+    loss = math.exp(s.inputs["L"].log_centre)
+    gap = max(ceiling - s.y_centre, 0.05)
+    return {"E": ceiling, "b": 1.0, "a": gap * math.exp(loss)}
+
+
+LAW = Law(
+    name="loss_to_accuracy",
+    inputs=("L",),
+    parameters=(
+        Parameter("E", support="unit", description="error of a model with no skill"),
+        Parameter("a", description="amplitude of the improvement"),
+        Parameter("b", description="rate of improvement per unit of loss"),
+    ),
+    function=function,
+    default_priors=default_priors,
+    initial=initial,
+    formula="Err(L) = E - a exp(-b L)",
+    reference="Gadre et al. 2024 (arXiv:2403.08540)",
+    link="identity",
+    description="downstream error against loss",
+)
