@@ -325,3 +325,14 @@ def prediction_inputs(law: Law, at: Any) -> dict[str, np.ndarray]:
                              what="the prediction points")
         for name in law.inputs
     }
+
+
+def check_for_likelihood(likelihood: Any, obs: Observations) -> None:
+    """Run the likelihood's own data check, naming the y column in its error."""
+    check = getattr(likelihood, "check", None)
+    if check is None:
+        return
+    try:
+        check(obs.y, obs.extra)
+    except DataError as err:
+        raise DataError(f"Column {obs.y_column!r} (for y): {err}") from None

@@ -10,7 +10,7 @@ import numpy as np
 
 from bayeslaws import diagnostics, sampling
 from bayeslaws.catalogue import get_law
-from bayeslaws.data import Observations, prepare
+from bayeslaws.data import Observations, check_for_likelihood, prepare
 from bayeslaws.exceptions import BayesLawsError
 from bayeslaws.law import Law
 from bayeslaws.likelihoods import get_likelihood
@@ -48,6 +48,7 @@ def prepare_fit(law: str | Law, data: Any, x=None, y: str = "y", *,
     lik = get_likelihood(likelihood, law_obj.link, law_obj.name)
     n_params = len(law_obj.parameters) + len(lik.parameters)
     obs = prepare(law_obj, data, x, y, n_params, extra=extra)
+    check_for_likelihood(lik, obs)
     spec = ModelSpec(law_obj, lik, resolve_priors(law_obj, lik, obs.summary, priors))
     return spec, obs
 
