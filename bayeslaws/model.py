@@ -135,9 +135,11 @@ def starting_values(spec: ModelSpec, summary: DataSummary,
 def data_values(spec: ModelSpec, obs: Observations) -> dict[str, np.ndarray]:
     """Every data-dependent number of the model, keyed by its ``pm.Data`` name."""
     values: dict[str, np.ndarray] = {}
+    centred = {par.centre_input for par in spec.parameters if par.centre_input is not None}
     for name, x in obs.x.items():
         values[f"logx__{name}"] = np.log(x)
-        values[f"centre__{name}"] = np.asarray(obs.summary.inputs[name].log_centre)
+        if name in centred:  # only centres the model uses (compiled models drop unused data)
+            values[f"centre__{name}"] = np.asarray(obs.summary.inputs[name].log_centre)
     for role, column in obs.extra.items():
         values[f"extra__{role}"] = column
     if spec.likelihood.check is not None:

@@ -22,7 +22,8 @@ Default priors (``s`` is the data summary): ``a`` LogNormal with median 0.6 x th
 ``b`` wide LogNormal centred where ``b x^-0.3`` matches the data; ``c_0`` Normal(0, 1);
 ``c_i`` Normal(0, 3); ``d_i`` LogNormal around the centre of ``log x`` with sd 0.6 x the log
 span of x (90% interval: the data range and half a span beyond each end); ``f_i`` LogNormal with
-median a tenth of the log span of x and sd 1.5.
+median a tenth of the log span of x and sd 1.5. Prior predictive: the observed values lie inside
+the 90% band, whose median is within a factor of 10 of the data.
 
 Reference: Caballero, Gupta, Rish and Krueger 2023, "Broken Neural Scaling Laws"
 (arXiv:2210.14891), eq. 1.

@@ -8,7 +8,9 @@ already taught about the task, in units of ``D^beta``. Small ``D`` (``D^beta << 
 flat pre-power phase, large ``D`` the usual power law ``B D^-beta``.
 
 Evaluated in log space: ``log L = logaddexp(log E, log B - logaddexp(log D_l, beta log D))``.
-``B`` is sampled at the centre of ``log D`` (sheared by ``beta``).
+``B`` and ``D_l`` are sampled at the centre of ``log D`` (sheared by ``beta``: ``D_l`` as
+``D_l / D_c^beta``, the transition relative to the data's centre ``D_c``), which removes their
+strong correlation with ``beta``.
 
 Default priors: ``E`` LogNormal with median 0.6 x the smallest loss; ``B`` wide LogNormal
 centred where ``B D^-0.3`` matches the data; ``beta`` LogNormal(log 0.3, 1); ``D_l`` LogNormal
@@ -67,7 +69,8 @@ LAW = Law(
         Parameter("E", description="irreducible loss"),
         Parameter("B", centre_input="D", centre_slope="beta", description="amplitude"),
         Parameter("beta", description="data exponent"),
-        Parameter("D_l", description="pre-learned data size (in units of D^beta)"),
+        Parameter("D_l", centre_input="D", centre_slope="beta",
+                  description="pre-learned data size (in units of D^beta)"),
     ),
     function=function,
     default_priors=default_priors,
