@@ -106,7 +106,8 @@ def _binomial_check(y, extra):
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"Likelihood 'binomial': trials must be whole numbers, but row {row} has {n[row]!r}; "
+            f"Likelihood 'binomial': trials must be whole numbers, but row {row} has "
+            f"{float(n[row])!r}; "
             "round the column (e.g. df['n'] = df['n'].round())."
         )
 
@@ -137,7 +138,7 @@ def _beta_check(y, extra):
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"Likelihood 'beta' needs fractions strictly between 0 and 1, but row {row} has "
-            f"{y[row]!r} ({int(bad.sum())} such rows); use likelihood='binomial' with "
+            f"{float(y[row])!r} ({int(bad.sum())} such rows); use likelihood='binomial' with "
             "extra={'trials': '<column>'} when the counts are known."
         )
 

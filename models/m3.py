@@ -4,7 +4,8 @@ r"""Revisiting-benchmark estimator M3: a power law that saturates through an off
 
 ``x`` is the number of examples seen, ``y`` the error or loss, ``c > 0``. For ``x << 1/g`` the
 curve is the power law ``b x^-c``; for ``x >> 1/g`` it flattens at ``b g^c``, the limiting
-error. Evaluated in log space as ``log b + c logaddexp(-log x, log g)``.
+error. Evaluated in log space as ``log b + c logaddexp(-log x, log g)``; ``b`` is sampled at
+the centre of ``log x`` (sheared by ``c``), where the power-law part fixes it.
 
 Default priors: ``c`` LogNormal(log 0.3, 1); ``b`` wide LogNormal centred where ``b x^-0.3``
 matches the data at the centre of ``log x``; ``g`` LogNormal centred at ``1 / x`` at the
@@ -48,7 +49,7 @@ LAW = Law(
     name="m3",
     inputs=("x",),
     parameters=(
-        Parameter("b", description="amplitude"),
+        Parameter("b", centre_input="x", centre_slope="c", description="amplitude"),
         Parameter("c", description="exponent"),
         Parameter("g", description="offset in 1/x where the curve flattens"),
     ),

@@ -1,0 +1,94 @@
+"""Observation models: the sampled (PyMC) and stored (NumPy) densities agree, draws are valid
+fractions or counts, and unusable data are refused before sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import stats
+
+import bayeslaws as bl
+from bayeslaws.exceptions import DataError
+from bayeslaws.likelihoods import LIKELIHOODS, get_likelihood
+
+MEAN = np.array([0.05, 0.3, 0.5, 0.77, 0.98])
+Y = np.array([0.04, 0.35, 0.5, 0.8, 0.97])
+TRIALS = np.array([100.0, 20.0, 1000.0, 50.0, 100.0])
+
+
+def _pymc_logp(name: str, params: dict, observed: np.ndarray) -> np.ndarray:
+    lik = LIKELIHOODS[name]
+    with pm.Model() as model:
+        lik.observe("y", pm.math.constant(MEAN), params, lik.transform(observed))
+    return np.asarray(model.compile_logp(sum=False, jacobian=False)({})[0])
+
+
+def test_binomial_density_is_that_of_the_count_in_pymc_and_numpy():
+    params = {"trials": TRIALS}
+    expected = stats.binom.logpmf(np.round(Y * TRIALS), TRIALS, MEAN)
+    np.testing.assert_allclose(LIKELIHOODS["binomial"].logpdf(MEAN, params, Y), expected)
+    np.testing.assert_allclose(_pymc_logp("binomial", params, Y), expected, rtol=1e-6)
+
+
+def test_beta_density_has_mean_the_law_and_precision_phi():
+    params = {"phi": 80.0}
+    expected = stats.beta.logpdf(Y, MEAN * 80.0, (1 - MEAN) * 80.0)
+    np.testing.assert_allclose(LIKELIHOODS["beta"].logpdf(MEAN, params, Y), expected)
+    np.testing.assert_allclose(_pymc_logp("beta", params, Y), expected, rtol=1e-6)
+    draws = LIKELIHOODS["beta"].draw(np.full(20000, 0.3), params, np.random.default_rng(0))
+    # mean 0.3, sd sqrt(0.3 * 0.7 / 81) = 0.051: the sample mean is within 5 standard errors
+    assert abs(draws.mean() - 0.3) < 5 * 0.051 / np.sqrt(20000)
+    assert abs(draws.std() - np.sqrt(0.21 / 81)) < 0.002
+
+
+def test_binomial_draws_are_counts_over_trials():
+    draws = LIKELIHOODS["binomial"].draw(np.tile(MEAN, (400, 1)), {"trials": TRIALS},
+                                         np.random.default_rng(1))
+    counts = draws * TRIALS
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-9)
+    assert draws.min() >= 0 and draws.max() <= 1
+    # the mean count of 400 draws is within 5 standard errors of n p
+    se = np.sqrt(TRIALS * MEAN * (1 - MEAN) / 400)
+    assert np.all(np.abs(counts.mean(axis=0) - TRIALS * MEAN) < 5 * se + 1e-9)
+
+
+def test_law_values_at_0_or_1_give_finite_densities():
+    mean = np.array([0.0, 1.0])
+    finite = LIKELIHOODS["binomial"].logpdf(mean, {"trials": np.array([10.0, 10.0])},
+                                            np.array([0.1, 0.9]))
+    assert np.all(np.isfinite(finite))
+    assert np.all(np.isfinite(LIKELIHOODS["beta"].logpdf(mean, {"phi": 50.0},
+                                                          np.array([0.1, 0.9]))))
+
+
+def _accuracy_table():
+    x = np.geomspace(1e7, 1e10, 8)
+    return {"x": x, "acc": np.linspace(0.3, 0.7, 8), "n": np.full(8, 500.0)}
+
+
+def test_binomial_without_trials_is_refused_before_sampling():
+    with pytest.raises(DataError, match=r"extra=\{'trials': '<column>'\}"):
+        bl.fit("sigmoid", _accuracy_table(), x="x", y="acc", likelihood="binomial")
+
+
+def test_fractional_trials_are_refused_naming_the_row():
+    table = _accuracy_table()
+    table["n"] = table["n"] + 0.5
+    with pytest.raises(DataError, match="row 0 has 500.5"):
+        bl.fit("sigmoid", table, x="x", y="acc", likelihood="binomial",
+               extra={"trials": "n"})
+
+
+def test_beta_refuses_accuracies_of_exactly_0_or_1():
+    table = _accuracy_table()
+    table["acc"][3] = 1.0
+    with pytest.raises(DataError, match="row 3 has 1.0"):
+        bl.fit("sigmoid", table, x="x", y="acc", likelihood="beta")
+
+
+def test_likelihood_must_suit_the_law():
+    with pytest.raises(bl.BayesLawsError, match="use one of 'lognormal', 'studentt'"):
+        get_likelihood("beta", "log", "chinchilla")
+    with pytest.raises(bl.BayesLawsError, match="Valid choices"):
+        get_likelihood("poisson", "log", "chinchilla")
