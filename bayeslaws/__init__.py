@@ -28,6 +28,7 @@ from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import HierarchicalFit
 from bayeslaws.io import load
 from bayeslaws.law import Law, Parameter
+from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
 from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
 from bayeslaws.priors import Prior
@@ -42,6 +43,7 @@ __all__ = [
     "BayesLawsError",
     "DataError",
     "Fit",
+    "FitCollection",
     "HierarchicalFit",
     "FitFileError",
     "Law",
@@ -56,6 +58,7 @@ __all__ = [
     "compare",
     "compute_optimal",
     "fit",
+    "fit_many",
     "inference_optimal",
     "get_law",
     "law_names",

@@ -96,7 +96,8 @@ def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str,
                 trace = pm.sample(
                     draws=draws, tune=tune, chains=chains, random_seed=int(random_seed),
                     nuts_sampler=sampler, progressbar=progressbar, var_names=keep,
-                    compute_convergence_checks=False, nuts=nuts or None,
+                    compute_convergence_checks=False,
+                    **({"nuts": nuts} if nuts else {}),
                     **({"cores": 1} if sampler == "pymc" else {}),
                 )
     elapsed = time.perf_counter() - start
