@@ -336,3 +336,34 @@ def check_for_likelihood(likelihood: Any, obs: Observations) -> None:
         check(obs.y, obs.extra)
     except DataError as err:
         raise DataError(f"Column {obs.y_column!r} (for y): {err}") from None
+
+
+def from_data(law: Law, obs: Observations, what: str, compute: Any, *args: Any) -> Any:
+    """Run ``compute(*args)`` -- default priors or starting values derived from the data --
+    turning a numeric overflow, or model data that are not finite, into a :class:`DataError`
+    that names the law and the data ranges."""
+    problem = None
+    try:
+        with np.errstate(all="ignore"):
+            result = compute(*args)
+    except (OverflowError, ZeroDivisionError) as err:
+        problem = f"{type(err).__name__}: {err}"
+    else:
+        if isinstance(result, Mapping):
+            bad = sorted(k for k, v in result.items()
+                         if isinstance(v, np.ndarray | float | int)
+                         and not np.all(np.isfinite(np.asarray(v, dtype=float))))
+            if bad:
+                problem = f"non-finite {bad}"
+    if problem is None:
+        return result
+    ranges = ", ".join(
+        f"{obs.columns.get(name, name)!r} {float(values.min()):.3g} to {float(values.max()):.3g}"
+        for name, values in obs.x.items()
+    )
+    raise DataError(
+        f"Law {law.name!r} cannot set its {what} from these data ({problem}; inputs {ranges}, "
+        f"y {float(obs.y.min()):.3g} to {float(obs.y.max()):.3g}). Check that the columns hold "
+        "what the law expects in its usual units (e.g. losses in nats, not scales), or pass "
+        "priors= for every parameter."
+    )

@@ -10,7 +10,7 @@ import numpy as np
 
 from bayeslaws import diagnostics, sampling
 from bayeslaws.catalogue import get_law
-from bayeslaws.data import Observations, check_for_likelihood, prepare
+from bayeslaws.data import Observations, check_for_likelihood, from_data, prepare
 from bayeslaws.exceptions import BayesLawsError
 from bayeslaws.law import Law
 from bayeslaws.likelihoods import get_likelihood
@@ -49,7 +49,8 @@ def prepare_fit(law: str | Law, data: Any, x=None, y: str = "y", *,
     n_params = len(law_obj.parameters) + len(lik.parameters)
     obs = prepare(law_obj, data, x, y, n_params, extra=extra)
     check_for_likelihood(lik, obs)
-    spec = ModelSpec(law_obj, lik, resolve_priors(law_obj, lik, obs.summary, priors))
+    spec = ModelSpec(law_obj, lik, from_data(law_obj, obs, "default priors", resolve_priors,
+                                             law_obj, lik, obs.summary, priors))
     return spec, obs
 
 
@@ -132,7 +133,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     raw, seconds = sampling.run_nuts(
-        spec, data_values(spec, obs), sampler=sampler, draws=draws, tune=tune, chains=chains,
+        spec, from_data(spec.law, obs, "starting values", data_values, spec, obs),
+        sampler=sampler, draws=draws, tune=tune, chains=chains,
         random_seed=random_seed, progressbar=progressbar, target_accept=target_accept,
     )
     config = {

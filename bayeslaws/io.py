@@ -28,18 +28,36 @@ CONFIG_ATTR = "bayeslaws_config"
 ENGINE = "h5netcdf"
 
 
+#: Oldest file format this version reads. Format 1 (bayeslaws 0.1) is the first to store the
+#: priors, sampler settings and package versions that :func:`load` needs to rebuild a fit.
+MIN_FORMAT_VERSION = 1
+#: Settings without which a fit cannot be rebuilt.
+REQUIRED = ("law", "likelihood", "priors", "columns", "y_column")
+
+
 def save(fit: Fit, path: str | Path) -> Path:
-    """Write ``fit`` to ``path`` atomically and return the path."""
+    """Write ``fit`` to ``path`` atomically and return the path.
+
+    The fit is written to a temporary file in the same folder, flushed to disk, and renamed over
+    ``path`` in one step: an interrupted save (error, Ctrl-C, full disk) leaves any earlier file
+    at ``path`` untouched and no temporary file behind.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise FitFileError(f"{str(path)!r} is a folder; give a file name such as 'fit.nc'.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tree = fit.trace.copy()
     config = dict(fit.config, format_version=FORMAT_VERSION)
     config["priors"] = {name: prior.to_dict() for name, prior in fit.spec.priors.items()}
     tree.attrs = {CONFIG_ATTR: json.dumps(config, default=str)}
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
         tree.to_netcdf(tmp, engine=ENGINE)
+        with open(tmp, "rb+") as written:
+            os.fsync(written.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -47,7 +65,14 @@ def save(fit: Fit, path: str | Path) -> Path:
     return path
 
 
+def _ours() -> str:
+    from bayeslaws.fitting import versions
+
+    return versions().get("bayeslaws", "unknown")
+
+
 def read_config(tree: xr.DataTree, path) -> dict:
+    """The stored settings of a fit, checked for a readable format version."""
     raw = tree.attrs.get(CONFIG_ATTR)
     if raw is None:
         raise FitFileError(
@@ -58,12 +83,37 @@ def read_config(tree: xr.DataTree, path) -> dict:
         config = json.loads(raw)
     except json.JSONDecodeError as err:
         raise FitFileError(f"{path}: the stored fit settings are damaged ({err}).") from None
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(config, dict):
+        raise FitFileError(f"{path}: the stored fit settings are damaged (not a JSON object).")
+    version = config.get("format_version", 0)
+    writer = config.get("bayeslaws_version") or "unknown"
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise FitFileError(
-            f"{path} was written by bayeslaws {config.get('bayeslaws_version', '?')} in file "
-            f"format {version!r}; this bayeslaws reads format <= {FORMAT_VERSION}. Upgrade "
-            "bayeslaws (pip install -U bayeslaws)."
+            f"{path}: the stored file format version {version!r} is not a version number; "
+            "the file is damaged -- refit and save again."
+        )
+    if version > FORMAT_VERSION:
+        raise FitFileError(
+            f"{path} was written by bayeslaws {writer} in file format {version}; this "
+            f"bayeslaws ({_ours()}) reads formats {MIN_FORMAT_VERSION} to {FORMAT_VERSION}. "
+            f"Upgrade bayeslaws (pip install -U 'bayeslaws>={writer}')."
+            if writer != "unknown" else
+            f"{path} is in file format {version}; this bayeslaws ({_ours()}) reads formats "
+            f"{MIN_FORMAT_VERSION} to {FORMAT_VERSION}. Upgrade bayeslaws (pip install -U "
+            "bayeslaws)."
+        )
+    if version < MIN_FORMAT_VERSION:
+        raise FitFileError(
+            f"{path} was written by bayeslaws {writer} in file format {version}, older than "
+            f"format {MIN_FORMAT_VERSION} (the first to store priors and sampler settings); "
+            f"this bayeslaws ({_ours()}) cannot rebuild the fit from it. Refit the data with "
+            f"this version and save again, or open the file with bayeslaws {writer}."
+        )
+    missing = [key for key in REQUIRED if key not in config]
+    if missing:
+        raise FitFileError(
+            f"{path}: the stored fit settings lack {missing}; the file is damaged or was not "
+            "written by fit.save -- refit and save again."
         )
     return config
 

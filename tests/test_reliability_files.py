@@ -1,0 +1,269 @@
+"""Saved fits lose nothing, are written atomically, and bad files get a clear FitFileError.
+
+Round trips cover every catalogue law with every likelihood that suits it. To keep them cheap,
+the sampler is replaced by draws from the fit's own priors (restricted to the law's
+constraints): everything else -- validation, trace assembly, log-likelihood, diagnostics, the
+stored settings -- is the real pipeline. One real tiny hierarchical fit covers that file layout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+
+import bayeslaws as bl
+from bayeslaws import io, sampling
+from bayeslaws.likelihoods import LIKELIHOODS
+from tests.test_reliability_numerics import EXPECT, Expect, table
+
+
+def prior_sampler(spec, values, *, draws, chains, random_seed, **_):
+    """Stand-in for NUTS: independent draws from the priors, within the law's constraints."""
+    rng = np.random.default_rng(random_seed)
+    stats = {k[len("stat__"):]: float(v) for k, v in values.items() if k.startswith("stat__")}
+    size = chains * draws
+    pool = {name: np.asarray(spec.priors[name].draw(20 * size, random_seed=rng), dtype=float)
+            for name in spec.parameter_names}
+    keep = np.ones(20 * size, dtype=bool)
+    for par in spec.parameters:
+        lo, hi = par.resolve_bounds({**stats, **pool})
+        keep &= (pool[par.name] > lo) & (pool[par.name] < hi)
+    assert keep.sum() >= size, "too few prior draws meet the law's constraints"
+    dims = ("chain", "draw")
+    posterior = {n: (dims, v[keep][:size].reshape(chains, draws)) for n, v in pool.items()}
+    stats_ds = {"diverging": (dims, np.zeros((chains, draws), dtype=bool)),
+                "lp": (dims, rng.normal(size=(chains, draws)))}
+    raw = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior),
+                                 "sample_stats": xr.Dataset(stats_ds)})
+    return raw, 0.0
+
+
+def combos():
+    out = []
+    for name in bl.law_names():
+        link = bl.get_law(name).link
+        out += [(name, lik) for lik, spec in sorted(LIKELIHOODS.items()) if spec.link == link]
+    return out
+
+
+def quick_fit(law_name, likelihood, *, n=20, seed=0, chains=2, draws=30):
+    expect = EXPECT.get(law_name, Expect())
+    law = bl.get_law(law_name, **expect.options)
+    frame = table(law, expect, n=n, seed=seed)
+    kwargs = {}
+    if likelihood == "binomial":
+        frame["questions"] = np.random.default_rng(seed).integers(50, 500, n)
+        kwargs["extra"] = {"trials": "questions"}
+    with mock.patch.object(sampling, "run_nuts", side_effect=prior_sampler), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.SamplerWarning)
+        return bl.fit(law_name, frame, x={k: k for k in law.inputs}, y="y",
+                      likelihood=likelihood, random_seed=seed, chains=chains, draws=draws,
+                      law_options=expect.options or None, progressbar=False, **kwargs)
+
+
+def assert_same_fit(fit, back):
+    assert type(back) is type(fit)
+    assert back.law.name == fit.law.name and back.law.options == fit.law.options
+    assert back.spec.likelihood.name == fit.spec.likelihood.name
+    assert back.spec.priors == fit.spec.priors
+    assert back.config["format_version"] == io.FORMAT_VERSION
+    assert {k: v for k, v in back.config.items() if k not in ("priors", "format_version")} == {
+        k: v for k, v in json.loads(json.dumps(fit.config, default=str)).items()}
+    assert sorted(back.trace.children) == sorted(fit.trace.children)
+    for group in fit.trace.children:
+        before, after = fit.trace[group].to_dataset(), back.trace[group].to_dataset()
+        assert sorted(after.data_vars) == sorted(before.data_vars), group
+        xr.testing.assert_identical(after, before)
+    diag, diag_back = fit.diagnostics(), back.diagnostics()
+    assert diag_back.problems == diag.problems and diag_back.divergences == diag.divergences
+    pd.testing.assert_frame_equal(diag_back.table, diag.table)
+    at = {name: [1e-3, 1e9, 1e30] for name in fit.law.inputs}
+    if fit.spec.likelihood.name == "binomial":
+        at["questions"] = [100, 100, 100]
+    np.testing.assert_array_equal(back.predict(at).to_numpy(), fit.predict(at).to_numpy())
+
+
+@pytest.mark.parametrize("law_name, likelihood", combos())
+def test_round_trip_every_law_and_likelihood(tmp_path, law_name, likelihood):
+    fit = quick_fit(law_name, likelihood)
+    path = fit.save(tmp_path / "fit.nc")
+    assert_same_fit(fit, bl.load(path))
+
+
+@given(pick=st.sampled_from(combos()), seed=st.integers(0, 2**16), n=st.integers(8, 40),
+       chains=st.integers(1, 3), draws=st.integers(1, 40))
+def test_round_trip_property(tmp_path_factory, pick, seed, n, chains, draws):
+    fit = quick_fit(*pick, n=n, seed=seed, chains=chains, draws=draws)
+    path = fit.save(tmp_path_factory.mktemp("rt") / "fit.nc")
+    assert_same_fit(fit, bl.load(path))
+
+
+def test_round_trip_hierarchical_fit(tmp_path):
+    """A real (tiny) hierarchical fit: group-indexed posterior and hierarchy settings survive."""
+    rng = np.random.default_rng(5)
+    x = np.tile(np.geomspace(1e6, 1e9, 8), 3)
+    groups = np.repeat(["a", "b", "c"], 8)
+    floors = {"a": 1.8, "b": 2.0, "c": 2.2}
+    y = np.array([floors[g] for g in groups]) + 40 * x**-0.3 * np.exp(rng.normal(0, .01, 24))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.SamplerWarning)
+        fit = bl.fit("saturating_power_law", {"x": x, "y": y, "set": groups}, x="x", y="y",
+                     group="set", chains=1, draws=20, tune=20, random_seed=1,
+                     progressbar=False)
+    back = bl.load(fit.save(tmp_path / "hier.nc"))
+    assert type(back).__name__ == "HierarchicalFit"
+    assert back.groups == fit.groups
+    assert back.config["hierarchy"] == fit.config["hierarchy"]
+    for group in fit.trace.children:
+        xr.testing.assert_identical(back.trace[group].to_dataset(), fit.trace[group].to_dataset())
+
+
+# -- atomic writing -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_fit():
+    return quick_fit("saturating_power_law", "lognormal")
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("interruption", [OSError("disk full"), KeyboardInterrupt()])
+def test_interrupted_save_leaves_old_file_and_no_temp(tmp_path, small_fit, interruption):
+    path = small_fit.save(tmp_path / "fit.nc")
+    before = path.read_bytes()
+    real = xr.DataTree.to_netcdf
+
+    def half_write(self, target, *args, **kwargs):
+        real(self, target, *args, **kwargs)
+        with open(target, "r+b") as handle:  # half the bytes on disk, then the crash
+            handle.truncate(os.path.getsize(target) // 2)
+        raise interruption
+
+    with mock.patch.object(xr.DataTree, "to_netcdf", half_write), \
+            pytest.raises(type(interruption)):
+        small_fit.save(path)
+    assert path.read_bytes() == before
+    assert _leftovers(tmp_path) == []
+    bl.load(path)
+
+
+def test_interrupted_first_save_leaves_nothing(tmp_path, small_fit):
+    with mock.patch.object(os, "replace", side_effect=OSError("rename failed")), \
+            pytest.raises(OSError, match="rename failed"):
+        small_fit.save(tmp_path / "new.nc")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_file_is_readable_by_others(tmp_path, small_fit):
+    """mkstemp makes 0600 files; the saved fit gets ordinary permissions (0644)."""
+    path = small_fit.save(tmp_path / "fit.nc")
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_save_to_a_folder_is_refused(tmp_path, small_fit):
+    with pytest.raises(bl.FitFileError, match="is a folder"):
+        small_fit.save(tmp_path)
+
+
+# -- damaged, foreign and old or new files ----------------------------------------------------
+def test_truncated_file(tmp_path, small_fit):
+    path = small_fit.save(tmp_path / "fit.nc")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(bl.FitFileError, match="damaged or truncated"):
+        bl.load(path)
+
+
+def test_not_netcdf_at_all(tmp_path):
+    path = tmp_path / "notes.nc"
+    path.write_text("params,loss\n1e6,3.2\n")
+    with pytest.raises(bl.FitFileError, match="cannot be read as a netCDF fit"):
+        bl.load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(bl.FitFileError, match="No saved fit at"):
+        bl.load(tmp_path / "nope.nc")
+
+
+def test_foreign_netcdf(tmp_path):
+    path = tmp_path / "other.nc"
+    xr.Dataset({"t": ("x", np.arange(3.0))}).to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(bl.FitFileError, match="not a bayeslaws fit"):
+        bl.load(path)
+
+
+def rewrite_config(path, **changes):
+    """Rewrite the stored settings of a saved fit (as another version would have written)."""
+    with xr.open_datatree(path, engine=io.ENGINE) as handle:
+        tree = handle.load()
+    config = json.loads(tree.attrs[io.CONFIG_ATTR])
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    tree.attrs = {io.CONFIG_ATTR: json.dumps(config)}
+    tree.to_netcdf(path, engine=io.ENGINE)
+
+
+@pytest.mark.parametrize("version", [None, 0])
+def test_older_format_is_refused_naming_the_version(tmp_path, small_fit, version):
+    path = small_fit.save(tmp_path / "old.nc")
+    rewrite_config(path, format_version=version, bayeslaws_version="0.0.9")
+    with pytest.raises(bl.FitFileError,
+                       match=r"written by bayeslaws 0\.0\.9 in file format 0, older than format 1"
+                             r".*Refit"):
+        bl.load(path)
+
+
+def test_newer_format_is_refused_naming_the_version(tmp_path, small_fit):
+    path = small_fit.save(tmp_path / "new.nc")
+    rewrite_config(path, format_version=io.FORMAT_VERSION + 1, bayeslaws_version="9.1.0")
+    with pytest.raises(bl.FitFileError, match=r"bayeslaws 9\.1\.0 in file format 2.*"
+                                              r"pip install -U 'bayeslaws>=9\.1\.0'"):
+        bl.load(path)
+
+
+@pytest.mark.parametrize("changes, pattern", [
+    ({"format_version": "one"}, r"format version 'one' is not a version number"),
+    ({"law": None}, r"lack \['law'\]"),
+    ({"law": "no_such_law"}, r"law 'no_such_law', which is not registered.*register_law"),
+    ({"likelihood": "huber"}, r"incomplete or invalid"),
+])
+def test_damaged_settings(tmp_path, small_fit, changes, pattern):
+    path = small_fit.save(tmp_path / "fit.nc")
+    rewrite_config(path, **changes)
+    with pytest.raises(bl.FitFileError, match=pattern):
+        bl.load(path)
+
+
+def test_missing_group_or_variable(tmp_path, small_fit):
+    path = small_fit.save(tmp_path / "fit.nc")
+    with xr.open_datatree(path, engine=io.ENGINE) as handle:
+        tree = handle.load()
+    tree["posterior"] = xr.DataTree(tree["posterior"].to_dataset().drop_vars("alpha"))
+    tree.to_netcdf(path, engine=io.ENGINE)
+    with pytest.raises(bl.FitFileError, match=r"lacks parameter\(s\) \['alpha'\]"):
+        bl.load(path)
+
+
+def test_seed_and_versions_are_stored(tmp_path, small_fit):
+    path = small_fit.save(tmp_path / "fit.nc")
+    with xr.open_datatree(path, engine=io.ENGINE) as handle:
+        config = json.loads(handle.attrs[io.CONFIG_ATTR])
+    assert config["random_seed"] == small_fit.config["random_seed"] == 0
+    assert config["format_version"] == io.FORMAT_VERSION
+    for package in ("bayeslaws", "pymc", "pytensor", "nutpie", "arviz", "numpy"):
+        assert config["versions"][package], package
