@@ -11,11 +11,12 @@ forecast: push posterior draws of the loss through this law.
 Likelihoods: ``beta`` on the error (averages over tasks), or ``binomial`` when the number of
 questions is known (``extra={"trials": "<column>"}``). Errors are fractions in (0, 1).
 
-Default priors: ``E`` Beta(4, 2) (median 0.69: the error of guessing on a mix of multiple-choice
-tasks; keep it above the largest observed error); ``b`` LogNormal(log 1, 1) per unit of loss;
-``a`` LogNormal centred where ``a e^{-b L}`` is a third of ``E`` at the data's typical loss for
-``b = 1``, with sd 3. Prior predictive: errors below ``E`` and mostly within (0, 1); draws
-below 0 are clipped by the likelihood.
+Default priors: ``E`` Beta(4, 2) (median 0.69: the error of guessing on a mix of
+multiple-choice tasks; keep it above the largest observed error); ``b`` LogNormal with median
+``2 / L_c`` (``L_c`` the data's central loss: 0.67 per nat at ``L_c = 3``), sd 1; ``a``
+LogNormal with median ``0.23 e^2``, where ``a e^{-b L_c}`` is a third of a typical ``E`` for the
+median ``b``, sd 3. Prior predictive: errors below ``E`` and mostly within (0, 1); draws below
+0 are clipped by the likelihood.
 
 Reference: Gadre et al. 2024, "Language models scale reliably with over-training and on
 downstream tasks" (arXiv:2403.08540), eq. 5.
@@ -33,12 +34,16 @@ def function(p, logx, xp):
     return p.E - xp.exp(p.log_a - p.b * xp.exp(logx.L))
 
 
+#: Typical ``b L`` at the data's central loss (so priors do not depend on the loss's units).
+TYPICAL_RATE = 2.0
+
+
 def default_priors(s: DataSummary) -> dict[str, Prior]:
     loss = math.exp(s.inputs["L"].log_centre)
     return {
         "E": Prior("Beta", alpha=4.0, beta=2.0),
-        "a": Prior("LogNormal", mu=math.log(0.7 / 3.0) + loss, sigma=3.0),
-        "b": Prior("LogNormal", mu=0.0, sigma=1.0),
+        "a": Prior("LogNormal", mu=math.log(0.7 / 3.0) + TYPICAL_RATE, sigma=3.0),
+        "b": Prior("LogNormal", mu=math.log(TYPICAL_RATE / loss), sigma=1.0),
     }
 
 
@@ -46,7 +51,7 @@ def initial(s: DataSummary) -> dict[str, float]:
     ceiling = min(0.5 * (s.y_max + 1.0), 0.99)
     loss = math.exp(s.inputs["L"].log_centre)
     gap = max(ceiling - s.y_centre, 0.05)
-    return {"E": ceiling, "b": 1.0, "a": gap * math.exp(loss)}
+    return {"E": ceiling, "b": TYPICAL_RATE / loss, "a": gap * math.exp(TYPICAL_RATE)}
 
 
 LAW = Law(
