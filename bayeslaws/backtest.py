@@ -384,10 +384,11 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     elif len(fits) == 1:
         rows[next(iter(fits))]["weight"] = 1.0
 
-    result = pd.DataFrame.from_dict(rows, orient="index")
-    ordered = [c for c in COLUMNS if c in result.columns]
-    ordered += [c for c in result.columns if c not in ordered]
-    result = result[ordered]
+    coverage = [f"coverage_{int(round(100 * p))}" for p in probs]
+    ordered = [c for c in COLUMNS if not c.startswith("coverage_")]
+    ordered[6:6] = coverage
+    result = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=[*ordered, "error"])
+    result["error"] = result["error"].fillna("")
     result.index.name = "law"
     result.attrs["fits"] = _Shared(fits)
     result.attrs["points"] = (pd.concat(points, ignore_index=True) if points

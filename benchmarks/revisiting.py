@@ -1,0 +1,244 @@
+"""Extrapolation benchmark on the Revisiting-Neural-Scaling-Laws learning curves.
+
+Data: ``<data>/revisiting-nsl`` (Alabdulmohsin et al. 2022, arXiv:2209.06640): 92 learning
+curves in four domains (IC, NMT, LM, BB), loss against examples seen; the ``Training`` column
+splits each curve into fitting points (1) and held-out points at larger x (0). The language
+file's exact duplicate rows are dropped.
+
+For every curve, :func:`bayeslaws.backtest` fits each law on the training points and scores the
+forecast of the held-out points; with several laws the stacked average (weights by PSIS-LOO on
+the training points) is scored too. Per domain and law the report gives the benchmark's own
+metric -- RMSE of log-loss on the held-out points, per curve, averaged over curves -- plus the
+held-out ELPD (sum over curves) and the share of held-out points inside the 90% (and 50%)
+predictive intervals.
+
+Results are appended per curve to ``per_curve.csv`` in the output folder (``--resume`` skips
+curves already there), and ``results.md`` is rewritten after each curve, so a long run can be
+read while it goes.
+
+Usage::
+
+    python benchmarks/revisiting.py                       # all 92 curves
+    python benchmarks/revisiting.py --quick               # 2 curves, small sampling (tests)
+    python benchmarks/revisiting.py --curves 8 --out /tmp/rev8
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import bayeslaws as bl
+from bayeslaws.backtest import STACKED
+from bayeslaws.datasets import data_dir
+
+#: Laws of the benchmark: name -> law spec for :func:`bayeslaws.backtest`.
+LAWS = {
+    "m1": {"law": "m1"},
+    "m2": {"law": "m2"},
+    "m3": {"law": "m3"},
+    "saturating_power_law": {"law": "saturating_power_law"},
+    "bnsl1": {"law": "bnsl", "law_options": {"breaks": 1}},
+    "bnsl2": {"law": "bnsl", "law_options": {"breaks": 2}},
+}
+DOMAINS = ("IC", "NMT", "LM", "BB")
+KEY = ("Domain", "Task", "Model")
+X, Y = "Seen Examples", "Loss"
+
+
+def load_curves(root: Path | None = None) -> pd.DataFrame:
+    """Both files of the benchmark, duplicates of the language file dropped."""
+    folder = (root or data_dir()) / "revisiting-nsl"
+    vision = pd.read_csv(folder / "benchmark.vision.csv")
+    lang = pd.read_csv(folder / "benchmark.lang.csv").drop_duplicates()
+    return pd.concat([vision, lang], ignore_index=True)
+
+
+def curve_order(frame: pd.DataFrame) -> list[tuple]:
+    """Curves interleaved across domains (IC, NMT, LM, BB, IC, ...), so any prefix is mixed."""
+    keys = {d: sorted(k for k in frame.groupby(list(KEY)).groups if k[0] == d)
+            for d in DOMAINS}
+    order = []
+    for i in range(max(len(v) for v in keys.values())):
+        order += [keys[d][i] for d in DOMAINS if i < len(keys[d])]
+    return order
+
+
+def available_laws(names) -> tuple[dict, list[str]]:
+    """The benchmark's laws present in the catalogue, and the names of those that are not."""
+    catalogue = set(bl.law_names())
+    present = {n: LAWS[n] for n in names if LAWS[n]["law"] in catalogue}
+    return present, [n for n in names if n not in present]
+
+
+def run_curve(curve: pd.DataFrame, laws: dict, sampling: dict, seed: int) -> list[dict]:
+    """Backtest every law (and the stacked average) on one curve; one row per law."""
+    curve = curve.sort_values(X).reset_index(drop=True)
+    mask = curve["Training"].to_numpy() == 0
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            table = bl.backtest(laws, curve, x=X, y=Y, holdout=mask, errors="skip",
+                                random_seed=seed, **sampling)
+        except bl.BayesLawsError as err:  # the stacked step failed: score laws alone
+            table = bl.backtest(laws, curve, x=X, y=Y, holdout=mask, errors="skip",
+                                stacked=False, random_seed=seed, **sampling)
+            table["error"] = table["error"].fillna("") + f" (no stacked row: {err})"
+    seconds = time.perf_counter() - start
+    rows = []
+    for law, row in table.iterrows():
+        rows.append({"law": law, **row.to_dict(), "seconds": seconds,
+                     "warnings": len(caught)})
+    return rows
+
+
+def summarise(per_curve: pd.DataFrame) -> pd.DataFrame:
+    """Per domain and law: mean/median RMSE of log-loss, ELPD, pooled coverage, curves won."""
+    ok = per_curve[per_curve["rmsle"].notna()].copy()
+    ok["covered_90"] = ok["coverage_90"] * ok["n_heldout"]
+    ok["covered_50"] = ok["coverage_50"] * ok["n_heldout"]
+    singles = ok[ok["law"] != STACKED]
+    best = singles.loc[singles.groupby("curve")["rmsle"].idxmin(), ["curve", "law"]]
+    best = best.merge(ok[["curve", "Domain"]].drop_duplicates(), on="curve")
+    wins = best.groupby(["Domain", "law"]).size()
+    grouped = ok.groupby(["Domain", "law"])
+    table = pd.DataFrame({
+        "curves": grouped.size(),
+        "rmse_log_mean": grouped["rmsle"].mean(),
+        "rmse_log_median": grouped["rmsle"].median(),
+        "elpd": grouped["elpd"].sum(),
+        "coverage_90": grouped["covered_90"].sum() / grouped["n_heldout"].sum(),
+        "coverage_50": grouped["covered_50"].sum() / grouped["n_heldout"].sum(),
+        "best_single": wins,
+    })
+    table["best_single"] = table["best_single"].fillna(0).astype(int)
+    return table
+
+
+def _fmt(frame: pd.DataFrame) -> str:
+    def cell(v):
+        if isinstance(v, float | np.floating):
+            return f"{v:.4g}"
+        return str(v)
+
+    cols = [frame.index.name or ""] + list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in frame.iterrows():
+        lines.append("| " + " | ".join([str(idx)] + [cell(v) for v in row]) + " |")
+    return "\n".join(lines)
+
+
+def goals(summary: pd.DataFrame) -> list[str]:
+    """The issue's goals, checked per domain on the run's numbers."""
+    out = []
+    for domain in summary.index.get_level_values(0).unique():
+        part = summary.loc[domain]
+        singles = part.drop(index=STACKED, errors="ignore")
+        if STACKED in part.index and len(singles):
+            best = singles["rmse_log_mean"].idxmin()
+            s, b = part.loc[STACKED, "rmse_log_mean"], singles.loc[best, "rmse_log_mean"]
+            verdict = "met" if s <= b else "NOT met"
+            out.append(f"- {domain}: stacked mean RMSE {s:.4g} vs best single law ({best}) "
+                       f"{b:.4g} -> 'stacked at least as accurate': {verdict}.")
+        cov = part["coverage_90"]
+        inside = cov[(cov >= 0.80) & (cov <= 0.97)].index.tolist()
+        out.append(f"- {domain}: 90% coverage within [0.80, 0.97] for {inside or 'no law'}; "
+                   "all: " + ", ".join(f"{k} {v:.2f}" for k, v in cov.items()) + ".")
+    return out
+
+
+def write_report(per_curve: pd.DataFrame, out: Path, command: str, missing: list[str],
+                 sampling: dict, total_curves: int) -> Path:
+    summary = summarise(per_curve)
+    done = per_curve["curve"].nunique()
+    lines = [
+        "# Revisiting-NSL extrapolation benchmark (bayeslaws.backtest)", "",
+        f"Command: `{command}`", "",
+        f"Curves done: {done} of {total_curves}. Sampling per fit: {sampling}.",
+        f"Laws not in the catalogue (skipped): {missing or 'none'}.", "",
+        "Metric: RMSE of log-loss on each curve's held-out points (Training == 0), averaged "
+        "over curves (mean and median); ELPD summed over held-out points of all curves; "
+        "coverage = share of held-out points inside the 90% / 50% predictive interval; "
+        "best_single = curves on which the law had the lowest RMSE among single laws.", "",
+    ]
+    for domain in DOMAINS:
+        if domain in summary.index.get_level_values(0):
+            lines += [f"## {domain}", "", _fmt(summary.loc[domain]), ""]
+    lines += ["## Goals", ""] + goals(summary) + [""]
+    errs = per_curve[per_curve["error"].fillna("") != ""]
+    if len(errs):
+        lines += ["## Fits that failed", "",
+                  _fmt(errs[["curve", "law", "error"]].set_index("curve")), ""]
+    path = out / "results.md"
+    path.write_text("\n".join(lines))
+    summary.to_csv(out / "summary.csv")
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--curves", type=int, help="only the first N curves (domains mixed)")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 curves, chains=2 draws=200 tune=300, laws saturating_power_law "
+                             "and bnsl1 (a smoke run)")
+    parser.add_argument("--laws", nargs="+", default=list(LAWS), choices=list(LAWS))
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "revisiting"))
+    parser.add_argument("--resume", action="store_true", help="skip curves in per_curve.csv")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.curves = args.curves or 2
+        args.draws, args.tune = 200, 300
+        if args.laws == list(LAWS):
+            args.laws = ["saturating_power_law", "bnsl1"]
+    sampling = {"chains": args.chains, "draws": args.draws, "tune": args.tune}
+    laws, missing = available_laws(args.laws)
+    if not laws:
+        print(f"none of the laws {args.laws} is in the catalogue", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / "per_curve.csv"
+    frame = load_curves()
+    order = curve_order(frame)
+    if args.curves:
+        order = order[: args.curves]
+    previous = pd.read_csv(csv) if args.resume and csv.exists() else pd.DataFrame()
+    done = set(previous["curve"]) if len(previous) else set()
+    if not args.resume and csv.exists():
+        csv.unlink()
+    command = "python benchmarks/revisiting.py " + " ".join(argv or sys.argv[1:])
+    groups = frame.groupby(list(KEY))
+    rows = previous.to_dict("records")
+    report = None
+    for i, key in enumerate(order):
+        name = " / ".join(str(k) for k in key)
+        if name in done:
+            continue
+        curve = groups.get_group(key)
+        new = run_curve(curve, laws, sampling, args.seed + 1000 * i)
+        for row in new:
+            row.update({"curve": name, "Domain": key[0], "Task": key[1], "Model": key[2]})
+        rows += new
+        pd.DataFrame(new).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+        report = write_report(pd.DataFrame(rows), out, command, missing, sampling, len(order))
+        best = min((r for r in new if r["law"] != STACKED and pd.notna(r.get("rmsle"))),
+                   key=lambda r: r["rmsle"], default=None)
+        print(f"[{i + 1}/{len(order)}] {name}: {new[0]['seconds']:.0f}s"
+              + (f", best {best['law']} rmse {best['rmsle']:.4f}" if best else ""), flush=True)
+    print(f"report: {report or 'nothing new to run'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

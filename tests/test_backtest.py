@@ -1,0 +1,178 @@
+"""Leave-future-out backtests: holdout masks, scores, the true law winning, the CLI."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayeslaws as bl
+from bayeslaws import cli
+from bayeslaws.backtest import COLUMNS, STACKED, holdout_mask, parse_law_specs, score
+from tests.conftest import SMALL
+
+
+# -- scoring, by hand -----------------------------------------------------------------------
+def test_score_by_hand():
+    y = np.array([1.0, 2.0, 4.0, 8.0])
+    median = np.array([1.0, 2.0, 2.0, 16.0])
+    intervals = {
+        0.5: (np.array([0.9, 2.0, 1.0, 9.0]), np.array([1.1, 3.0, 3.0, 20.0])),
+        0.9: (np.array([0.5, 1.0, 1.0, 4.0]), np.array([2.0, 4.0, 4.0, 20.0])),
+    }
+    density = np.array([0.5, -1.0, -2.0, 0.0])
+    got = score(y, median, intervals, density)
+    ln2 = np.log(2.0)
+    assert got["n_heldout"] == 4
+    assert got["elpd"] == pytest.approx(-2.5)
+    assert got["elpd_mean"] == pytest.approx(-0.625)
+    assert got["rmsle"] == pytest.approx(np.sqrt((ln2**2 + ln2**2) / 4))
+    assert got["abs_rel_error"] == pytest.approx((0 + 0 + 0.5 + 1.0) / 4)
+    # 50%: runs 0 and 1 (on the lower bound) covered; run 2 above, run 3 below the interval.
+    assert got["coverage_50"] == pytest.approx(0.5)
+    # 90%: every run covered (runs 2 on the upper bound): closed intervals.
+    assert got["coverage_90"] == pytest.approx(1.0)
+
+
+# -- holdout --------------------------------------------------------------------------------
+def test_holdout_fraction_takes_largest_scale():
+    frame = pd.DataFrame({"N": [1, 2, 3, 4, 5, 6, 7, 8.0], "D": [8, 1, 1, 1, 1, 1, 1, 1.0]})
+    mask = holdout_mask(frame, 0.25, ["N", "D"])  # scale N * D = 8, 2, 3, ..., 7, 8
+    np.testing.assert_array_equal(mask, [True] + [False] * 6 + [True])  # tie at 8: both
+    assert holdout_mask(frame, 0.25, "N").sum() == 2  # ceil(0.25 * 8), no ties in N
+    np.testing.assert_array_equal(holdout_mask(frame, 0.1, "N"), [False] * 7 + [True])
+
+
+def test_holdout_mask_and_column():
+    frame = pd.DataFrame({"x": [1.0, 2, 3, 4], "late": [0, 0, 1, 1]})
+    np.testing.assert_array_equal(holdout_mask(frame, "late", "x"), [False, False, True, True])
+    flags = np.array([True, False, True, False])
+    np.testing.assert_array_equal(holdout_mask(frame, flags, "x"), flags)
+
+
+@pytest.mark.parametrize("holdout, message", [
+    (1.5, "fraction strictly between 0 and 1"),
+    (0.0, "fraction strictly between 0 and 1"),
+    (True, "fraction strictly between 0 and 1"),
+    ("nope", "not a column"),
+    (np.array([True, False]), "one flag per row"),
+    (np.array([0, 2, 1, 0]), "booleans or 0/1"),
+    (np.array([True] * 4), "both must be non-empty"),
+])
+def test_holdout_refuses(holdout, message):
+    frame = pd.DataFrame({"x": [1.0, 2, 3, 4]})
+    with pytest.raises(bl.BayesLawsError, match=message):
+        holdout_mask(frame, holdout, "x")
+
+
+def test_parse_law_specs():
+    got = parse_law_specs(["power_law", "bnsl2=bnsl:breaks=2", "b1=bnsl:breaks=1"])
+    assert got == {"power_law": {"law": "power_law", "law_options": {}},
+                   "bnsl2": {"law": "bnsl", "law_options": {"breaks": 2}},
+                   "b1": {"law": "bnsl", "law_options": {"breaks": 1}}}
+    with pytest.raises(bl.BayesLawsError, match="KEY=VALUE"):
+        parse_law_specs(["bnsl:breaks"])
+    with pytest.raises(bl.BayesLawsError, match="appears twice"):
+        parse_law_specs(["bnsl", "bnsl"])
+
+
+def test_backtest_refuses_bad_input():
+    frame = pd.DataFrame({"x": np.geomspace(1, 100, 10), "y": np.linspace(2, 1, 10)})
+    with pytest.raises(bl.BayesLawsError, match="Unknown law|not in the catalogue|unknown"):
+        bl.backtest("no_such_law", frame, x="x", y="y")
+    with pytest.raises(bl.BayesLawsError, match="y='loss' is not a column"):
+        bl.backtest("power_law", frame, x="x", y="loss")
+    with pytest.raises(bl.BayesLawsError, match="no column for input"):
+        bl.backtest("chinchilla", frame, x={"N": "x"}, y="y")
+    with pytest.raises(bl.BayesLawsError, match="name of the stacked-average row"):
+        bl.backtest({STACKED: "power_law"}, frame, x="x", y="y")
+    with pytest.raises(bl.BayesLawsError, match="errors must be"):
+        bl.backtest("power_law", frame, x="x", y="y", errors="ignore")
+
+
+# -- the backtest on simulated data ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def curve() -> pd.DataFrame:
+    """24 runs of y = 1.5 + 50 x^-0.4 with 2% noise; the largest 25% are held out."""
+    rng = np.random.default_rng(11)
+    x = np.geomspace(1e3, 1e7, 24)
+    y = (1.5 + 50 * x**-0.4) * np.exp(0.02 * rng.standard_normal(24))
+    return pd.DataFrame({"examples": x, "loss": y})
+
+
+@pytest.fixture(scope="module")
+def table(curve) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.SamplerWarning)
+        return bl.backtest(["saturating_power_law", "power_law"], curve, x="examples",
+                           y="loss", holdout=0.25, random_seed=5, **SMALL)
+
+
+def test_backtest_table(table):
+    assert list(table.index) == ["saturating_power_law", "power_law", STACKED]
+    assert list(table.columns) == [*COLUMNS, "error"]
+    assert (table["n_fit"] == 18).all() and (table["n_heldout"] == 6).all()
+    singles = table.drop(index=STACKED)
+    assert singles["weight"].sum() == pytest.approx(1.0)
+    assert set(table.attrs["fits"]) == {"saturating_power_law", "power_law"}
+    assert table.attrs["heldout"].sum() == 6 and table.attrs["heldout"][-6:].all()
+
+
+def test_true_law_extrapolates_best(table):
+    # The held-out runs sit on the floor E = 1.5 that a pure power law overshoots downwards:
+    # the power law misses by ~10-30% there, the true law by about the 2% noise.
+    true, wrong = table.loc["saturating_power_law"], table.loc["power_law"]
+    assert true["rmsle"] < 0.05 < wrong["rmsle"]
+    assert true["elpd"] > wrong["elpd"] + 10
+    assert true["abs_rel_error"] < wrong["abs_rel_error"]
+    assert true["coverage_90"] >= 4 / 6  # 6 runs: a calibrated 90% interval misses <= 2
+    assert wrong["coverage_90"] <= 2 / 6
+    assert table.loc[STACKED, "rmsle"] <= 1.5 * true["rmsle"]
+
+
+def test_scores_match_per_run_forecasts(table, curve):
+    points = table.attrs["points"]
+    held = curve["loss"].to_numpy()[table.attrs["heldout"]]
+    for law in table.index:
+        part = points[points["law"] == law]
+        np.testing.assert_allclose(part["y"], held)
+        for pct in (50, 90):
+            inside = (part[f"lower_{pct}"] <= part["y"]) & (part["y"] <= part[f"upper_{pct}"])
+            assert table.loc[law, f"coverage_{pct}"] == pytest.approx(inside.mean())
+        err = np.log(part["median"]) - np.log(part["y"])
+        assert table.loc[law, "rmsle"] == pytest.approx(np.sqrt(np.mean(err**2)))
+        assert table.loc[law, "elpd"] == pytest.approx(part["log_density"].sum())
+        assert (part["lower_90"] <= part["lower_50"]).all()
+        assert (part["upper_50"] <= part["upper_90"]).all()
+
+
+def test_backtest_skips_unfittable_law(curve):
+    tiny = curve.iloc[:6]
+    with pytest.warns(UserWarning, match="was not fitted"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bl.SamplerWarning)
+            got = bl.backtest({"b2": {"law": "bnsl", "law_options": {"breaks": 2}}}, tiny,
+                              x="examples", y="loss", holdout=0.5, errors="skip", **SMALL)
+    assert "rows" in got.loc["b2", "error"] and np.isnan(got.loc["b2", "rmsle"])
+
+
+def test_cli_backtest(curve, tmp_path, capsys):
+    path = tmp_path / "curve.csv"
+    curve.assign(late=(curve["examples"] > 1e6).astype(int)).to_csv(path, index=False)
+    out = tmp_path / "bt.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = cli.main(["backtest", str(path), "--law", "sat=saturating_power_law",
+                         "--x", "x=examples", "--y", "loss", "--holdout", "late",
+                         "--draws", "200", "--tune", "200", "--chains", "2", "--quiet",
+                         "--seed", "3", "--out", str(out)])
+    assert code == 0
+    saved = pd.read_csv(out, index_col="law")
+    assert list(saved.index) == ["sat"]
+    assert saved.loc["sat", "n_heldout"] == int((curve["examples"] > 1e6).sum())
+    assert "coverage_90" in capsys.readouterr().out
+    assert cli.main(["backtest", str(path), "--law", "sat=saturating_power_law", "--x",
+                     "x=examples", "--y", "loss", "--holdout", "1.5"]) == 2
+    assert "strictly between 0 and 1" in capsys.readouterr().err
