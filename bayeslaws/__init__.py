@@ -31,6 +31,7 @@ from bayeslaws.law import Law, Parameter
 from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
 from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
+from bayeslaws.prior_predictive import prior_predictive
 from bayeslaws.priors import Prior
 from bayeslaws.result import Fit
 
@@ -67,6 +68,7 @@ __all__ = [
     "plot_compare",
     "plot_compute_optimal",
     "plot_fit",
+    "prior_predictive",
     "prob_below",
     "register_law",
     "scale_for",

@@ -68,8 +68,9 @@ CASES = {
                            {"trials": np.full(11, 500.0)}, None),
 }
 LAW_OF = {"sigmoid_chance": "sigmoid", "sigmoid_floor": "sigmoid"}
-#: Cases fast enough (together about a minute) for the default run; the others are slow.
-FAST = ("sigmoid_chance", "m3", "rectified", "test_time_coverage", "loss_to_loss")
+#: Cases in the default run (three small one-input fits, one per likelihood family); the others
+#: are marked slow (run with ``-m slow``).
+FAST = ("sigmoid_chance", "m3", "test_time_coverage")
 
 
 def simulate_case(case: str, seed: int = 0) -> pd.DataFrame:

@@ -239,6 +239,6 @@ def test_data_constrained_without_repeats_is_chinchilla():
 
 
 def test_prior_predictive_table_columns():
-    check = prior_predictive("m2", simulate_case("m2"), x="x", draws=100)
+    check = bl.prior_predictive("m2", simulate_case("m2"), x="x", draws=100)
     assert list(check.table().columns) == ["x", "observed", "median", "lower", "upper"]
     assert isinstance(check.table(), pd.DataFrame)
