@@ -41,6 +41,8 @@ SETTINGS = {"chains": 4, "draws": 1000, "tune": 1000}
 def min_bulk_ess(posterior, names=PARAMS) -> float:
     import arviz as az
 
+    if hasattr(posterior, "to_dataset"):
+        posterior = posterior.to_dataset()
     ess = az.ess(posterior[list(names)], method="bulk")
     return float(min(float(ess[n]) for n in names))
 
@@ -290,7 +292,7 @@ def row(name, seconds, ess=None, note=""):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="12 curves, point-fit grid every 150th start")
+                        help="8 curves (loop on 3), point-fit grid every 150th start")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "speed.md"))
     args = parser.parse_args(argv)
     import bayeslaws as bl
@@ -363,8 +365,8 @@ def main(argv=None) -> int:
                     .format(**est)))
     print(rows[-1], flush=True)
 
-    curves = revisiting_curves(12 if args.quick else None)
-    many = many_vs_loop(curves, loop_curves=4 if args.quick else 8)
+    curves = revisiting_curves(8 if args.quick else None)
+    many = many_vs_loop(curves, loop_curves=3 if args.quick else 8)
     rows.append(row(f"loop of independent bl.fit (per curve, {many['loop_curves']} curves)",
                     many["loop_per_curve"]))
     rows.append(row(f"fit_many, {many['workers']} processes (per curve, {many['curves']} "

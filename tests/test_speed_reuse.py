@@ -16,14 +16,13 @@ def data(seed: int, n: int = 12, alpha: float = 0.3):
 
 
 def test_second_fit_reuses_compiled_model():
-    sampling.clear_cache()
-    before = sampling.COMPILATIONS["nutpie"]
     first = bl.fit("power_law", data(0), x="x", random_seed=0, **SMALL)
-    assert sampling.COMPILATIONS["nutpie"] == before + 1
+    before = sampling.COMPILATIONS["nutpie"]  # compiled now (or earlier in this process)
+    assert before >= 1
     # new data of the same shape, then a different number of points: no new compilation
     second = bl.fit("power_law", data(1, alpha=0.5), x="x", random_seed=0, **SMALL)
     third = bl.fit("power_law", data(2, n=20), x="x", random_seed=0, **SMALL)
-    assert sampling.COMPILATIONS["nutpie"] == before + 1
+    assert sampling.COMPILATIONS["nutpie"] == before
     # the reused model really saw the new data (not the first data set again)
     assert abs(float(second.posterior["alpha"].mean()) - 0.5) < 0.05
     assert abs(float(first.posterior["alpha"].mean()) - 0.3) < 0.05
@@ -42,9 +41,10 @@ def test_reused_model_gives_the_same_draws_as_a_fresh_compile():
 
 
 def test_changed_prior_family_compiles_a_new_model():
-    sampling.clear_cache()
-    before = sampling.COMPILATIONS["nutpie"]
     bl.fit("power_law", data(0), x="x", random_seed=0, **SMALL)
-    bl.fit("power_law", data(0), x="x", random_seed=0,
-           priors={"alpha": bl.Prior("Gamma", alpha=3.0, beta=10.0)}, **SMALL)
-    assert sampling.COMPILATIONS["nutpie"] == before + 2
+    before = sampling.COMPILATIONS["nutpie"]
+    gamma = {"alpha": bl.Prior("Gamma", alpha=3.0, beta=10.0)}
+    bl.fit("power_law", data(0), x="x", random_seed=0, priors=gamma, **SMALL)
+    assert sampling.COMPILATIONS["nutpie"] == before + 1
+    bl.fit("power_law", data(1), x="x", random_seed=0, priors=gamma, **SMALL)
+    assert sampling.COMPILATIONS["nutpie"] == before + 1
