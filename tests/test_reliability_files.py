@@ -100,7 +100,7 @@ def test_round_trip_every_law_and_likelihood(tmp_path, law_name, likelihood):
     assert_same_fit(fit, bl.load(path))
 
 
-@given(pick=st.sampled_from(combos()), seed=st.integers(0, 2**16), n=st.integers(8, 40),
+@given(pick=st.sampled_from(combos()), seed=st.integers(0, 2**16), n=st.integers(14, 40),
        chains=st.integers(1, 3), draws=st.integers(1, 40))
 def test_round_trip_property(tmp_path_factory, pick, seed, n, chains, draws):
     fit = quick_fit(*pick, n=n, seed=seed, chains=chains, draws=draws)
