@@ -80,7 +80,8 @@ LAW = Law(
     function=function,
     default_priors=default_priors,
     initial=initial,
-    formula="L = E + A N^-alpha + B D'^-beta, D' = U + U R* (1 - exp(-(D/U - 1) / R*))",
+    formula=("L = E + A N^-alpha + B D'^-beta, D' = U_D (1 + R* (1 - exp(-R / R*))), "
+             "U_D = min(D, U), R = D / U_D - 1"),
     reference="Muennighoff et al. 2023 (arXiv:2305.16264)",
     description="Chinchilla law with the diminishing value of repeated data",
 )
