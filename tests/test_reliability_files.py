@@ -108,6 +108,7 @@ def test_round_trip_property(tmp_path_factory, pick, seed, n, chains, draws):
     assert_same_fit(fit, bl.load(path))
 
 
+@pytest.mark.slow
 def test_round_trip_hierarchical_fit(tmp_path):
     """A real (tiny) hierarchical fit: group-indexed posterior and hierarchy settings survive."""
     rng = np.random.default_rng(5)

@@ -293,6 +293,7 @@ def test_fit_with_x_spanning_thirty_decades():
     _check_recovery(fit, {"E": 0.5, "A": 20.0, "alpha": 0.1})
 
 
+@pytest.mark.slow
 def test_fit_with_y_of_order_1e_minus_200():
     """Units must not matter: y of order 1e-200 (log y about -460) fits like y of order 1."""
     rng = np.random.default_rng(12)
