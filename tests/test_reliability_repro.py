@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
 
 import bayeslaws as bl
@@ -79,6 +80,7 @@ def test_unseeded_fit_stores_a_seed_that_reproduces_it():
     assert not np.array_equal(other.posterior["alpha"].values, first.posterior["alpha"].values)
 
 
+@pytest.mark.slow
 def test_two_processes_fitting_at_once_share_the_compile_caches(tmp_path):
     """Both use the user's PyTensor and numba caches at the same moment (as two jobs would)."""
     first = launch(tmp_path / "a.nc", 11)
