@@ -91,8 +91,7 @@ def fit_protocol(law: str, runs: pd.DataFrame, seed: int, **sampling_kwargs) -> 
                                      random_seed=seed, progressbar=False, **sampling_kwargs)
     config = {"law": law, "law_options": {}, "likelihood": "lognormal", "columns": dict(X),
               "y_column": Y, "extra_columns": {}, "sampler": "nutpie", "random_seed": seed,
-              "target_accept": None, "sampling_seconds": seconds, "versions": versions(),
-              **sampling_kwargs}
+              "sampling_seconds": seconds, "versions": versions(), **sampling_kwargs}
     fit = Fit(assemble(raw, spec, obs), spec, config)
     diagnostics.report(fit.diagnostics(), strict=False)
     return fit
@@ -134,13 +133,16 @@ def main(argv=None) -> int:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target-accept", type=float, default=0.95,
+                        help="NUTS target acceptance (5 runs give a narrow, curved posterior)")
     parser.add_argument("--quick", action="store_true",
                         help="chains=2 draws=200 tune=300, protocol scenario only (smoke run)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gadre"))
     args = parser.parse_args(argv)
     if args.quick:
         args.chains, args.draws, args.tune = 2, 200, 300
-    settings = {"chains": args.chains, "draws": args.draws, "tune": args.tune}
+    settings = {"chains": args.chains, "draws": args.draws, "tune": args.tune,
+                "target_accept": args.target_accept}
     frame = load()
     targets_mask = target_mask(frame)
     targets = frame.loc[targets_mask].reset_index(drop=True)

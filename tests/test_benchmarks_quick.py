@@ -1,0 +1,70 @@
+"""The real-data benchmark scripts of issue 4 run end to end on a small subset."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import requires_data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str):
+    path = ROOT / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@requires_data
+def test_revisiting_two_curves(tmp_path):
+    revisiting = _script("revisiting")
+    frame = revisiting.load_curves()
+    assert frame.duplicated().sum() == 0
+    assert frame.groupby(list(revisiting.KEY)).ngroups == 92
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert revisiting.main(["--quick", "--out", str(tmp_path)]) == 0
+    per_curve = pd.read_csv(tmp_path / "per_curve.csv")
+    assert per_curve["curve"].nunique() == 2
+    assert set(per_curve["Domain"]) == {"IC", "NMT"}  # the order interleaves domains
+    assert set(per_curve["law"]) == {"saturating_power_law", "bnsl1", "stacked"}
+    assert np.isfinite(per_curve["rmsle"]).all()
+    assert per_curve["coverage_90"].between(0, 1).all()
+    report = (tmp_path / "results.md").read_text()
+    assert "## IC" in report and "## NMT" in report and "## Goals" in report
+
+
+@requires_data
+def test_gadre_protocol(tmp_path):
+    gadre = _script("gadre")
+    frame = gadre.load()
+    assert gadre.protocol_mask(frame).sum() == 5
+    targets = frame.loc[gadre.target_mask(frame)]
+    assert sorted(targets["token_multiplier_M"]) == [20.0, 640.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gadre.main(["--quick", "--out", str(tmp_path)]) == 0
+    result = pd.read_csv(tmp_path / "gadre.csv")
+    assert len(result) == 4 and set(result["law"]) == {"overtraining", "chinchilla"}
+    assert np.isfinite(result["rel_error"]).all()
+    assert (result["lower_90"] < result["median"]).all()
+    assert (result["median"] < result["upper_90"]).all()
+    covered = (result["lower_90"] <= result["loss"]) & (result["loss"] <= result["upper_90"])
+    assert (covered == result["covered_90"]).all()
+    assert "published_rel_error" in (tmp_path / "results.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["revisiting", "gadre"])
+def test_scripts_have_help(name, capsys):
+    with pytest.raises(SystemExit) as stop:
+        _script(name).main(["--help"])
+    assert stop.value.code == 0
+    assert "--quick" in capsys.readouterr().out
