@@ -1,4 +1,9 @@
-"""The real-data benchmark scripts of issue 4 run end to end on a small subset."""
+"""The real-data benchmark scripts of issue 4 run end to end on a small subset.
+
+Each script compiles two laws of its own (about a minute of compilation and sampling on two
+cores), so the end-to-end runs are marked slow (``pytest -m slow``) to keep the fast suite in
+budget; the data-loading checks and ``--help`` run in the fast suite.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,16 @@ def _script(name: str):
 
 
 @requires_data
+def test_revisiting_data_and_order():
+    revisiting = _script("revisiting")
+    frame = revisiting.load_curves()
+    assert frame.duplicated().sum() == 0
+    assert frame.groupby(list(revisiting.KEY)).ngroups == 92
+    assert [key[0] for key in revisiting.curve_order(frame)[:5]] == ["IC", "NMT", "LM", "BB", "IC"]
+
+
+@requires_data
+@pytest.mark.slow
 def test_revisiting_two_curves(tmp_path):
     revisiting = _script("revisiting")
     frame = revisiting.load_curves()
@@ -43,6 +58,7 @@ def test_revisiting_two_curves(tmp_path):
 
 
 @requires_data
+@pytest.mark.slow
 def test_gadre_protocol(tmp_path):
     gadre = _script("gadre")
     frame = gadre.load()
