@@ -137,7 +137,19 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         sampler=sampler, draws=draws, tune=tune, chains=chains,
         random_seed=random_seed, progressbar=progressbar, target_accept=target_accept,
     )
-    config = {
+    config = fit_config(spec, obs, extra, sampler=sampler, draws=draws, tune=tune,
+                        chains=chains, random_seed=random_seed, target_accept=target_accept,
+                        seconds=seconds)
+    result = Fit(assemble(raw, spec, obs), spec, config)
+    diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
+    return result
+
+
+def fit_config(spec: ModelSpec, obs: Observations, extra, *, sampler: str, draws: int,
+               tune: int, chains: int, random_seed: int, target_accept: float | None,
+               seconds: float) -> dict:
+    """Settings stored with a fit: law, columns, sampler settings, seed and package versions."""
+    return {
         "law": spec.law.name,
         "law_options": dict(spec.law.options),
         "likelihood": spec.likelihood.name,
@@ -154,6 +166,3 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         "bayeslaws_version": versions().get("bayeslaws", "unknown"),
         "versions": versions(),
     }
-    result = Fit(assemble(raw, spec, obs), spec, config)
-    diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
-    return result

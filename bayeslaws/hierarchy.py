@@ -478,7 +478,7 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
                      strict: bool = False, law_options=None, extra=None) -> HierarchicalFit:
     """Fit a law with partial pooling over groups; see :func:`bayeslaws.fit` and the module
     docstring. Everything is checked before sampling."""
-    from bayeslaws.fitting import _check_settings, prepare_fit, versions
+    from bayeslaws.fitting import _check_settings, fit_config, prepare_fit
 
     _check_settings(draws, tune, chains, target_accept)
     sampling.check_sampler(sampler)
@@ -494,21 +494,8 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
         target_accept=target_accept,
     )
     config = {
-        "law": spec.law.name,
-        "law_options": dict(spec.law.options),
-        "likelihood": spec.likelihood.name,
-        "columns": dict(obs.columns),
-        "y_column": obs.y_column,
-        "extra_columns": dict(extra or {}),
-        "sampler": sampler,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "random_seed": int(random_seed),
-        "target_accept": target_accept,
-        "sampling_seconds": seconds,
-        "bayeslaws_version": versions().get("bayeslaws", "unknown"),
-        "versions": versions(),
+        **fit_config(spec, obs, extra, sampler=sampler, draws=draws, tune=tune, chains=chains,
+                     random_seed=random_seed, target_accept=target_accept, seconds=seconds),
         "hierarchy": hier.to_dict(),
     }
     result = HierarchicalFit(assemble_hierarchical(raw, spec, hier, obs, index), spec, config)
