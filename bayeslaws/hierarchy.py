@@ -76,7 +76,7 @@ from bayeslaws.exceptions import BayesLawsError, DataError, SamplerError, choice
 from bayeslaws.law import Law, Parameter, param_namespace
 from bayeslaws.model import OBSERVED, ModelSpec, data_values, ordered, statistics
 from bayeslaws.result import Fit, Kind, _check_prob
-from bayeslaws.trace import OBS_DIM, SAMPLE_DIMS, SAMPLE_STATS_KEPT
+from bayeslaws.trace import OBS_DIM, SAMPLE_DIMS, sample_stats_group
 
 #: Default scale of the HalfNormal prior on each between-group standard deviation ``tau``.
 DEFAULT_TAU_SCALE = 0.5
@@ -448,11 +448,7 @@ def assemble_hierarchical(raw: xr.DataTree, spec: ModelSpec, hier: Hierarchy,
     posterior = posterior.assign_coords({GROUP_DIM: np.array(hier.groups, dtype=str)})
     posterior.attrs = {}
     groups = {"posterior": posterior}
-    if "sample_stats" in raw.children:
-        stats = raw["sample_stats"].to_dataset()
-        kept = [v for v in SAMPLE_STATS_KEPT if v in stats.data_vars]
-        groups["sample_stats"] = stats[kept].reset_coords(drop=True)
-        groups["sample_stats"].attrs = {}
+    groups.update(sample_stats_group(raw))
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     params = run_parameters(spec, hier, posterior, index)
     ll = _log_likelihood(spec, params, obs.x, obs.y, obs.extra).reshape(chains, draws, obs.n)

@@ -46,17 +46,23 @@ def pointwise_log_likelihood(spec: ModelSpec, obs: Observations,
     )
 
 
+def sample_stats_group(raw: xr.DataTree) -> dict[str, xr.Dataset]:
+    """``{"sample_stats": ...}`` with the kept sampler statistics, or ``{}`` if there are none."""
+    if "sample_stats" not in raw.children:
+        return {}
+    stats = raw["sample_stats"].to_dataset()
+    kept = stats[[v for v in SAMPLE_STATS_KEPT if v in stats.data_vars]].reset_coords(drop=True)
+    kept.attrs = {}
+    return {"sample_stats": kept}
+
+
 def assemble(raw: xr.DataTree, spec: ModelSpec, obs: Observations) -> xr.DataTree:
     """Build the stored trace from a sampler's raw output."""
     posterior = raw["posterior"].to_dataset()[list(spec.parameter_names)].astype(float)
     posterior = posterior.reset_coords(drop=True)
     posterior.attrs = {}
     groups = {"posterior": posterior}
-    if "sample_stats" in raw.children:
-        stats = raw["sample_stats"].to_dataset()
-        kept = [v for v in SAMPLE_STATS_KEPT if v in stats.data_vars]
-        groups["sample_stats"] = stats[kept].reset_coords(drop=True)
-        groups["sample_stats"].attrs = {}
+    groups.update(sample_stats_group(raw))
     obs_coord = {OBS_DIM: np.arange(obs.n)}
     groups["log_likelihood"] = xr.Dataset(
         {OBSERVED: pointwise_log_likelihood(spec, obs, posterior)}
