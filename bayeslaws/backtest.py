@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from bayeslaws.catalogue import get_law
-from bayeslaws.compare import Average, _Shared, compare, log_predictive_density
+from bayeslaws.compare import Average, _Shared, compare
 from bayeslaws.data import as_frame
 from bayeslaws.exceptions import BayesLawsError, choices
+from bayeslaws.hierarchy import NEW as NEW_GROUP
 from bayeslaws.law import Law
 
 #: Interval probabilities whose coverage is scored.
@@ -209,6 +210,48 @@ def holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequence[str]) 
     return mask
 
 
+def grouped_holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequence[str],
+                         group: str) -> np.ndarray:
+    """:func:`holdout_mask` with a fraction applied within each group of ``group``.
+
+    Each group with at least two runs holds out its own largest runs (as many as
+    ``ceil(fraction * runs)``, always leaving one to fit), so every group is forecast beyond
+    its own range; a group with a single run keeps it for fitting. Masks and flag columns are
+    used as given.
+    """
+    if isinstance(holdout, str) or np.ndim(holdout) != 0:
+        return holdout_mask(frame, holdout, scale)
+    holdout_mask(frame, holdout, scale)  # checks the fraction
+    columns = [scale] if isinstance(scale, str) else list(scale)
+    size = scale_of(frame, columns)
+    mask = np.zeros(len(frame), dtype=bool)
+    for rows in frame.groupby(group, sort=False).indices.values():
+        if len(rows) < 2:
+            continue
+        k = min(int(np.ceil(float(holdout) * len(rows))), len(rows) - 1)
+        cut = np.sort(size[rows])[len(rows) - k]
+        mask[rows] = size[rows] >= cut
+        if mask[rows].all():  # ties at the smallest scale: keep the first run for fitting
+            mask[rows[0]] = False
+    if not mask.any():
+        raise BayesLawsError(
+            f"holdout={holdout!r} within groups of {group!r} holds out no run; every group has "
+            "a single run. Give a mask, or fit without group=."
+        )
+    return mask
+
+
+def _heldout_at(fit: Any, columns: Mapping[str, str], heldout: pd.DataFrame) -> pd.DataFrame:
+    """Prediction points of the held-out runs for ``fit``: its inputs, and for a hierarchical
+    fit the group column (groups it was not fitted on become ``"new"``)."""
+    at = pd.DataFrame({inp: heldout[col].to_numpy(dtype=float) for inp, col in columns.items()})
+    hierarchy = getattr(fit, "hierarchy", None)
+    if hierarchy is not None:
+        labels = heldout[hierarchy.column].astype(str)
+        at[hierarchy.column] = labels.where(labels.isin(fit.groups), NEW_GROUP).to_numpy()
+    return at
+
+
 # -- scoring --------------------------------------------------------------------------------
 def score(y: np.ndarray, median: np.ndarray, intervals: Mapping[float, tuple],
           log_density: np.ndarray) -> dict[str, float]:
@@ -247,7 +290,7 @@ def score(y: np.ndarray, median: np.ndarray, intervals: Mapping[float, tuple],
     return out
 
 
-def _forecast(model: Any, at: Mapping[str, np.ndarray], heldout: pd.DataFrame,
+def _forecast(model: Any, at: pd.DataFrame, heldout: pd.DataFrame,
               y_column: str, probs: Sequence[float], seed: int) -> tuple[dict, pd.DataFrame]:
     """Scores and per-run forecasts of a Fit or an Average on the held-out runs."""
     intervals = {}
@@ -256,10 +299,10 @@ def _forecast(model: Any, at: Mapping[str, np.ndarray], heldout: pd.DataFrame,
         table = model.predict(at, prob=prob, random_seed=seed)
         intervals[prob] = (table["lower"].to_numpy(), table["upper"].to_numpy())
         median = table["median"].to_numpy()
-    if isinstance(model, Average):
-        density = model.log_density(heldout, y=y_column)
-    else:
-        density = log_predictive_density(model, heldout, y=y_column)
+    scored = heldout.copy()
+    for column in getattr(model, "group_columns", ()):
+        scored[column] = at[column]  # unseen groups as "new"
+    density = model.log_density(scored, y=y_column)
     y = heldout[y_column].to_numpy(dtype=float)
     points = pd.DataFrame({"y": y, "median": median, "log_density": density})
     for prob, (lower, upper) in intervals.items():
@@ -292,7 +335,9 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Column of the measured loss.
     holdout : float, array of bool or str
         Fraction of runs at the largest scale to hold out (default 0.2), a boolean mask
-        (True = held out) or a column of 0/1 flags (1 = held out).
+        (True = held out) or a column of 0/1 flags (1 = held out). With ``group=`` (a
+        hierarchical fit, see below) a fraction applies within each group
+        (:func:`grouped_holdout_mask`).
     scale : str or list of str, optional
         Column(s) whose product orders runs by scale for a fractional holdout; default: every
         input column of every law (for ``N`` and ``D`` their product, proportional to compute).
@@ -308,7 +353,10 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Seed of the fits (law k gets ``random_seed + k``) and of predictive draws.
     **fit_kwargs
         Passed to :func:`bayeslaws.fit` (``priors``, ``likelihood``, ``sampler``, ``draws``,
-        ``tune``, ``chains``, ...). A ``law_options`` here applies to every law.
+        ``tune``, ``chains``, ...). A ``law_options`` here applies to every law. With
+        ``group="<column>"`` (and optionally ``varying``/``pooled``) every law is fitted
+        hierarchically and each held-out run is scored under its group's posterior (a group
+        with no fitting run as a new group drawn from the population).
 
     Returns
     -------
@@ -343,7 +391,13 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             )
     if scale is None:
         scale = [c for cols in columns.values() for c in cols.values()]
-    mask = holdout_mask(frame, holdout, scale)
+    group = fit_kwargs.get("group")
+    if group is not None and group not in frame.columns:
+        raise BayesLawsError(
+            f"group={group!r} is not a column of the data; columns: {choices(frame.columns)}."
+        )
+    mask = (holdout_mask(frame, holdout, scale) if group is None
+            else grouped_holdout_mask(frame, holdout, scale, group))
     train = frame.loc[~mask].reset_index(drop=True)
     heldout = frame.loc[mask].reset_index(drop=True)
     run_index = np.flatnonzero(mask)
@@ -363,7 +417,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             warnings.warn(f"backtest: law {name!r} was not fitted: {err}", stacklevel=2)
             rows[name] = {"n_fit": len(train), "n_heldout": len(heldout), "error": str(err)}
             continue
-        at = {inp: heldout[col].to_numpy(dtype=float) for inp, col in columns[name].items()}
+        at = _heldout_at(fits[name], columns[name], heldout)
         scores, per_run = _forecast(fits[name], at, heldout, y, probs, random_seed)
         diag = fits[name].diagnostics()
         rows[name] = {"n_fit": len(train), **scores, "divergences": int(diag.divergences),
@@ -377,7 +431,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             rows[name]["weight"] = weights[name]
         mixture = Average(fits, weights)
         merged = {inp: col for name in fits for inp, col in columns[name].items()}
-        at = {inp: heldout[col].to_numpy(dtype=float) for inp, col in merged.items()}
+        at = _heldout_at(next(iter(fits.values())), merged, heldout)
         scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)
         rows[STACKED] = {"n_fit": len(train), **scores, "weight": 1.0, "error": ""}
         points.append(per_run.assign(law=STACKED, run=run_index))

@@ -98,10 +98,14 @@ def _args_fit(p):
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="law option, e.g. --option breaks=2")
     p.add_argument("--out", required=True, help="netCDF file to write the fit to")
+    _group_options(p)
+    _common_sampling(p)
+
+
+def _group_options(p) -> None:
     p.add_argument("--group", help="column of group labels: hierarchical fit over groups")
     p.add_argument("--varying", nargs="+", help="with --group: parameters varying by group")
     p.add_argument("--pooled", nargs="+", help="with --group: parameters shared by all groups")
-    _common_sampling(p)
 
 
 def _run_fit(args):
@@ -345,11 +349,12 @@ def _args_backtest(p):
                    help="map a law input to a column, e.g. --x N=params (repeat per input)")
     p.add_argument("--y", required=True, help="column of the measured loss")
     p.add_argument("--holdout", default="0.2",
-                   help="fraction of largest-scale runs held out (default 0.2), or a column "
-                        "of 0/1 flags (1 = held out)")
+                   help="fraction of largest-scale runs held out (default 0.2; within each group "
+                        "with --group), or a column of 0/1 flags (1 = held out)")
     p.add_argument("--likelihood", default="lognormal")
     p.add_argument("--no-stacked", action="store_true", help="no stacked-average row")
     p.add_argument("--out", help="also write the table to this CSV file")
+    _group_options(p)
     _common_sampling(p)
 
 
@@ -366,7 +371,8 @@ def _run_backtest(args):
                      stacked=not args.no_stacked, likelihood=args.likelihood,
                      sampler=args.sampler, draws=args.draws, tune=args.tune,
                      chains=args.chains, random_seed=args.seed or 0,
-                     progressbar=not args.quiet, strict=args.strict)
+                     progressbar=not args.quiet, strict=args.strict, group=args.group,
+                     varying=args.varying, pooled=args.pooled)
     _print(table)
     if args.out:
         table.to_csv(args.out, index_label="law")

@@ -25,10 +25,11 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from bayeslaws.data import Observations, as_frame, numeric_column, summarise
+from bayeslaws.data import as_frame, numeric_column
 from bayeslaws.exceptions import BayesLawsError, SamplerWarning, choices
+from bayeslaws.hierarchy import NEW as NEW_GROUP
+from bayeslaws.hierarchy import fit_options
 from bayeslaws.result import Fit, Kind, _check_prob
-from bayeslaws.trace import pointwise_log_likelihood
 
 #: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
 K_THRESHOLD = 0.7
@@ -137,24 +138,14 @@ def _describe_point(fit: Fit, index: int) -> str:
 
 
 # -- exact refits ---------------------------------------------------------------------------
-def _observations_subset(fit: Fit, keep: np.ndarray) -> Observations:
-    obs = fit.observations
-    x = {k: v[keep] for k, v in obs.x.items()}
-    y = obs.y[keep]
-    return Observations(
-        x=x, y=y, columns=dict(obs.columns), y_column=obs.y_column,
-        summary=summarise(x, y, fit.law.link == "log"),
-        extra={k: v[keep] for k, v in obs.extra.items()},
-    )
-
-
 def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
           progressbar: bool = False) -> Fit:
     """Fit ``fit``'s law again on other data with the same priors, likelihood and settings.
 
     The priors are those stored in ``fit`` (not recomputed from the new data), so a refit with
     some runs left out is the same model on less data, as exact cross-validation requires. The
-    compiled model is reused, so a refit costs sampling only.
+    compiled model is reused, so a refit costs sampling only. A hierarchical fit is refitted
+    with the same group column, varying parameters and population priors.
 
     Parameters
     ----------
@@ -180,7 +171,7 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
         draws=int(cfg["draws"]), tune=int(cfg["tune"]), chains=int(cfg["chains"]),
         random_seed=int(cfg["random_seed"]) if random_seed is None else int(random_seed),
         target_accept=cfg.get("target_accept"), progressbar=progressbar,
-        extra=dict(cfg.get("extra_columns") or {}) or None,
+        extra=dict(cfg.get("extra_columns") or {}) or None, **fit_options(fit),
     )
 
 
@@ -198,15 +189,20 @@ class FitWrapper(az.SamplingWrapper):
         self.progressbar = progressbar
         self.refits = 0
 
-    def sel_observations(self, idx):
-        """Return ``(table without run idx, (index,))``."""
-        index = int(np.asarray(idx).reshape(-1)[0])
+    def _table(self) -> pd.DataFrame:
         table = self.fit.data()
         for role, column in (self.fit.config.get("extra_columns") or {}).items():
             table[column] = self.fit.observations.extra[role]
+        return table
+
+    def sel_observations(self, idx):
+        """Return ``(table without run idx, table of run idx)``."""
+        index = int(np.asarray(idx).reshape(-1)[0])
+        table = self._table()
         keep = np.ones(len(table), dtype=bool)
         keep[index] = False
-        return table.loc[keep].reset_index(drop=True), (index,)
+        return (table.loc[keep].reset_index(drop=True),
+                table.loc[~keep].reset_index(drop=True))
 
     def sample(self, modified_observed_data):
         """Refit on the reduced table (seeded from the original seed and the refit count)."""
@@ -216,17 +212,23 @@ class FitWrapper(az.SamplingWrapper):
                      progressbar=self.progressbar)
 
     def get_inference_data(self, fitted_model):
-        """The refit's trace."""
-        return fitted_model.trace
+        """The refit itself (passed on to :meth:`log_likelihood__i`)."""
+        return fitted_model
 
     def log_likelihood__i(self, excluded_obs, idata__i):
-        """Log density of the left-out run under the refit's posterior, dims chain, draw, obs."""
-        (index,) = excluded_obs
-        keep = np.zeros(self.fit.observations.n, dtype=bool)
-        keep[index] = True
-        obs = _observations_subset(self.fit, keep)
-        posterior = idata__i["posterior"].to_dataset()
-        return pointwise_log_likelihood(self.fit.spec, obs, posterior)
+        """Log density of the left-out run under the refit's posterior, dims chain, draw, obs.
+
+        For a hierarchical fit whose left-out run was its group's only one, the run is scored
+        as a new group's (its parameters drawn from the refit's population).
+        """
+        refitted: Fit = idata__i
+        groups = getattr(refitted, "groups", None)
+        if groups is not None:
+            column = refitted.hierarchy.column
+            labels = excluded_obs[column].astype(str)
+            excluded_obs = excluded_obs.assign(
+                **{column: labels.where(labels.isin(groups), NEW_GROUP)})
+        return refitted.pointwise_log_likelihood(excluded_obs)
 
 
 # -- comparison -----------------------------------------------------------------------------
@@ -399,6 +401,9 @@ class Average:
         Mixture weight of each fit (summing to 1).
     inputs : tuple of str
         Every input of every law: ``predict`` needs a value of each.
+    group_columns : tuple of str
+        Group columns of hierarchical fits: prediction points may give one (see
+        :meth:`bayeslaws.hierarchy.HierarchicalFit.predict`; without it, a new group).
     """
 
     #: Weights below this are dropped from the mixture.
@@ -417,6 +422,8 @@ class Average:
         for fit in self.fits.values():
             inputs += [name for name in fit.law.inputs if name not in inputs]
         self.inputs = tuple(inputs)
+        self.group_columns = tuple(dict.fromkeys(
+            c for fit in self.fits.values() for c in fit.group_columns))
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {v:.3f}" for k, v in self.weights.items())
@@ -424,7 +431,8 @@ class Average:
 
     def _inputs(self, at: Any) -> pd.DataFrame:
         if isinstance(at, Mapping) and not isinstance(at, pd.DataFrame):
-            arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in at.items()}
+            arrays = {k: np.atleast_1d(np.asarray(v, dtype=object if k in self.group_columns
+                                                  else float)) for k, v in at.items()}
             target = max((a.size for a in arrays.values()), default=0)
             if any(a.size not in (1, target) for a in arrays.values()):
                 detail = ", ".join(f"{k}: {a.size}" for k, a in arrays.items())
@@ -443,11 +451,15 @@ class Average:
                 f"{missing}. Laws and their inputs: {laws}. Give e.g. predict({{"
                 + ", ".join(f"{n!r}: [...]" for n in self.inputs) + "})."
             )
-        return pd.DataFrame({
+        table = pd.DataFrame({
             name: numeric_column(frame, name, f"input {name}", positive=True,
                                  what="the prediction points")
             for name in self.inputs
         })
+        for column in self.group_columns:
+            if column in frame.columns:
+                table[column] = frame[column].astype(str).to_numpy()
+        return table
 
     def components(self, at: Any, kind: Kind = "predictive",
                    random_seed: int | None = 0) -> dict[str, np.ndarray]:
@@ -456,8 +468,8 @@ class Average:
         out = {}
         for i, (name, fit) in enumerate(self.fits.items()):
             seed = None if random_seed is None else int(random_seed) + i
-            _, values = fit.predictive_draws(frame[list(fit.law.inputs)], kind=kind,
-                                             random_seed=seed)
+            columns = list(fit.law.inputs) + [c for c in fit.group_columns if c in frame]
+            _, values = fit.predictive_draws(frame[columns], kind=kind, random_seed=seed)
             out[name] = values
         return out
 
@@ -534,22 +546,11 @@ def log_predictive_density(fit: Fit, data: Any, y: str | None = None) -> np.ndar
     """Log of the posterior-mean predictive density of each run of ``data`` (new runs).
 
     ``log mean_s p(y_i | theta_s)`` with the same density (of ``log y`` for log-scale
-    likelihoods) as the fit's stored log-likelihood.
+    likelihoods) as the fit's stored log-likelihood: :meth:`bayeslaws.Fit.log_density`
+    (hierarchical fits score each run under its group, see
+    :meth:`bayeslaws.hierarchy.HierarchicalFit.log_density`).
     """
-    frame = as_frame(data)
-    cfg = fit.config
-    columns = dict(cfg["columns"])
-    y_column = cfg["y_column"] if y is None else y
-    x = {name: numeric_column(frame, col, f"input {name}", positive=True)
-         for name, col in columns.items()}
-    yv = numeric_column(frame, y_column, "y", positive=fit.law.link == "log")
-    extra = {role: numeric_column(frame, col, role, positive=True)
-             for role, col in (cfg.get("extra_columns") or {}).items()}
-    obs = Observations(x=x, y=yv, columns=columns, y_column=y_column,
-                       summary=summarise(x, yv, fit.law.link == "log"), extra=extra)
-    ll = pointwise_log_likelihood(fit.spec, obs, fit.posterior)
-    values = ll.values.reshape(-1, obs.n)
-    return np.logaddexp.reduce(values, axis=0) - np.log(values.shape[0])
+    return fit.log_density(data, y=y)
 
 
 def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],

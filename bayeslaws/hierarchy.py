@@ -71,7 +71,7 @@ import xarray as xr
 
 from bayeslaws import diagnostics as diag_mod
 from bayeslaws import mathops, sampling
-from bayeslaws.data import Observations, as_frame, numeric_column
+from bayeslaws.data import Observations, as_frame
 from bayeslaws.exceptions import BayesLawsError, DataError, SamplerError, choices
 from bayeslaws.law import Law, Parameter, param_namespace
 from bayeslaws.model import OBSERVED, ModelSpec, data_values, ordered, statistics
@@ -510,6 +510,7 @@ class HierarchicalFit(Fit):
     def __init__(self, trace: xr.DataTree, spec: ModelSpec, config: dict[str, Any]) -> None:
         super().__init__(trace, spec, config)
         self.hierarchy = Hierarchy.from_dict(config["hierarchy"])
+        self.group_columns = (self.hierarchy.column,)
 
     def __repr__(self) -> str:
         h = self.hierarchy
@@ -669,28 +670,35 @@ class HierarchicalFit(Fit):
         table["upper"] = np.quantile(values, (1 + prob) / 2, axis=0)
         return table
 
+    def pointwise_log_likelihood(self, data: Any, y: str | None = None,
+                                 random_seed: int | None = 0,
+                                 group: str | None = None) -> xr.DataArray:
+        """Log density of each run of ``data`` under each draw, dims chain, draw, obs.
+
+        Each run is scored under its group's parameters (``data``'s group column, or
+        ``group``); runs of a new group (label ``"new"``; an unknown label is an error) under
+        one new group per posterior draw, drawn from the population with ``random_seed``.
+        """
+        frame = as_frame(data)
+        obs = self.observations_from(frame, y)
+        index = self._point_groups(frame, group, obs.n)
+        params = self._parameters_at(index, np.random.default_rng(random_seed))
+        ll = _log_likelihood(self.spec, params, obs.x, obs.y, obs.extra)
+        post = self.posterior
+        shape = (post.sizes["chain"], post.sizes["draw"], obs.n)
+        return xr.DataArray(np.broadcast_to(ll, (shape[0] * shape[1], obs.n)).reshape(shape),
+                            dims=(*SAMPLE_DIMS, OBS_DIM),
+                            coords={"chain": post["chain"], "draw": post["draw"]})
+
     def log_density(self, data: Any, y: str | None = None, random_seed: int | None = 0,
                     group: str | None = None) -> np.ndarray:
         """Log posterior-predictive density of measured runs (new runs, e.g. held out).
 
-        ``log mean_s p(y_i | theta_s, group_i)``, the density of the fit's stored
-        log-likelihood (of ``log y`` for log-scale likelihoods). Runs of a new group (label
-        ``"new"``, an unknown label is an error) integrate over the population by drawing one
-        new group per posterior draw.
+        ``log mean_s p(y_i | theta_s, group_i)`` as :meth:`bayeslaws.Fit.log_density`, with
+        groups as in :meth:`pointwise_log_likelihood`: runs of a new group integrate over the
+        population.
         """
-        frame = as_frame(data)
-        cfg = self.config
-        columns = dict(cfg["columns"])
-        x = {n: numeric_column(frame, c, f"input {n}", positive=True) for n, c in columns.items()}
-        y_column = cfg["y_column"] if y is None else y
-        yv = numeric_column(frame, y_column, "y", positive=self.law.link == "log")
-        extra = {r: numeric_column(frame, c, r, positive=True)
-                 for r, c in (cfg.get("extra_columns") or {}).items()}
-        index = self._point_groups(frame, group, len(frame))
-        params = self._parameters_at(index, np.random.default_rng(random_seed))
-        ll = _log_likelihood(self.spec, params, x, yv, extra)
-        ll = np.broadcast_to(ll, (ll.shape[0], len(frame)))
-        return np.logaddexp.reduce(ll, axis=0) - np.log(ll.shape[0])
+        return super().log_density(data, y, random_seed=random_seed, group=group)
 
     def plot(self, **kwargs):
         """Not available for hierarchical fits yet: forecast per group with :meth:`predict`."""

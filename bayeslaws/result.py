@@ -12,10 +12,10 @@ import pandas as pd
 import xarray as xr
 
 from bayeslaws import diagnostics as diag_mod
-from bayeslaws.data import Observations, prediction_inputs, summarise
+from bayeslaws.data import Observations, as_frame, numeric_column, prediction_inputs, summarise
 from bayeslaws.exceptions import BayesLawsError
 from bayeslaws.model import ModelSpec
-from bayeslaws.trace import OBS_DIM, posterior_arrays
+from bayeslaws.trace import OBS_DIM, pointwise_log_likelihood, posterior_arrays
 
 Kind = Literal["predictive", "mean"]
 
@@ -44,6 +44,9 @@ class Fit:
     config : dict
         Settings stored with the fit (sampler, seeds, columns, versions).
     """
+
+    #: Columns of group labels that forecasts and densities take (hierarchical fits: one).
+    group_columns: tuple[str, ...] = ()
 
     def __init__(self, trace: xr.DataTree, spec: ModelSpec, config: dict[str, Any]) -> None:
         self.trace = trace
@@ -129,6 +132,61 @@ class Fit:
     def loo(self, **kwargs):
         """Pareto-smoothed importance-sampling LOO (``arviz.loo``) on the stored log-likelihood."""
         return az.loo(self.trace, **kwargs)
+
+    # -- densities of new runs ------------------------------------------------------------
+    def observations_from(self, data: Any, y: str | None = None) -> Observations:
+        """Runs of ``data`` (a table with this fit's columns) as observations of this fit.
+
+        Parameters
+        ----------
+        data : DataFrame or dict of columns
+            Runs with a value of every input, of ``y`` and of any extra column (e.g. the
+            number of questions of a Binomial likelihood).
+        y : str, optional
+            Column of y; default: the column the fit was fitted on.
+        """
+        frame = as_frame(data)
+        cfg = self.config
+        columns = dict(cfg["columns"])
+        y_column = cfg["y_column"] if y is None else y
+        x = {name: numeric_column(frame, col, f"input {name}", positive=True)
+             for name, col in columns.items()}
+        yv = numeric_column(frame, y_column, "y", positive=self.law.link == "log")
+        extra = {role: numeric_column(frame, col, role, positive=True)
+                 for role, col in (cfg.get("extra_columns") or {}).items()}
+        return Observations(x=x, y=yv, columns=columns, y_column=y_column,
+                            summary=summarise(x, yv, self.law.link == "log"), extra=extra)
+
+    def pointwise_log_likelihood(self, data: Any, y: str | None = None) -> xr.DataArray:
+        """Log density of each run of ``data`` under each posterior draw: dims chain, draw, obs.
+
+        The same density as the stored ``log_likelihood`` group (of ``log y`` for log-scale
+        likelihoods), so values for new runs (held out, or left out by an exact refit) are
+        comparable with LOO's.
+        """
+        return pointwise_log_likelihood(self.spec, self.observations_from(data, y), self.posterior)
+
+    def log_density(self, data: Any, y: str | None = None, **options) -> np.ndarray:
+        """Log posterior-predictive density of new runs: ``log mean_s p(y_i | theta_s)``.
+
+        Parameters
+        ----------
+        data : DataFrame or dict of columns
+            Measured runs (e.g. held out at larger scale) with this fit's columns.
+        y : str, optional
+            Column of y; default: the column the fit was fitted on.
+        **options
+            Passed to :meth:`pointwise_log_likelihood` (hierarchical fits: ``group``,
+            ``random_seed``).
+
+        Returns
+        -------
+        ndarray
+            One value per run: its expected log predictive density.
+        """
+        values = np.asarray(self.pointwise_log_likelihood(data, y, **options))
+        values = values.reshape(-1, values.shape[-1])
+        return np.logaddexp.reduce(values, axis=0) - np.log(values.shape[0])
 
     # -- forecasts ------------------------------------------------------------------------
     def predictive_draws(self, at: Any, kind: Kind = "predictive",
