@@ -14,7 +14,13 @@ For laws of a fraction (``link="identity"``: accuracies, coverage, error rates):
 ``extra={"trials": "<column>"}``; the observed count is ``round(y * n)``; its log-likelihood is
 that of the count) and ``beta`` puts a Beta distribution with mean the law and precision
 ``phi`` on the fraction itself (for averages over tasks, where no count exists). Predictive
-draws of both are fractions. LOO compares fits only within one of these likelihood families.
+draws of both are fractions. ``betabinomial`` is the Binomial count with overdispersion: each
+row's true accuracy scatters around the law as Beta(mean the law, precision ``phi``), so
+differences between models beyond the questions' sampling noise (architecture, data order,
+a law that is only approximately right) widen the forecast instead of being ignored; as
+``phi`` grows it becomes ``binomial``. Its density is that of the count, so ``binomial`` and
+``betabinomial`` fits of one table are comparable by LOO. LOO compares fits only within one
+of these families (counts, or fractions for ``beta``).
 """
 
 from __future__ import annotations
@@ -46,6 +52,9 @@ class Likelihood:
     transform: Callable  # natural y -> observed value passed to observe/logpdf
     description: str = ""
     check: Callable | None = None  # (y, extra) -> None, raises DataError on unusable data
+    #: What the density is of, when it is not read from ``transform`` (fits whose likelihoods
+    #: share a scale are comparable by LOO, see :func:`bayeslaws.compare.density_scale`).
+    scale: str = ""
 
 
 def _lognormal_observe(name, mean, p, observed):
@@ -94,22 +103,27 @@ def _binomial_draw(mean, p, rng):
     return rng.binomial(n.astype(np.int64), prob) / n
 
 
-def _binomial_check(y, extra):
-    if "trials" not in extra:
-        raise DataError(
-            "Likelihood 'binomial' needs the number of questions (trials) behind each accuracy: "
-            "pass extra={'trials': '<column>'} (for a benchmark reported with a standard error, "
-            "n = round(acc * (1 - acc) / stderr**2))."
-        )
-    n = np.asarray(extra["trials"], dtype=float)
-    bad = np.abs(n - np.round(n)) > 1e-6
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"Likelihood 'binomial': trials must be whole numbers, but row {row} has "
-            f"{float(n[row])!r}; "
-            "round the column (e.g. df['n'] = df['n'].round())."
-        )
+def _trials_check(likelihood: str) -> Callable:
+    """Check that a count likelihood has whole numbers of questions per row."""
+
+    def check(y, extra):
+        if "trials" not in extra:
+            raise DataError(
+                f"Likelihood {likelihood!r} needs the number of questions (trials) behind each "
+                "accuracy: pass extra={'trials': '<column>'} (for a benchmark reported with a "
+                "standard error, n = round(acc * (1 - acc) / stderr**2))."
+            )
+        n = np.asarray(extra["trials"], dtype=float)
+        bad = np.abs(n - np.round(n)) > 1e-6
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"Likelihood {likelihood!r}: trials must be whole numbers, but row {row} has "
+                f"{float(n[row])!r}; "
+                "round the column (e.g. df['n'] = df['n'].round())."
+            )
+
+    return check
 
 
 def _beta_params(mean, phi):
@@ -143,11 +157,33 @@ def _beta_check(y, extra):
         )
 
 
+def _betabinomial_observe(name, mean, p, observed):
+    n = p["trials"]
+    mean = pt.clip(mean, EPS, 1.0 - EPS)
+    return pm.BetaBinomial(name, alpha=mean * p["phi"], beta=(1.0 - mean) * p["phi"], n=n,
+                           observed=pt.round(observed * n))
+
+
+def _betabinomial_logpdf(mean, p, observed):
+    n = np.asarray(p["trials"], dtype=float)
+    a, b = _beta_params(mean, p["phi"])
+    return stats.betabinom.logpmf(np.round(observed * n), n, a, b)
+
+
+def _betabinomial_draw(mean, p, rng):
+    a, b = _beta_params(mean, p["phi"])
+    prob = rng.beta(a, b)
+    n = np.broadcast_to(np.round(np.asarray(p["trials"], dtype=float)), np.shape(prob))
+    return rng.binomial(n.astype(np.int64), prob) / n
+
+
 def _fraction(y):
     return np.asarray(y, dtype=float)
 
 
 _NOISE = Parameter("sigma", description="noise scale of log y")
+#: Density scale of the count likelihoods (binomial and beta-binomial fits are comparable).
+COUNT_SCALE = "count correct out of the trials"
 
 LIKELIHOODS: dict[str, Likelihood] = {
     "lognormal": Likelihood(
@@ -185,7 +221,8 @@ LIKELIHOODS: dict[str, Likelihood] = {
         draw=_binomial_draw,
         transform=_fraction,
         description="Binomial count of correct answers out of extra 'trials' questions",
-        check=_binomial_check,
+        check=_trials_check("binomial"),
+        scale=COUNT_SCALE,
     ),
     "beta": Likelihood(
         name="beta",
@@ -199,6 +236,21 @@ LIKELIHOODS: dict[str, Likelihood] = {
         transform=_fraction,
         description="Beta noise on a fraction, mean the law, precision phi",
         check=_beta_check,
+    ),
+    "betabinomial": Likelihood(
+        name="betabinomial",
+        link="identity",
+        parameters=(Parameter("phi", description="Beta precision of the per-row accuracy"),),
+        default_priors=lambda s: {"phi": Prior("LogNormal", mu=float(np.log(200.0)),
+                                               sigma=2.0)},
+        observe=_betabinomial_observe,
+        logpdf=_betabinomial_logpdf,
+        draw=_betabinomial_draw,
+        transform=_fraction,
+        description="Binomial count whose accuracy scatters around the law (Beta, precision "
+                    "phi): rows differ by more than the questions' sampling noise",
+        check=_trials_check("betabinomial"),
+        scale=COUNT_SCALE,
     ),
 }
 

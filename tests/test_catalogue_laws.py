@@ -162,7 +162,7 @@ def test_law_options_are_checked(law, options, match):
 
 def test_fraction_laws_refuse_a_loss_likelihood():
     data = simulate_case("sigmoid_floor")
-    with pytest.raises(BayesLawsError, match="use one of 'beta', 'binomial'"):
+    with pytest.raises(BayesLawsError, match="use one of 'beta', 'betabinomial', 'binomial'"):
         bl.fit("sigmoid", data, x="x", y="y", likelihood="lognormal")
 
 

@@ -60,7 +60,7 @@ def quick_fit(law_name, likelihood, *, n=20, seed=0, chains=2, draws=30):
     law = bl.get_law(law_name, **expect.options)
     frame = table(law, expect, n=n, seed=seed)
     kwargs = {}
-    if likelihood == "binomial":
+    if likelihood in ("binomial", "betabinomial"):
         frame["questions"] = np.random.default_rng(seed).integers(50, 500, n)
         kwargs["extra"] = {"trials": "questions"}
     with mock.patch.object(sampling, "run_nuts", side_effect=prior_sampler), \
@@ -88,7 +88,7 @@ def assert_same_fit(fit, back):
     assert diag_back.problems == diag.problems and diag_back.divergences == diag.divergences
     pd.testing.assert_frame_equal(diag_back.table, diag.table)
     at = {name: [1e-3, 1e9, 1e30] for name in fit.law.inputs}
-    if fit.spec.likelihood.name == "binomial":
+    if fit.spec.likelihood.name in ("binomial", "betabinomial"):
         at["questions"] = [100, 100, 100]
     np.testing.assert_array_equal(back.predict(at).to_numpy(), fit.predict(at).to_numpy())
 
