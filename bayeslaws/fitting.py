@@ -54,6 +54,11 @@ def prepare_fit(law: str | Law, data: Any, x=None, y: str = "y", *,
     return spec, obs
 
 
+def default_target_accept(spec: ModelSpec, target_accept: float | None) -> float | None:
+    """The user's ``target_accept``, else the law's default (``None``: the sampler's)."""
+    return spec.law.target_accept if target_accept is None else target_accept
+
+
 def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
         priors: Mapping[str, Prior] | None = None, likelihood: str = "lognormal",
         sampler: str = sampling.DEFAULT_SAMPLER, draws: int = 1000, tune: int = 1000,
@@ -88,7 +93,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     random_seed : int, optional
         Seed; when omitted one is drawn and stored in the fit, so every fit is reproducible.
     target_accept : float, optional
-        NUTS target acceptance (raise towards 0.95 if divergences are reported).
+        NUTS target acceptance (raise towards 0.95 if divergences are reported). Default: the
+        law's own (``bnsl``: 0.95, see its file), else the sampler's (0.8).
     progressbar : bool
         Show the sampler's progress bar.
     strict : bool
@@ -130,6 +136,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     sampling.check_sampler(sampler)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
                             law_options=law_options, extra=extra)
+    target_accept = default_target_accept(spec, target_accept)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     raw, seconds = sampling.run_nuts(

@@ -474,7 +474,12 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
                      strict: bool = False, law_options=None, extra=None) -> HierarchicalFit:
     """Fit a law with partial pooling over groups; see :func:`bayeslaws.fit` and the module
     docstring. Everything is checked before sampling."""
-    from bayeslaws.fitting import _check_settings, fit_config, prepare_fit
+    from bayeslaws.fitting import (
+        _check_settings,
+        default_target_accept,
+        fit_config,
+        prepare_fit,
+    )
 
     _check_settings(draws, tune, chains, target_accept)
     sampling.check_sampler(sampler)
@@ -482,6 +487,7 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
                             law_options=law_options, extra=extra)
     hier = resolve_hierarchy(spec, group, groups, pooled, varying, tau_scale)
+    target_accept = default_target_accept(spec, target_accept)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     raw, seconds = run_hierarchical(

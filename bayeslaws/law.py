@@ -259,6 +259,10 @@ class Law:
         ``initial(summary) -> dict`` of starting values (natural scale); default: prior medians.
     options : dict
         Options the law was built with (e.g. ``{"breaks": 2}``), stored in saved fits.
+    target_accept : float, optional
+        NUTS target acceptance used when the user gives none (the sampler's default, 0.8,
+        otherwise). Set by laws whose posteriors keep narrow curved ridges after
+        reparametrisation (``bnsl``), with the measurement that justifies it in the law file.
     """
 
     name: str
@@ -275,6 +279,7 @@ class Law:
     extra_columns: tuple[str, ...] = ()
     statistics: Mapping[str, Callable[[Mapping[str, np.ndarray]], float]] = field(
         default_factory=dict)
+    target_accept: float | None = None
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -107,7 +107,8 @@ def four_digit(settings: dict, seed: int, target_accept: float | None = None
     ]
     if caught:
         lines += ["Sampler warnings:", ""] + [f"- {w.message}" for w in caught] + [""]
-    return "\n".join(lines), {"rmsle": ours, "covered": int(forecast["covered"].sum())}
+    return "\n".join(lines), {"rmsle": ours, "covered": int(forecast["covered"].sum()),
+                              "divergences": diag.divergences, "rhat": diag.max_rhat}
 
 
 def breaks_preferred(settings: dict, seed: int) -> str:
@@ -130,6 +131,12 @@ def breaks_preferred(settings: dict, seed: int) -> str:
             warnings.simplefilter("ignore")
             table = compare(fits)
         best = table.index[0]
+        # LOO cannot penalise a nested law that reproduces the truth with a redundant break
+        # (its elpd is within noise of the true one): also report the simplest law whose elpd
+        # is within 2 standard errors of the difference (dse) of the best, the usual
+        # parsimony rule for LOO ties
+        ties = table[table["elpd_diff"] <= 2 * table["dse"].fillna(0)]
+        simplest = min(ties.index, key=lambda label: [c[0] for c in candidates].index(label))
         covered = fits[f"bnsl breaks={breaks}"].summary(prob=0.9)
         missed = [k for k, v in truth.items()
                   if not covered.loc[k, "eti90_lower"] <= v <= covered.loc[k, "eti90_upper"]]
@@ -137,9 +144,10 @@ def breaks_preferred(settings: dict, seed: int) -> str:
             f"### {name} (simulated with {breaks} break(s), {len(x)} points, noise sd "
             f"{sigma} in log y)",
             "",
-            f"Fits: {settings['chains']} chains x {settings['draws']} draws. Preferred by LOO: "
-            f"**{best}** (true: bnsl breaks={breaks}). True parameters outside "
-            f"the 90% interval of the true-breaks fit: {missed or 'none'}.",
+            f"Fits: {settings['chains']} chains x {settings['draws']} draws. Highest LOO elpd: "
+            f"**{best}**; simplest law within 2 dse of it: **{simplest}** (true: bnsl "
+            f"breaks={breaks}). True parameters outside the 90% interval of the true-breaks "
+            f"fit: {missed or 'none'}.",
             "",
             markdown_table(table[["rank", "elpd", "elpd_diff", "dse", "weight", "n_high_k"]]),
             "",
@@ -158,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     real, simulated = fit_settings(args.quick)
     part1, numbers = four_digit(real, args.seed)
     print(part1, flush=True)
-    # the same fit with NUTS' target acceptance raised, to show what the divergences hide
-    part1b, numbers_b = four_digit(real, args.seed, target_accept=0.99)
+    # the same fit at NUTS' usual target acceptance, to show why bnsl defaults to 0.95
+    part1b, numbers_b = four_digit(real, args.seed, target_accept=0.8)
     print(part1b, flush=True)
     part1 += "\n" + part1b
     part2 = breaks_preferred(simulated, args.seed)
@@ -173,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Headline: extrapolation RMSLE {numbers['rmsle']:.4f} (published 1-break fit: "
         f"{PUBLISHED_RMSLE}); 90% intervals cover {numbers['covered']}/3 held-out points "
-        f"(default NUTS settings); with target_accept=0.99: RMSLE {numbers_b['rmsle']:.4f}, "
-        f"{numbers_b['covered']}/3 covered.",
+        f"(default settings: bnsl samples with target_accept=0.95; {numbers['divergences']} "
+        f"divergences, max R-hat {numbers['rhat']:.3f}). At NUTS' usual 0.8: "
+        f"{numbers_b['divergences']} divergences, max R-hat {numbers_b['rhat']:.3f}, RMSLE "
+        f"{numbers_b['rmsle']:.4f}, {numbers_b['covered']}/3 covered.",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -242,3 +242,26 @@ def test_prior_predictive_table_columns():
     check = bl.prior_predictive("m2", simulate_case("m2"), x="x", draws=100)
     assert list(check.table().columns) == ["x", "observed", "median", "lower", "upper"]
     assert isinstance(check.table(), pd.DataFrame)
+
+
+@pytest.mark.parametrize("law, options, given, expected", [
+    ("bnsl", {"breaks": 1}, None, 0.95),
+    ("bnsl", {"breaks": 2}, 0.9, 0.9),
+    ("m2", {}, None, None),
+])
+def test_law_default_target_accept_reaches_the_sampler(law, options, given, expected):
+    from unittest import mock
+
+    from bayeslaws import sampling
+
+    class Captured(Exception):
+        pass
+
+    def capture(*args, **kwargs):
+        raise Captured(kwargs["target_accept"])
+
+    data = simulate_case("m2")
+    with mock.patch.object(sampling, "run_nuts", side_effect=capture), \
+            pytest.raises(Captured) as caught:
+        bl.fit(law, data, x="x", y="y", law_options=options or None, target_accept=given)
+    assert caught.value.args[0] == expected
