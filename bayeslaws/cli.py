@@ -98,6 +98,8 @@ def _args_fit(p):
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="law option, e.g. --option breaks=2")
     p.add_argument("--out", required=True, help="netCDF file to write the fit to")
+    p.add_argument("--precision", choices=("float64", "float32"), default="float64",
+                   help="storage of draws and log-likelihood (float32 halves the file)")
     _group_options(p)
     _common_sampling(p)
 
@@ -119,7 +121,7 @@ def _run_fit(args):
                  tune=args.tune, chains=args.chains, random_seed=args.seed,
                  progressbar=not args.quiet, strict=args.strict, law_options=options,
                  group=args.group, varying=args.varying, pooled=args.pooled)
-    path = result.save(args.out)
+    path = result.save(args.out, precision=args.precision)
     _print_summary(result)
     print(f"\nsaved to {path}")
 

@@ -559,7 +559,8 @@ class HierarchicalFit(Fit):
     def diagnostics(self) -> diag_mod.Diagnostics:
         """Divergences, R-hat and ESS of every parameter (worst group for varying ones)."""
         if self._diagnostics is None:
-            self._diagnostics = diag_mod.compute(self.trace, self._names())
+            self._diagnostics = diag_mod.compute(self.trace, self._names(),
+                                                 self.config.get("target_accept"))
         return self._diagnostics
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:

@@ -35,18 +35,47 @@ MIN_FORMAT_VERSION = 1
 REQUIRED = ("law", "likelihood", "priors", "columns", "y_column")
 
 
-def save(fit: Fit, path: str | Path) -> Path:
+#: Groups whose float64 variables ``precision="float32"`` stores in single precision.
+FLOAT32_GROUPS = ("posterior", "log_likelihood")
+PRECISIONS = ("float64", "float32")
+
+
+def save(fit: Fit, path: str | Path, precision: str = "float64") -> Path:
     """Write ``fit`` to ``path`` atomically and return the path.
 
     The fit is written to a temporary file in the same folder, flushed to disk, and renamed over
     ``path`` in one step: an interrupted save (error, Ctrl-C, full disk) leaves any earlier file
     at ``path`` untouched and no temporary file behind.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to write.
+    path : str or Path
+        The netCDF file.
+    precision : {"float64", "float32"}
+        ``"float64"`` (default): a loaded fit predicts exactly what the fit did.
+        ``"float32"``: the posterior draws and pointwise log-likelihood are stored in single
+        precision, halving the file (Chinchilla, 4 x 1,000 draws of 245 runs: 8.1 MB -> 4.2 MB,
+        ``benchmarks/speed.py``); posterior quantiles move by at most 2.6e-8 relative there,
+        far below Monte Carlo error, and LOO is unchanged to the printed digits. Loaded draws
+        are float32 and forecasts agree to about 1e-7 relative.
     """
+    if precision not in PRECISIONS:
+        raise BayesLawsError(
+            f"precision={precision!r} is not supported; valid choices: {choices(PRECISIONS)} "
+            "(float32 halves the file)."
+        )
     path = Path(path)
     if path.is_dir():
         raise FitFileError(f"{str(path)!r} is a folder; give a file name such as 'fit.nc'.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tree = fit.trace.copy()
+    if precision == "float32":
+        for group in FLOAT32_GROUPS:
+            data = tree[group].to_dataset()
+            tree[group] = data.astype({name: "float32" for name, var in data.data_vars.items()
+                                       if var.dtype == "float64"})
     config = dict(fit.config, format_version=FORMAT_VERSION)
     config["priors"] = {name: prior.to_dict() for name, prior in fit.spec.priors.items()}
     tree.attrs = {CONFIG_ATTR: json.dumps(config, default=str)}

@@ -268,3 +268,26 @@ def test_seed_and_versions_are_stored(tmp_path, small_fit):
     assert config["format_version"] == io.FORMAT_VERSION
     for package in ("bayeslaws", "pymc", "pytensor", "nutpie", "arviz", "numpy"):
         assert config["versions"][package], package
+
+
+def test_float32_storage_halves_the_file_and_keeps_the_fit(tmp_path, small_fit):
+    full = small_fit.save(tmp_path / "f64.nc")
+    half = small_fit.save(tmp_path / "f32.nc", precision="float32")
+    back = bl.load(half)
+    for group in ("posterior", "log_likelihood"):
+        data = back.trace[group].to_dataset()
+        assert all(var.dtype == np.float32 for var in data.data_vars.values()), group
+        xr.testing.assert_allclose(data.astype("float64"),
+                                   small_fit.trace[group].to_dataset(), rtol=1e-6)
+    assert sorted(back.trace.children) == sorted(small_fit.trace.children)
+    # the file shrinks by (nearly) half the bytes of the float64 draws and log-likelihood
+    # (the rest of a file this small is netCDF/HDF5 overhead)
+    draws_bytes = sum(small_fit.trace[g].to_dataset().nbytes for g in ("posterior",
+                                                                        "log_likelihood"))
+    assert full.stat().st_size - half.stat().st_size > 0.4 * draws_bytes
+    at = {name: [1e3, 1e9] for name in small_fit.law.inputs}
+    np.testing.assert_allclose(back.predict(at)[["median", "lower", "upper"]],
+                               small_fit.predict(at)[["median", "lower", "upper"]], rtol=1e-5)
+    np.testing.assert_allclose(back.loo().elpd, small_fit.loo().elpd, rtol=1e-6)
+    with pytest.raises(bl.BayesLawsError, match="valid choices: 'float32', 'float64'"):
+        small_fit.save(tmp_path / "x.nc", precision="float16")

@@ -57,6 +57,9 @@ def test_divergences_counted_with_advice():
     (problem,) = diag.problems
     assert "7 divergent transitions out of 4000 draws" in problem
     assert "target_accept=0.95" in problem and "studentt" in problem
+    # a fit that already used 0.95 (bnsl's default) is told to go higher
+    (problem,) = diagnostics.compute(synthetic_trace(diverging=7), ["a", "b"], 0.95).problems
+    assert "target_accept=0.99" in problem
 
 
 def test_low_ess_with_advice():
