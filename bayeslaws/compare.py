@@ -33,6 +33,9 @@ from bayeslaws.result import Fit, Kind, _check_prob
 
 #: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
 K_THRESHOLD = 0.7
+#: R-hat above which a fit's chains explore different regions (not mere Monte Carlo noise of
+#: short runs, which the fit's own R-hat > 1.01 warning covers): its LOO is flagged again.
+MIXING_RHAT = 1.1
 #: Name of the attribute of a comparison table holding its fits (see :func:`average`).
 FITS_ATTR = "bayeslaws_fits"
 #: Name of the attribute holding the per-fit ``ELPDData`` used for the table.
@@ -258,6 +261,16 @@ def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
     ELPDData
         ArviZ's LOO result with pointwise values (``elpd_i``, ``pareto_k``).
     """
+    rhat = fit.diagnostics().max_rhat
+    if warn and rhat > MIXING_RHAT:
+        warnings.warn(
+            f"Fit {name!r}: its chains disagree (R-hat up to {rhat:.2f}), e.g. a chain stuck in "
+            "another mode, so its LOO mixes distributions and its rank may be wrong. Refit it "
+            "(another random_seed, more tuning, tighter priors) until R-hat < 1.01 before "
+            "comparing.",
+            SamplerWarning,
+            stacklevel=3,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         result = az.loo(fit.trace, pointwise=True)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import bayeslaws as bl
 from bayeslaws import cli
@@ -118,6 +119,23 @@ def test_reloo_refits_points_above_threshold(fits):
 def test_warns_about_high_pareto_k(fits):
     with pytest.warns(bl.SamplerWarning, match="Pareto k > -1.0"):
         compare(fits, k_threshold=-1.0)
+
+
+def test_warns_when_a_fits_chains_disagree(fits):
+    good = fits["saturating"]
+    trace = good.trace.copy()
+    post = trace["posterior"].to_dataset()
+    # chain 0 moved by 20 posterior sds: two chains in different places, R-hat >> 1.1
+    shift = 20 * float(post["alpha"].std())
+    post["alpha"] = post["alpha"] + xr.DataArray(
+        np.where(post["chain"] == 0, shift, 0.0), coords={"chain": post["chain"]})
+    trace["posterior"] = post
+    stuck = Fit(trace, good.spec, dict(good.config))
+    with pytest.warns(bl.SamplerWarning, match=r"'stuck': its chains disagree \(R-hat up to"):
+        compare({"good": good, "stuck": stuck})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bl.SamplerWarning)  # the good fits raise no such warning
+        compare(fits)
 
 
 def test_average_predicts_mixture(fits, table):
