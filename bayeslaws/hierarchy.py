@@ -56,8 +56,6 @@ so the forecast carries the between-group uncertainty ("what would a new trainin
 
 from __future__ import annotations
 
-import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +70,7 @@ import xarray as xr
 from bayeslaws import diagnostics as diag_mod
 from bayeslaws import mathops, sampling
 from bayeslaws.data import Observations, as_frame
-from bayeslaws.exceptions import BayesLawsError, DataError, SamplerError, choices
+from bayeslaws.exceptions import BayesLawsError, DataError, choices
 from bayeslaws.law import Law, Parameter, param_namespace
 from bayeslaws.model import OBSERVED, ModelSpec, data_values, ordered, statistics
 from bayeslaws.result import Fit, Kind, _check_prob
@@ -334,7 +332,7 @@ def _namespace(values: Mapping[str, Any]):
 
 
 # -- sampling ---------------------------------------------------------------------------------
-_CACHE: dict[tuple, dict] = {}
+_CACHE: dict[tuple, sampling.Entry] = {}
 
 
 def _structure_key(spec: ModelSpec, hier: Hierarchy, sampler: str, values) -> tuple:
@@ -352,40 +350,12 @@ def run_hierarchical(spec: ModelSpec, hier: Hierarchy, values: Mapping[str, np.n
     key = _structure_key(spec, hier, sampler, values)
     entry = _CACHE.get(key)
     if entry is None:
-        entry = {"model": build_hierarchical_model(spec, hier, values), "compiled": None}
+        entry = sampling.Entry(model=build_hierarchical_model(spec, hier, values))
         _CACHE[key] = entry
     keep = list(spec.parameter_names) + list(hier.population_names())
-    if sampler == "nutpie":
-        import nutpie
-
-        if entry["compiled"] is None:
-            entry["compiled"] = nutpie.compile_pymc_model(entry["model"], var_names=keep)
-            sampling.COMPILATIONS["nutpie"] += 1
-        compiled = entry["compiled"].with_data(**{k: np.asarray(v) for k, v in values.items()})
-        kwargs = {} if target_accept is None else {"target_accept": target_accept}
-        start = time.perf_counter()
-        trace = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains,
-                              seed=int(random_seed), progress_bar=progressbar, **kwargs)
-    else:
-        sampling.COMPILATIONS[sampler] += 1
-        nuts = {} if target_accept is None else {"target_accept": target_accept}
-        if sampler == "numpyro":
-            nuts["chain_method"] = "vectorized"
-        start = time.perf_counter()
-        with entry["model"]:
-            pm.set_data(dict(values))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                trace = pm.sample(
-                    draws=draws, tune=tune, chains=chains, random_seed=int(random_seed),
-                    nuts_sampler=sampler, progressbar=progressbar, var_names=keep,
-                    compute_convergence_checks=False, nuts=nuts or None,
-                    **({"cores": 1} if sampler == "pymc" else {}),
-                )
-    elapsed = time.perf_counter() - start
-    if "posterior" not in trace.children:
-        raise SamplerError(f"Sampler {sampler!r} returned no posterior.")
-    return trace, elapsed
+    return sampling.sample_entry(entry, values, keep, sampler=sampler, draws=draws, tune=tune,
+                                 chains=chains, random_seed=random_seed,
+                                 progressbar=progressbar, target_accept=target_accept)
 
 
 # -- draws on the natural scale (NumPy) -------------------------------------------------------

@@ -9,10 +9,12 @@ For PyMC's own sampler and numpyro the PyMC model is cached and its data replace
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pymc as pm
@@ -26,12 +28,14 @@ DEFAULT_SAMPLER = "nutpie"
 
 
 @dataclass
-class _Entry:
+class Entry:
+    """A built PyMC model and, once compiled for nutpie, its compiled form."""
+
     model: pm.Model
     compiled: object | None = None
 
 
-_CACHE: dict[tuple, _Entry] = {}
+_CACHE: dict[tuple, Entry] = {}
 #: Number of model compilations done by this process, per sampler (tests check reuse with it).
 COMPILATIONS: dict[str, int] = {name: 0 for name in SAMPLERS}
 
@@ -53,12 +57,46 @@ def check_sampler(sampler: str) -> None:
         )
 
 
-def _entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> _Entry:
+def jax_cache_dir() -> Path:
+    """Folder of JAX's persistent compilation cache used for numpyro fits.
+
+    ``$BAYESLAWS_CACHE_DIR/jax`` when that variable is set, else ``~/.cache/bayeslaws/jax``
+    (``$XDG_CACHE_HOME`` honoured).
+    """
+    root = os.environ.get("BAYESLAWS_CACHE_DIR")
+    if root:
+        return Path(root) / "jax"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "bayeslaws" / "jax"
+
+
+def enable_jax_cache() -> Path | None:
+    """Turn on JAX's persistent compilation cache, unless the user configured one.
+
+    A numpyro fit compiles its NUTS loop with XLA (seconds); with the cache on disk a fit of
+    the same law and data shape in a new process loads it instead (``benchmarks/speed.py``
+    measures both). Returns the cache folder in use, or ``None`` if it cannot be created.
+    """
+    import jax
+
+    configured = jax.config.jax_compilation_cache_dir
+    if configured:
+        return Path(configured)
+    folder = jax_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # read-only home: fits still work, compiled afresh
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    return folder
+
+
+def _entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> Entry:
     shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
     key = (sampler, spec.structure_key(), shapes if sampler == "numpyro" else None)
     entry = _CACHE.get(key)
     if entry is None:
-        entry = _Entry(model=build_model(spec, values))
+        entry = Entry(model=build_model(spec, values))
         _CACHE[key] = entry
     return entry
 
@@ -68,8 +106,18 @@ def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str,
              target_accept: float | None = None) -> tuple[xr.DataTree, float]:
     """Sample the model of ``spec`` on ``values``; return the raw trace and sampling seconds."""
     check_sampler(sampler)
-    entry = _entry(spec, values, sampler)
-    keep = list(spec.parameter_names)
+    return sample_entry(_entry(spec, values, sampler), values, list(spec.parameter_names),
+                        sampler=sampler, draws=draws, tune=tune, chains=chains,
+                        random_seed=random_seed, progressbar=progressbar,
+                        target_accept=target_accept)
+
+
+def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str], *,
+                 sampler: str, draws: int, tune: int, chains: int, random_seed: int,
+                 progressbar: bool, target_accept: float | None = None
+                 ) -> tuple[xr.DataTree, float]:
+    """Sample a cached model on ``values`` (nutpie: compiled once per entry, then reused with
+    new data); keep the variables ``keep``. Returns the raw trace and sampling seconds."""
     start = time.perf_counter()
     if sampler == "nutpie":
         import nutpie
@@ -89,6 +137,7 @@ def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str,
         nuts = {} if target_accept is None else {"target_accept": target_accept}
         if sampler == "numpyro":
             nuts["chain_method"] = "vectorized"
+            enable_jax_cache()
         with entry.model:
             pm.set_data(dict(values))
             with warnings.catch_warnings():

@@ -102,17 +102,19 @@ def fresh_process(sampler: str) -> dict:
     return json.loads(lines[-1][len("RESULT"):])
 
 
-def cli_fresh(df: pd.DataFrame, tmp: Path) -> dict:
-    """`bayeslaws fit` end to end in a fresh process (run twice: the first warms the caches)."""
+def cli_fresh(df: pd.DataFrame, tmp: Path, sampler: str = "nutpie") -> dict:
+    """`bayeslaws fit` end to end in a fresh process (run twice: the first warms the caches,
+    including a new, empty JAX persistent cache for numpyro)."""
     csv = tmp / "chinchilla.csv"
     df.to_csv(csv, index=False)
     cmd = [str(Path(sys.executable).parent / "bayeslaws"), "fit", str(csv), "--law",
            "chinchilla", "--x", "N=N", "--x", "D=D", "--y", "loss", "--out",
-           str(tmp / "fit.nc"), "--seed", "0", "--quiet"]
+           str(tmp / "fit.nc"), "--seed", "0", "--quiet", "--sampler", sampler]
+    env = {**os.environ, "BAYESLAWS_CACHE_DIR": str(tmp / "cache")}
     times = []
     for _ in range(2):
         start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=True)
+        subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=True, env=env)
         times.append(time.perf_counter() - start)
     import bayeslaws as bl
 
@@ -342,6 +344,14 @@ def main(argv=None) -> int:
     rows.append(row("`bayeslaws fit` CLI, fresh process, warm on-disk caches", cli["seconds"],
                     cli["ess"], f"first (cold) run {cli['cold_seconds']:.1f} s; "
                     f"{cli['seconds'] / cli['sampling']:.1f}x its pure sampling"))
+    print(rows[-1], flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cli_np = cli_fresh(df, Path(tmp), sampler="numpyro")
+    rows.append(row("`bayeslaws fit --sampler numpyro` CLI, fresh process, warm JAX cache",
+                    cli_np["seconds"], cli_np["ess"],
+                    f"first (cold) run {cli_np['cold_seconds']:.1f} s; sampling incl. loading "
+                    f"the compiled XLA {cli_np['sampling']:.1f} s; "
+                    f"{cli_np['seconds'] / sampling_s:.1f}x nutpie's pure sampling"))
     print(rows[-1], flush=True)
     huber = huber_point_fit(df, 150 if args.quick else 1)
     est = huber["estimate"]

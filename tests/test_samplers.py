@@ -45,3 +45,26 @@ def test_sampler_agrees_with_nutpie(frame, reference, sampler):
 def test_unknown_sampler_names_the_choices(frame):
     with pytest.raises(BayesLawsError, match="Unknown sampler 'stan'.*nutpie"):
         bl.fit("saturating_power_law", frame, x="x", sampler="stan", **SMALL)
+
+
+def test_numpyro_fits_use_a_persistent_jax_cache(tmp_path, monkeypatch):
+    jax = pytest.importorskip("jax")
+    from bayeslaws import sampling
+
+    before = jax.config.jax_compilation_cache_dir
+    try:
+        jax.config.update("jax_compilation_cache_dir", None)
+        monkeypatch.setenv("BAYESLAWS_CACHE_DIR", str(tmp_path))
+        assert sampling.enable_jax_cache() == tmp_path / "jax"
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "jax")
+        assert (tmp_path / "jax").is_dir()
+        # a cache the user configured is left alone
+        jax.config.update("jax_compilation_cache_dir", str(tmp_path / "mine"))
+        assert sampling.enable_jax_cache() == tmp_path / "mine"
+        # an unwritable location turns the cache off instead of failing the fit
+        jax.config.update("jax_compilation_cache_dir", None)
+        (tmp_path / "file").write_text("")
+        monkeypatch.setenv("BAYESLAWS_CACHE_DIR", str(tmp_path / "file"))
+        assert sampling.enable_jax_cache() is None
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
