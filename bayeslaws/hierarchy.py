@@ -69,7 +69,7 @@ import xarray as xr
 
 from bayeslaws import diagnostics as diag_mod
 from bayeslaws import mathops, sampling
-from bayeslaws.data import Observations, as_frame
+from bayeslaws.data import Observations, as_frame, from_data
 from bayeslaws.exceptions import BayesLawsError, DataError, choices
 from bayeslaws.law import Law, Parameter, param_namespace
 from bayeslaws.model import OBSERVED, ModelSpec, data_values, ordered, statistics
@@ -261,7 +261,7 @@ def _coef(par: Parameter, values: Mapping[str, Any]):
 def hierarchical_values(spec: ModelSpec, hier: Hierarchy, obs: Observations,
                         index: np.ndarray) -> dict[str, np.ndarray]:
     """The ``pm.Data`` values: those of :func:`bayeslaws.model.data_values` plus groups."""
-    values = data_values(spec, obs)
+    values = from_data(spec.law, obs, "starting values", data_values, spec, obs)
     values[GROUP_INDEX] = np.asarray(index, dtype=np.int64)
     for name in hier.varying:
         values[f"tau_scale__{name}"] = np.asarray(hier.tau_scale[name])
