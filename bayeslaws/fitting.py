@@ -94,7 +94,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Seed; when omitted one is drawn and stored in the fit, so every fit is reproducible.
     target_accept : float, optional
         NUTS target acceptance (raise towards 0.95 if divergences are reported). Default: the
-        law's own (``bnsl``: 0.95, see its file), else the sampler's (0.8).
+        law's own (e.g. ``bnsl``: 0.95, see :attr:`bayeslaws.law.Law.target_accept`), else
+        the sampler's (0.8).
     progressbar : bool
         Show the sampler's progress bar.
     strict : bool

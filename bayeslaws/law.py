@@ -262,7 +262,8 @@ class Law:
     target_accept : float, optional
         NUTS target acceptance used when the user gives none (the sampler's default, 0.8,
         otherwise). Set by laws whose posteriors keep narrow curved ridges after
-        reparametrisation (``bnsl``), with the measurement that justifies it in the law file.
+        reparametrisation (``bnsl`` and ``loss_to_loss`` 0.95, ``loss_to_accuracy`` and
+        ``data_constrained`` 0.9), with the measurement that justifies it in the law file.
     """
 
     name: str

@@ -11,6 +11,12 @@ fall on one curve, so ``L_y`` of a larger model can be forecast from ``L_x``.
 data (a data-dependent bound). Evaluated in log space:
 ``log L_y = logaddexp(log E_y, log K + kappa log(L_x - E_x))``.
 
+Sampling: ``E_x`` is bounded by the smallest ``L_x`` and trades off with ``K`` and ``kappa``
+near that bound; NUTS at its usual target acceptance (0.8) left 47 divergences in 4,000
+draws (R-hat 1.08) on the simulated recovery case (``tests/test_catalogue.py``, 4 x 1,000
+draws), 0.9 none (R-hat 1.02) and 0.95 none (R-hat 1.007), so the law samples with
+``target_accept=0.95`` unless told otherwise.
+
 Default priors: ``E_x`` LogNormal with median half the smallest ``L_x`` and sd 0.5, restricted to
 ``(0, min L_x)``; ``E_y`` LogNormal with median 0.6 x the smallest ``L_y``; ``K`` LogNormal
 around the data's typical ``L_y`` with sd 2; ``kappa`` LogNormal(0, 0.5) (90%: 0.44-2.3; the
@@ -71,4 +77,5 @@ LAW = Law(
     reference="Brandfonbrener et al. 2024 (arXiv:2411.12925)",
     description="loss on one distribution against loss on another",
     statistics={"Lx_min": lambda x: float(np.min(x["Lx"]))},
+    target_accept=0.95,
 )

@@ -108,9 +108,15 @@ def _params():
     return [pytest.param(c, marks=() if c in FAST else pytest.mark.slow) for c in CASES]
 
 
+#: Settings of the slow recovery fits: the package defaults. With the fast suite's 2 x 400
+#: draws the 90% bounds carry Monte Carlo error comparable to a truth lying near them
+#: (data_constrained's B was 0.05% of the interval width below its lower bound).
+DEFAULT_SETTINGS = {"chains": 4, "draws": 1000, "tune": 1000}
+
+
 @pytest.mark.parametrize("case", _params())
 def test_recovery_inside_90_percent_interval(case):
-    fit = fit_case(case, seed=1)
+    fit = fit_case(case, seed=1, **({} if case in FAST else DEFAULT_SETTINGS))
     missed = covered(fit, CASES[case][1])
     assert not missed, f"{case}: truth outside the 90% interval (lower, truth, upper): {missed}"
     assert fit.diagnostics().divergences == 0
