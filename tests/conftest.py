@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,3 +26,15 @@ SMALL = {"chains": 2, "draws": 400, "tune": 400, "progressbar": False}
 requires_data = pytest.mark.skipif(
     not has_data(), reason="real scaling data not found (set BAYESLAWS_DATA)"
 )
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(folder: str, name: str) -> ModuleType:
+    """Import a script of ``case_studies/`` or ``benchmarks/`` (not packages) by its path."""
+    path = ROOT / folder / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{folder}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

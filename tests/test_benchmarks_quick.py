@@ -7,25 +7,17 @@ budget; the data-loading checks and ``--help`` run in the fast suite.
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import requires_data
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import load_script, requires_data
 
 
 def _script(name: str):
-    path = ROOT / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks", name)
 
 
 @requires_data

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import requires_data
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import load_script, requires_data
 
 
 def _case_study(name: str):
-    path = ROOT / "case_studies" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"case_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("case_studies", name)
 
 
 @requires_data

@@ -18,7 +18,7 @@ from bayeslaws.hierarchy import (
     HierarchicalFit,
     resolve_hierarchy,
 )
-from tests.conftest import SMALL, requires_data
+from tests.conftest import SMALL, load_script, requires_data
 
 #: True floor E and amplitude A per group; alpha is shared.
 GROUPS = {"g0": (1.6, 30.0), "g1": (2.0, 45.0), "g2": (1.8, 25.0), "g3": (2.3, 60.0),
@@ -324,13 +324,7 @@ def test_fit_options_repeat_the_grouping(hfit):
 @pytest.mark.slow
 @requires_data
 def test_revisiting_case_study_runs_on_a_subset(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "case_studies" / "revisiting_hierarchical.py"
-    spec = importlib.util.spec_from_file_location("revisiting_hierarchical", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("case_studies", "revisiting_hierarchical")
     out = tmp_path / "r.md"
     assert module.main(["--domains", "NMT", "--max-curves", "2", "--draws", "100", "--tune",
                         "100", "--chains", "2", "--out", str(out)]) == 0
@@ -341,13 +335,7 @@ def test_revisiting_case_study_runs_on_a_subset(tmp_path):
 @pytest.mark.slow
 @requires_data
 def test_gadre_case_study_runs_protocol(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "case_studies" / "gadre_hierarchical.py"
-    spec = importlib.util.spec_from_file_location("gadre_hierarchical", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("case_studies", "gadre_hierarchical")
     out = tmp_path / "g.md"
     assert module.main(["--scenarios", "protocol", "--draws", "100", "--tune", "100",
                         "--chains", "2", "--out", str(out)]) == 0
