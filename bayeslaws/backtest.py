@@ -33,7 +33,6 @@ from bayeslaws.catalogue import get_law
 from bayeslaws.compare import Average, _Shared, compare
 from bayeslaws.data import as_frame
 from bayeslaws.exceptions import BayesLawsError, choices
-from bayeslaws.hierarchy import NEW as NEW_GROUP
 from bayeslaws.law import Law
 
 #: Interval probabilities whose coverage is scored.
@@ -241,14 +240,14 @@ def grouped_holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequenc
     return mask
 
 
-def _heldout_at(fit: Any, columns: Mapping[str, str], heldout: pd.DataFrame) -> pd.DataFrame:
-    """Prediction points of the held-out runs for ``fit``: its inputs, and for a hierarchical
-    fit the group column (groups it was not fitted on become ``"new"``)."""
+def _heldout_at(fits: Sequence[Any], columns: Mapping[str, str],
+                heldout: pd.DataFrame) -> pd.DataFrame:
+    """Prediction points of the held-out runs for ``fits``: their inputs, and the group column
+    of hierarchical ones (groups they were not fitted on become ``"new"``)."""
     at = pd.DataFrame({inp: heldout[col].to_numpy(dtype=float) for inp, col in columns.items()})
-    hierarchy = getattr(fit, "hierarchy", None)
-    if hierarchy is not None:
-        labels = heldout[hierarchy.column].astype(str)
-        at[hierarchy.column] = labels.where(labels.isin(fit.groups), NEW_GROUP).to_numpy()
+    for fit in fits:
+        for column in fit.group_columns:
+            at[column] = fit.as_known_groups(heldout)[column].to_numpy()
     return at
 
 
@@ -417,7 +416,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             warnings.warn(f"backtest: law {name!r} was not fitted: {err}", stacklevel=2)
             rows[name] = {"n_fit": len(train), "n_heldout": len(heldout), "error": str(err)}
             continue
-        at = _heldout_at(fits[name], columns[name], heldout)
+        at = _heldout_at([fits[name]], columns[name], heldout)
         scores, per_run = _forecast(fits[name], at, heldout, y, probs, random_seed)
         diag = fits[name].diagnostics()
         rows[name] = {"n_fit": len(train), **scores, "divergences": int(diag.divergences),
@@ -431,7 +430,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             rows[name]["weight"] = weights[name]
         mixture = Average(fits, weights)
         merged = {inp: col for name in fits for inp, col in columns[name].items()}
-        at = _heldout_at(next(iter(fits.values())), merged, heldout)
+        at = _heldout_at(list(fits.values()), merged, heldout)
         scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)
         rows[STACKED] = {"n_fit": len(train), **scores, "weight": 1.0, "error": ""}
         points.append(per_run.assign(law=STACKED, run=run_index))

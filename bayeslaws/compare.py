@@ -27,7 +27,6 @@ import pandas as pd
 
 from bayeslaws.data import as_frame, numeric_column
 from bayeslaws.exceptions import BayesLawsError, SamplerWarning, choices
-from bayeslaws.hierarchy import NEW as NEW_GROUP
 from bayeslaws.hierarchy import fit_options
 from bayeslaws.result import Fit, Kind, _check_prob
 
@@ -225,12 +224,8 @@ class FitWrapper(az.SamplingWrapper):
         as a new group's (its parameters drawn from the refit's population).
         """
         refitted: Fit = idata__i
-        groups = getattr(refitted, "groups", None)
-        if groups is not None:
-            column = refitted.hierarchy.column
-            labels = excluded_obs[column].astype(str)
-            excluded_obs = excluded_obs.assign(
-                **{column: labels.where(labels.isin(groups), NEW_GROUP)})
+        if refitted.group_columns:
+            excluded_obs = refitted.as_known_groups(excluded_obs)
         return refitted.pointwise_log_likelihood(excluded_obs)
 
 

@@ -510,6 +510,13 @@ class HierarchicalFit(Fit):
         table[self.hierarchy.column] = np.asarray(self.groups)[self.group_index]
         return table
 
+    def as_known_groups(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with group labels this fit does not have replaced by ``"new"`` (runs of
+        a group left out of the fit, scored as a new group drawn from the population)."""
+        labels = frame[self.hierarchy.column].astype(str)
+        return frame.assign(**{self.hierarchy.column: labels.where(labels.isin(self.groups),
+                                                                   NEW).to_numpy()})
+
     def _names(self) -> list[str]:
         return list(self.spec.parameter_names) + list(self.hierarchy.population_names())
 
