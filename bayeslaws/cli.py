@@ -82,8 +82,20 @@ def _common_sampling(p):
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=None, help="random seed (stored in the fit)")
+    p.add_argument("--target-accept", type=float, default=None,
+                   help="NUTS target acceptance (default: the law's, else 0.9 with nutpie)")
+    p.add_argument("--adaptation", choices=("low_rank", "diag", "draw_diag"), default=None,
+                   help="nutpie's mass-matrix adaptation (default low_rank)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--strict", action="store_true", help="sampler problems are errors")
+
+
+def _sampling(args, seed: int | None = None) -> dict:
+    """The keyword arguments of ``bl.fit`` set by :func:`_common_sampling`'s options."""
+    return {"sampler": args.sampler, "draws": args.draws, "tune": args.tune,
+            "chains": args.chains, "random_seed": args.seed if seed is None else seed,
+            "target_accept": args.target_accept, "adaptation": args.adaptation,
+            "progressbar": not args.quiet, "strict": args.strict}
 
 
 def _args_fit(p):
@@ -117,10 +129,8 @@ def _run_fit(args):
     priors = dict(parse_prior(text) for text in args.prior or [])
     options = {k: _number(v) for k, v in _pairs(args.option, "--option").items()}
     result = fit(args.law, data, x=_pairs(args.x, "--x") or None, y=args.y, priors=priors,
-                 likelihood=args.likelihood, sampler=args.sampler, draws=args.draws,
-                 tune=args.tune, chains=args.chains, random_seed=args.seed,
-                 progressbar=not args.quiet, strict=args.strict, law_options=options,
-                 group=args.group, varying=args.varying, pooled=args.pooled)
+                 likelihood=args.likelihood, law_options=options, group=args.group,
+                 varying=args.varying, pooled=args.pooled, **_sampling(args))
     path = result.save(args.out, precision=args.precision)
     _print_summary(result)
     print(f"\nsaved to {path}")
@@ -196,8 +206,7 @@ def _run_demo(args):
                                                   CHINCHILLA_REPLICATION.items())
           + f") on a Hoffmann-like grid of {len(data)} runs, 2% multiplicative noise.\n")
     result = fit("chinchilla", data, x={"N": "params", "D": "tokens"}, y="loss",
-                 sampler=args.sampler, draws=args.draws, tune=args.tune, chains=args.chains,
-                 random_seed=args.seed, progressbar=not args.quiet, strict=args.strict)
+                 **_sampling(args))
     _print_summary(result)
     print("\nForecast for N = 7e10 parameters, D = 1.4e12 tokens (Chinchilla itself), 90% "
           "interval of a new run's loss:")
@@ -371,10 +380,8 @@ def _run_backtest(args):
     x = _pairs(args.x, "--x") or None
     table = backtest(parse_law_specs(args.law), data, x=x, y=args.y, holdout=holdout,
                      stacked=not args.no_stacked, likelihood=args.likelihood,
-                     sampler=args.sampler, draws=args.draws, tune=args.tune,
-                     chains=args.chains, random_seed=args.seed or 0,
-                     progressbar=not args.quiet, strict=args.strict, group=args.group,
-                     varying=args.varying, pooled=args.pooled)
+                     group=args.group, varying=args.varying, pooled=args.pooled,
+                     **_sampling(args, seed=args.seed or 0))
     _print(table)
     if args.out:
         table.to_csv(args.out, index_label="law")

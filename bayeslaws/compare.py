@@ -172,7 +172,8 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
         likelihood=fit.spec.likelihood, sampler=cfg.get("sampler", "nutpie"),
         draws=int(cfg["draws"]), tune=int(cfg["tune"]), chains=int(cfg["chains"]),
         random_seed=int(cfg["random_seed"]) if random_seed is None else int(random_seed),
-        target_accept=cfg.get("target_accept"), progressbar=progressbar,
+        target_accept=cfg.get("target_accept"), adaptation=cfg.get("adaptation"),
+        progressbar=progressbar,
         extra=dict(cfg.get("extra_columns") or {}) or None, **fit_options(fit),
     )
 

@@ -54,16 +54,22 @@ def prepare_fit(law: str | Law, data: Any, x=None, y: str = "y", *,
     return spec, obs
 
 
-def default_target_accept(spec: ModelSpec, target_accept: float | None) -> float | None:
-    """The user's ``target_accept``, else the law's default (``None``: the sampler's)."""
-    return spec.law.target_accept if target_accept is None else target_accept
+def default_target_accept(spec: ModelSpec, target_accept: float | None,
+                          adaptation: str | None = None) -> float | None:
+    """The user's ``target_accept``, else the law's default, else 0.9 with nutpie's low-rank
+    adaptation (``None``: the sampler's own, 0.8)."""
+    if target_accept is not None:
+        return target_accept
+    if spec.law.target_accept is not None:
+        return spec.law.target_accept
+    return sampling.LOW_RANK_TARGET_ACCEPT if adaptation == "low_rank" else None
 
 
 def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
         priors: Mapping[str, Prior] | None = None, likelihood: str = "lognormal",
         sampler: str = sampling.DEFAULT_SAMPLER, draws: int = 1000, tune: int = 1000,
         chains: int = 4, random_seed: int | None = None, target_accept: float | None = None,
-        progressbar: bool = True, strict: bool = False,
+        adaptation: str | None = None, progressbar: bool = True, strict: bool = False,
         law_options: Mapping[str, Any] | None = None,
         extra: Mapping[str, str] | None = None, group: str | None = None,
         pooled: Sequence[str] | None = None, varying: Sequence[str] | None = None,
@@ -95,7 +101,12 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     target_accept : float, optional
         NUTS target acceptance (raise towards 0.95 if divergences are reported). Default: the
         law's own (e.g. ``bnsl``: 0.95, see :attr:`bayeslaws.law.Law.target_accept`), else
-        the sampler's (0.8).
+        0.9 with nutpie's low-rank adaptation, else the sampler's (0.8).
+    adaptation : {"low_rank", "diag", "draw_diag"}, optional
+        nutpie's mass-matrix adaptation. Default ``"low_rank"``, which learns the correlations
+        left between a law's parameters, for a single curve and ``"diag"`` for a hierarchical
+        fit (``benchmarks/adaptation.py`` compares both on every catalogue law). Only with
+        ``sampler="nutpie"``.
     progressbar : bool
         Show the sampler's progress bar.
     strict : bool
@@ -126,7 +137,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
             law, data, x, y, group=group, pooled=pooled, varying=varying, tau_scale=tau_scale,
             priors=priors, likelihood=likelihood, sampler=sampler, draws=draws, tune=tune,
             chains=chains, random_seed=random_seed, target_accept=target_accept,
-            progressbar=progressbar, strict=strict, law_options=law_options, extra=extra,
+            adaptation=adaptation, progressbar=progressbar, strict=strict,
+            law_options=law_options, extra=extra,
         )
     if pooled is not None or varying is not None or tau_scale is not None:
         raise BayesLawsError(
@@ -137,17 +149,19 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     sampling.check_sampler(sampler)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
                             law_options=law_options, extra=extra)
-    target_accept = default_target_accept(spec, target_accept)
+    adaptation = sampling.resolve_adaptation(sampler, adaptation, spec.law.adaptation)
+    target_accept = default_target_accept(spec, target_accept, adaptation)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     raw, seconds = sampling.run_nuts(
         spec, from_data(spec.law, obs, "starting values", data_values, spec, obs),
         sampler=sampler, draws=draws, tune=tune, chains=chains,
         random_seed=random_seed, progressbar=progressbar, target_accept=target_accept,
+        adaptation=adaptation,
     )
     config = fit_config(spec, obs, extra, sampler=sampler, draws=draws, tune=tune,
                         chains=chains, random_seed=random_seed, target_accept=target_accept,
-                        seconds=seconds)
+                        adaptation=adaptation, seconds=seconds)
     result = Fit(assemble(raw, spec, obs), spec, config)
     diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
     return result
@@ -155,7 +169,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
 
 def fit_config(spec: ModelSpec, obs: Observations, extra, *, sampler: str, draws: int,
                tune: int, chains: int, random_seed: int, target_accept: float | None,
-               seconds: float) -> dict:
+               seconds: float, adaptation: str | None = None) -> dict:
     """Settings stored with a fit: law, columns, sampler settings, seed and package versions."""
     return {
         "law": spec.law.name,
@@ -170,6 +184,7 @@ def fit_config(spec: ModelSpec, obs: Observations, extra, *, sampler: str, draws
         "chains": chains,
         "random_seed": int(random_seed),
         "target_accept": target_accept,
+        "adaptation": adaptation,
         "sampling_seconds": seconds,
         "bayeslaws_version": versions().get("bayeslaws", "unknown"),
         "versions": versions(),

@@ -72,7 +72,14 @@ from bayeslaws import mathops, sampling
 from bayeslaws.data import Observations, as_frame, from_data
 from bayeslaws.exceptions import BayesLawsError, DataError, choices
 from bayeslaws.law import Law, Parameter, param_namespace
-from bayeslaws.model import OBSERVED, ModelSpec, data_values, ordered, statistics
+from bayeslaws.model import (
+    OBSERVED,
+    ModelSpec,
+    data_values,
+    ordered,
+    register_data,
+    statistics,
+)
 from bayeslaws.result import Fit, Kind, _check_prob
 from bayeslaws.trace import OBS_DIM, SAMPLE_DIMS, sample_stats_group
 
@@ -272,7 +279,7 @@ def build_hierarchical_model(spec: ModelSpec, hier: Hierarchy,
                              values: Mapping[str, np.ndarray]) -> pm.Model:
     """PyMC model of ``spec`` with the parameters in ``hier.varying`` varying by group."""
     with pm.Model(coords={GROUP_DIM: list(hier.groups)}) as model:
-        data = {name: pm.Data(name, value) for name, value in values.items()}
+        data = register_data(values)
         index = data[GROUP_INDEX]
         stats = {k[len("stat__"):]: v for k, v in data.items() if k.startswith("stat__")}
         typical: dict = {}  # pooled values and the typical group's values of varying ones
@@ -343,8 +350,8 @@ def _structure_key(spec: ModelSpec, hier: Hierarchy, sampler: str, values) -> tu
 
 def run_hierarchical(spec: ModelSpec, hier: Hierarchy, values: Mapping[str, np.ndarray], *,
                      sampler: str, draws: int, tune: int, chains: int, random_seed: int,
-                     progressbar: bool, target_accept: float | None = None
-                     ) -> tuple[xr.DataTree, float]:
+                     progressbar: bool, target_accept: float | None = None,
+                     adaptation: str | None = None) -> tuple[xr.DataTree, float]:
     """Sample the hierarchical model (compiled once per structure and group labels)."""
     sampling.check_sampler(sampler)
     key = _structure_key(spec, hier, sampler, values)
@@ -355,7 +362,8 @@ def run_hierarchical(spec: ModelSpec, hier: Hierarchy, values: Mapping[str, np.n
     keep = list(spec.parameter_names) + list(hier.population_names())
     return sampling.sample_entry(entry, values, keep, sampler=sampler, draws=draws, tune=tune,
                                  chains=chains, random_seed=random_seed,
-                                 progressbar=progressbar, target_accept=target_accept)
+                                 progressbar=progressbar, target_accept=target_accept,
+                                 adaptation=adaptation)
 
 
 # -- draws on the natural scale (NumPy) -------------------------------------------------------
@@ -440,8 +448,9 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
                      varying=None, tau_scale=None, priors=None, likelihood: str = "lognormal",
                      sampler: str = sampling.DEFAULT_SAMPLER, draws: int = 1000,
                      tune: int = 1000, chains: int = 4, random_seed: int | None = None,
-                     target_accept: float | None = None, progressbar: bool = True,
-                     strict: bool = False, law_options=None, extra=None) -> HierarchicalFit:
+                     target_accept: float | None = None, adaptation: str | None = None,
+                     progressbar: bool = True, strict: bool = False, law_options=None,
+                     extra=None) -> HierarchicalFit:
     """Fit a law with partial pooling over groups; see :func:`bayeslaws.fit` and the module
     docstring. Everything is checked before sampling."""
     from bayeslaws.fitting import (
@@ -453,21 +462,23 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
 
     _check_settings(draws, tune, chains, target_accept)
     sampling.check_sampler(sampler)
+    adaptation = sampling.resolve_adaptation(sampler, adaptation, hierarchical=True)
     index, groups = group_labels(data, group)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
                             law_options=law_options, extra=extra)
     hier = resolve_hierarchy(spec, group, groups, pooled, varying, tau_scale)
-    target_accept = default_target_accept(spec, target_accept)
+    target_accept = default_target_accept(spec, target_accept, adaptation)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     raw, seconds = run_hierarchical(
         spec, hier, hierarchical_values(spec, hier, obs, index), sampler=sampler, draws=draws,
         tune=tune, chains=chains, random_seed=random_seed, progressbar=progressbar,
-        target_accept=target_accept,
+        target_accept=target_accept, adaptation=adaptation,
     )
     config = {
         **fit_config(spec, obs, extra, sampler=sampler, draws=draws, tune=tune, chains=chains,
-                     random_seed=random_seed, target_accept=target_accept, seconds=seconds),
+                     random_seed=random_seed, target_accept=target_accept,
+                     adaptation=adaptation, seconds=seconds),
         "hierarchy": hier.to_dict(),
     }
     result = HierarchicalFit(assemble_hierarchical(raw, spec, hier, obs, index), spec, config)

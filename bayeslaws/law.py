@@ -264,6 +264,11 @@ class Law:
         otherwise). Set by laws whose posteriors keep narrow curved ridges after
         reparametrisation (``bnsl`` and ``loss_to_loss`` 0.95, ``loss_to_accuracy`` and
         ``data_constrained`` 0.9), with the measurement that justifies it in the law file.
+    adaptation : {"low_rank", "diag", "draw_diag"}, optional
+        nutpie's mass-matrix adaptation used when the user gives none (bayeslaws' default,
+        ``low_rank``, otherwise). The laws with curved ridges above set ``"diag"``: there the
+        low-rank estimate diverged where the diagonal one did not
+        (``benchmarks/adaptation.py``).
     """
 
     name: str
@@ -281,6 +286,7 @@ class Law:
     statistics: Mapping[str, Callable[[Mapping[str, np.ndarray]], float]] = field(
         default_factory=dict)
     target_accept: float | None = None
+    adaptation: str | None = None
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

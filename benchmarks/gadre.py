@@ -34,15 +34,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import bayeslaws as bl
-from bayeslaws import diagnostics, sampling
-from bayeslaws.data import prepare
-from bayeslaws.datasets import data_dir
-from bayeslaws.fitting import versions
-from bayeslaws.likelihoods import get_likelihood
-from bayeslaws.model import ModelSpec, data_values, resolve_priors
-from bayeslaws.result import Fit
-from bayeslaws.trace import assemble
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import bayeslaws as bl  # noqa: E402
+from bayeslaws import diagnostics, sampling  # noqa: E402
+from bayeslaws.data import prepare  # noqa: E402
+from bayeslaws.datasets import data_dir  # noqa: E402
+from bayeslaws.fitting import versions  # noqa: E402
+from bayeslaws.likelihoods import get_likelihood  # noqa: E402
+from bayeslaws.model import ModelSpec, data_values, resolve_priors  # noqa: E402
+from bayeslaws.result import Fit  # noqa: E402
+from bayeslaws.trace import assemble  # noqa: E402
+from benchmarks.tables import markdown  # noqa: E402
 
 Y = "loss_c4_val"
 X = {"N": "N_params", "D": "D_tokens"}
@@ -95,18 +99,6 @@ def fit_protocol(law: str, runs: pd.DataFrame, seed: int, **sampling_kwargs) -> 
     fit = Fit(assemble(raw, spec, obs), spec, config)
     diagnostics.report(fit.diagnostics(), strict=False)
     return fit
-
-
-def markdown(frame: pd.DataFrame, index: bool = False) -> str:
-    """A Markdown table (numbers to 4 significant digits)."""
-    frame = frame.reset_index() if index else frame
-
-    def cell(v):
-        return f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
-
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * frame.shape[1]]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines)
 
 
 def score_targets(model, targets: pd.DataFrame, law: str, scenario: str) -> list[dict]:
@@ -165,7 +157,7 @@ def main(argv=None) -> int:
             mixture = bl.average(fits, weights=table.loc[list(LAWS), "weight"].to_dict())
             rows += score_targets(mixture, targets, "stacked", f"small ({len(small)} runs)")
             notes.append("Backtest table (small scenario, both targets):\n\n"
-                          + markdown(table.drop(columns=["error"]), index=True))
+                          + markdown(table.drop(columns=["error"]), index=True, digits=4))
     notes += sorted({f"- {w.category.__name__}: {str(w.message)[:200]}" for w in caught})
     result = pd.DataFrame(rows)
     out = Path(args.out)
@@ -174,7 +166,7 @@ def main(argv=None) -> int:
     command = "python benchmarks/gadre.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = ["# Gadre over-training forecast (RedPajama, C4 val loss)", "",
             f"Command: `{command}`; sampling per fit {settings}.", "",
-            markdown(result), "", *notes, ""]
+            markdown(result, digits=4), "", *notes, ""]
     (out / "results.md").write_text("\n".join(text))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(result.to_string(float_format=lambda v: f"{v:.4g}"))

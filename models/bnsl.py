@@ -25,7 +25,10 @@ change ``c1`` and the break ``d1`` (posterior correlations 0.93-0.99). NUTS at i
 acceptance (0.8) then diverges or mixes badly (simulated plateau: 10 divergences, R-hat 1.42;
 double descent: R-hat 1.86; real 4-digit data: 88 divergences), and at 0.95 it does not (0
 divergences, R-hat <= 1.03 on all three simulated cases, 0 divergences and R-hat 1.014 on the
-real data), so ``bnsl`` samples with ``target_accept=0.95`` unless told otherwise.
+real data), so ``bnsl`` samples with ``target_accept=0.95`` unless told otherwise. It keeps
+nutpie's diagonal mass-matrix adaptation: the low-rank one (bayeslaws' default) was faster on
+the U shape but diverged on the plateau (1) and the double descent (84 against 1)
+(``benchmarks/adaptation.py``).
 
 Default priors (``s`` is the data summary): ``a`` LogNormal with median 0.6 x the smallest y;
 ``b`` wide LogNormal centred where ``b x^-0.3`` matches the data; ``c_0`` Normal(0, 1);
@@ -137,4 +140,5 @@ def build(breaks: int = 1) -> Law:
         options={"breaks": breaks},
         description=f"broken neural scaling law with {breaks} break(s)",
         target_accept=TARGET_ACCEPT,
+        adaptation="diag",
     )

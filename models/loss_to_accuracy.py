@@ -14,7 +14,9 @@ questions is known (``extra={"trials": "<column>"}``). Errors are fractions in (
 Sampling: ``E`` and ``a`` trade off along a curved ridge when the losses do not reach the
 floor; NUTS at its usual target acceptance (0.8) left 1 divergence in 4,000 draws on the
 simulated recovery case (``tests/test_catalogue.py``, 4 x 1,000 draws) and none at 0.9 (R-hat
-1.005), so the law samples with ``target_accept=0.9`` unless told otherwise.
+1.005), so the law samples with ``target_accept=0.9`` unless told otherwise. It keeps nutpie's
+diagonal mass-matrix adaptation: the low-rank one (bayeslaws' default) left 3 divergences and
+a lower ESS per second on the same case (``benchmarks/adaptation.py``).
 
 Default priors: ``E`` Beta(4, 2) (median 0.69: the error of guessing on a mix of
 multiple-choice tasks; keep it above the largest observed error); ``b`` LogNormal with median
@@ -75,4 +77,5 @@ LAW = Law(
     link="identity",
     description="downstream error against loss",
     target_accept=0.9,
+    adaptation="diag",
 )

@@ -76,3 +76,26 @@ def test_scripts_have_help(name, capsys):
         _script(name).main(["--help"])
     assert stop.value.code == 0
     assert "--quick" in capsys.readouterr().out
+
+
+def test_adaptation_benchmark_compares_both_adaptations(tmp_path):
+    """One small law end to end (compiled once, 2 x 4 x 1,000 draws: seconds on two cores)."""
+    adaptation = _script("adaptation")
+    out = tmp_path / "adaptation.md"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert adaptation.main(["--only", "m1", "--out", str(out)]) == 0
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| m1 ")]
+    assert len(rows) == 2
+    assert "| diag |  |" in rows[0] and "| low_rank | yes |" in rows[1]
+    assert "Fits where `low_rank` is the default (1): ESS per second low_rank / diag" in text
+    assert "adaptation.py --only m1 --out" in text
+
+
+def test_markdown_table_cells():
+    from benchmarks.tables import markdown
+
+    frame = pd.DataFrame({"a": [1.23456, np.nan], "b": ["x", None]})
+    assert markdown(frame).splitlines() == ["| a | b |", "|---|---|", "| 1.23 | x |", "|  |  |"]
+    assert "1.235" in markdown(frame, digits=4)

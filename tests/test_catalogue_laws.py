@@ -245,11 +245,15 @@ def test_prior_predictive_table_columns():
 
 
 @pytest.mark.parametrize("law, options, given, expected", [
-    ("bnsl", {"breaks": 1}, None, 0.95),
-    ("bnsl", {"breaks": 2}, 0.9, 0.9),
-    ("m2", {}, None, None),
+    ("bnsl", {"breaks": 1}, {}, (0.95, "diag")),
+    ("bnsl", {"breaks": 2}, {"target_accept": 0.9}, (0.9, "diag")),
+    ("bnsl", {"breaks": 1}, {"adaptation": "low_rank"}, (0.95, "low_rank")),
+    ("m2", {}, {}, (0.9, "low_rank")),
+    ("m2", {}, {"adaptation": "diag"}, (None, "diag")),
 ])
-def test_law_default_target_accept_reaches_the_sampler(law, options, given, expected):
+def test_law_default_sampler_settings_reach_the_sampler(law, options, given, expected):
+    """target_accept and nutpie's adaptation: the user's, else the law's, else the package's
+    (low_rank at 0.9)."""
     from unittest import mock
 
     from bayeslaws import sampling
@@ -258,10 +262,15 @@ def test_law_default_target_accept_reaches_the_sampler(law, options, given, expe
         pass
 
     def capture(*args, **kwargs):
-        raise Captured(kwargs["target_accept"])
+        raise Captured(kwargs["target_accept"], kwargs["adaptation"])
 
     data = simulate_case("m2")
     with mock.patch.object(sampling, "run_nuts", side_effect=capture), \
             pytest.raises(Captured) as caught:
-        bl.fit(law, data, x="x", y="y", law_options=options or None, target_accept=given)
-    assert caught.value.args[0] == expected
+        bl.fit(law, data, x="x", y="y", law_options=options or None, **given)
+    assert caught.value.args == expected
+
+
+@pytest.mark.parametrize("law", ["bnsl", "loss_to_loss", "loss_to_accuracy", "data_constrained"])
+def test_laws_with_curved_ridges_keep_the_diagonal_adaptation(law):
+    assert get_law(law).adaptation == "diag"
