@@ -62,11 +62,13 @@ class Diagnostics:
         }
 
 
-def compute(trace: xr.DataTree, names, target_accept: float | None = None) -> Diagnostics:
+def compute(trace: xr.DataTree, names, target_accept: float | None = None,
+            adaptation: str | None = None) -> Diagnostics:
     """Diagnostics of the posterior variables ``names`` in ``trace``.
 
     ``target_accept`` is the one the fit used (``None``: the sampler's 0.8); the advice on
-    divergences names a higher one.
+    divergences names a higher one, and nutpie's diagonal adaptation when the fit used the
+    low-rank one (``adaptation``).
     """
     names = list(names)
     post = trace["posterior"].to_dataset()[names]
@@ -87,20 +89,23 @@ def compute(trace: xr.DataTree, names, target_accept: float | None = None) -> Di
     if "sample_stats" in trace.children and "diverging" in trace["sample_stats"].data_vars:
         divergences = int(trace["sample_stats"]["diverging"].sum())
     diag = Diagnostics(divergences=divergences, draws=chains * draws, table=table)
-    diag.problems = _problems(diag, multi, target_accept)
+    diag.problems = _problems(diag, multi, target_accept, adaptation)
     return diag
 
 
-def _problems(diag: Diagnostics, multi_chain: bool,
-              target_accept: float | None = None) -> list[str]:
+def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None = None,
+              adaptation: str | None = None) -> list[str]:
     out = []
     if diag.divergences:
         higher = 0.95 if target_accept is None or target_accept < 0.95 else 0.99
+        # on curved ridges the low-rank estimate diverged where the diagonal one did not
+        # (benchmarks/adaptation.py)
+        diag_too = " and adaptation='diag'" if adaptation == "low_rank" else ""
         out.append(
             f"{diag.divergences} divergent transitions out of {diag.draws} draws: parts of the "
             "posterior were not explored and intervals may be wrong. Check that priors suit the "
             "data (fit.summary()), try likelihood='studentt' if some runs are outliers, or "
-            f"refit with target_accept={higher}."
+            f"refit with target_accept={higher}{diag_too}."
         )
     if multi_chain:
         bad = diag.table.index[diag.table["r_hat"] > RHAT_MAX].tolist()

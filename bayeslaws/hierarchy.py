@@ -548,7 +548,8 @@ class HierarchicalFit(Fit):
         """Divergences, R-hat and ESS of every parameter (worst group for varying ones)."""
         if self._diagnostics is None:
             self._diagnostics = diag_mod.compute(self.trace, self._names(),
-                                                 self.config.get("target_accept"))
+                                                 self.config.get("target_accept"),
+                                                 self.config.get("adaptation"))
         return self._diagnostics
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:

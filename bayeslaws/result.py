@@ -102,7 +102,8 @@ class Fit:
         """Divergences, R-hat and ESS per parameter, with a sentence per problem."""
         if self._diagnostics is None:
             self._diagnostics = diag_mod.compute(self.trace, self.spec.parameter_names,
-                                                 self.config.get("target_accept"))
+                                                 self.config.get("target_accept"),
+                                                 self.config.get("adaptation"))
         return self._diagnostics
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:

@@ -59,7 +59,11 @@ def test_divergences_counted_with_advice():
     assert "target_accept=0.95" in problem and "studentt" in problem
     # a fit that already used 0.95 (bnsl's default) is told to go higher
     (problem,) = diagnostics.compute(synthetic_trace(diverging=7), ["a", "b"], 0.95).problems
-    assert "target_accept=0.99" in problem
+    assert "target_accept=0.99" in problem and "adaptation" not in problem
+    # a fit with nutpie's low-rank adaptation is also pointed to the diagonal one
+    (problem,) = diagnostics.compute(synthetic_trace(diverging=7), ["a", "b"], 0.9,
+                                     "low_rank").problems
+    assert "target_accept=0.95 and adaptation='diag'" in problem
 
 
 def test_low_ess_with_advice():
