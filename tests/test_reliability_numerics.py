@@ -23,6 +23,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import bayeslaws as bl
 from bayeslaws import mathops
@@ -218,3 +220,13 @@ def test_every_catalogue_law_declares_its_shape():
     """New laws get an EXPECT entry (monotonicity, floor, limit) -- tell the test what holds."""
     missing = sorted(set(LAW_NAMES) - set(EXPECT))
     assert not missing, f"add EXPECT entries for {missing} in {__file__}"
+
+
+@given(st.lists(st.floats(-800.0, 800.0), min_size=1, max_size=4))
+def test_logsumexp_matches_scipy_and_stays_finite(terms):
+    """The pairwise fold used by the laws equals SciPy's logsumexp, far beyond exp's range."""
+    from scipy.special import logsumexp
+
+    got = mathops.numpy.logsumexp([np.asarray(t) for t in terms])
+    assert np.isfinite(got)
+    assert got == pytest.approx(logsumexp(terms), rel=1e-12, abs=1e-12)
