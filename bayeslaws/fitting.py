@@ -103,10 +103,11 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         law's own (e.g. ``bnsl``: 0.95, see :attr:`bayeslaws.law.Law.target_accept`), else
         0.9 with nutpie's low-rank adaptation, else the sampler's (0.8).
     adaptation : {"low_rank", "diag", "draw_diag"}, optional
-        nutpie's mass-matrix adaptation. Default ``"low_rank"``, which learns the correlations
-        left between a law's parameters, for a single curve and ``"diag"`` for a hierarchical
-        fit (``benchmarks/adaptation.py`` compares both on every catalogue law). Only with
-        ``sampler="nutpie"``.
+        nutpie's mass-matrix adaptation. Default: ``"diag"`` for a hierarchical fit, else the
+        law's own (``"diag"`` for the laws with curved ridges, see
+        :attr:`bayeslaws.law.Law.adaptation`), else ``"low_rank"``, which learns the
+        correlations left between a law's parameters (``benchmarks/adaptation.py`` compares
+        both on every catalogue law). Only with ``sampler="nutpie"``.
     progressbar : bool
         Show the sampler's progress bar.
     strict : bool

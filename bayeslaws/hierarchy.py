@@ -75,6 +75,7 @@ from bayeslaws.law import Law, Parameter, param_namespace
 from bayeslaws.model import (
     OBSERVED,
     ModelSpec,
+    data_layout,
     data_values,
     ordered,
     register_data,
@@ -344,7 +345,7 @@ _CACHE: dict[tuple, sampling.Entry] = {}
 
 def _structure_key(spec: ModelSpec, hier: Hierarchy, sampler: str, values) -> tuple:
     shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
-    return (sampler, spec.structure_key(), hier.varying, hier.groups,
+    return (sampler, spec.structure_key(), data_layout(values), hier.varying, hier.groups,
             shapes if sampler == "numpyro" else None)
 
 

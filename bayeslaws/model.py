@@ -177,6 +177,19 @@ def _packing(values: Mapping[str, np.ndarray]) -> tuple[list[str], list[str]]:
     return scalars, sorted(floats)
 
 
+def data_layout(values: Mapping[str, np.ndarray]) -> tuple:
+    """What a compiled model's data must match besides the law: the names packed into the
+    scalar vector and the column matrix (in order), and the other arrays with their dtypes.
+    Part of the compiled-model cache key, so that data of another layout (e.g. a prior with
+    other argument names) compiles its own model instead of being read at the wrong
+    positions."""
+    scalars, columns = _packing(values)
+    others = tuple(sorted((name, np.asarray(value).dtype.kind, np.ndim(value))
+                          for name, value in values.items()
+                          if name not in scalars and name not in columns))
+    return tuple(scalars), tuple(columns), others
+
+
 def packed(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The ``pm.Data`` contents for ``values``: scalars in one vector, float columns in one
     matrix, anything else (integer group indices) as it is.
@@ -204,6 +217,12 @@ def register_data(values: Mapping[str, np.ndarray]) -> dict:
     shared.update({name: vector[i] for i, name in enumerate(scalars)})
     shared.update({name: matrix[i] for i, name in enumerate(columns)})
     return shared
+
+
+def set_data(model: pm.Model, values: Mapping[str, np.ndarray]) -> None:
+    """Replace the data of a model built by :func:`register_data` with ``values``."""
+    with model:
+        pm.set_data(packed(values))
 
 
 def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pymc as pm
+import pytensor
 import xarray as xr
 
 from bayeslaws.exceptions import BayesLawsError, SamplerError, choices
-from bayeslaws.model import ModelSpec, build_model, packed
+from bayeslaws.model import ModelSpec, build_model, data_layout, packed, set_data
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 DEFAULT_SAMPLER = "nutpie"
@@ -52,6 +53,14 @@ COMPILATIONS: dict[str, int] = {name: 0 for name in SAMPLERS}
 def clear_cache() -> None:
     """Forget every cached model (the next fit of each structure compiles again)."""
     _CACHE.clear()
+
+
+#: PyTensor settings for every model bayeslaws compiles. With numba's fastmath, a function
+#: compiled in this process and the same function loaded from PyTensor's on-disk cache differ
+#: in the last bits, and NUTS turns that into different draws: the same seed then gave another
+#: posterior in a process with a cold cache than in one with a warm cache (PyMC's sampler and
+#: nutpie alike). Without fastmath both agree (``tests/test_reliability_repro.py``).
+COMPILE_FLAGS = {"numba__fastmath": False}
 
 
 def check_sampler(sampler: str) -> None:
@@ -126,7 +135,8 @@ def enable_jax_cache() -> Path | None:
 
 def _entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> Entry:
     shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
-    key = (sampler, spec.structure_key(), shapes if sampler == "numpyro" else None)
+    key = (sampler, spec.structure_key(), data_layout(values),
+           shapes if sampler == "numpyro" else None)
     entry = _CACHE.get(key)
     if entry is None:
         entry = Entry(model=build_model(spec, values))
@@ -158,7 +168,8 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
         import nutpie
 
         if entry.compiled is None:
-            entry.compiled = nutpie.compile_pymc_model(entry.model, var_names=keep)
+            with pytensor.config.change_flags(**COMPILE_FLAGS):
+                entry.compiled = nutpie.compile_pymc_model(entry.model, var_names=keep)
             COMPILATIONS["nutpie"] += 1
         compiled = entry.compiled.with_data(**packed(values))
         kwargs = {} if target_accept is None else {"target_accept": target_accept}
@@ -175,17 +186,17 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
         if sampler == "numpyro":
             nuts["chain_method"] = "vectorized"
             enable_jax_cache()
-        with entry.model:
-            pm.set_data(packed(values))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                trace = pm.sample(
-                    draws=draws, tune=tune, chains=chains, random_seed=int(random_seed),
-                    nuts_sampler=sampler, progressbar=progressbar, var_names=keep,
-                    compute_convergence_checks=False,
-                    **({"nuts": nuts} if nuts else {}),
-                    **({"cores": 1} if sampler == "pymc" else {}),
-                )
+        set_data(entry.model, values)
+        with entry.model, warnings.catch_warnings(), \
+                pytensor.config.change_flags(**COMPILE_FLAGS):
+            warnings.simplefilter("ignore", FutureWarning)
+            trace = pm.sample(
+                draws=draws, tune=tune, chains=chains, random_seed=int(random_seed),
+                nuts_sampler=sampler, progressbar=progressbar, var_names=keep,
+                compute_convergence_checks=False,
+                **({"nuts": nuts} if nuts else {}),
+                **({"cores": 1} if sampler == "pymc" else {}),
+            )
     elapsed = time.perf_counter() - start
     if "posterior" not in trace.children:
         raise SamplerError(f"Sampler {sampler!r} returned no posterior.")

@@ -18,14 +18,13 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bayeslaws as bl
 from bayeslaws import sampling
-from bayeslaws.model import build_model
+from bayeslaws.model import build_model, set_data
 from tests.conftest import SMALL
 from tests.test_reliability_numerics import EXPECT, Expect
 
@@ -53,8 +52,7 @@ def start_density(spec, values) -> tuple[float, np.ndarray]:
         model = build_model(spec, values)
         _COMPILED[key] = (model, model.compile_logp(), model.compile_dlogp())
     model, logp, dlogp = _COMPILED[key]
-    with model:
-        pm.set_data(dict(values))
+    set_data(model, values)
     point = model.initial_point()
     return float(logp(point)), np.asarray(dlogp(point))
 

@@ -55,17 +55,24 @@ def finish(process, timeout=540):
 
 
 def test_same_seed_same_posterior_in_a_new_process(tmp_path):
-    child = launch(tmp_path / "child.nc", 7)
+    """Identical draws in this process, in a new process that compiles the model afresh (an
+    empty PyTensor cache) and in one that loads it from that cache. With numba's fastmath on,
+    the cold and the warm process gave different draws (see ``sampling.COMPILE_FLAGS``)."""
+    cache = {"PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'pytensor'}"}
+    cold = launch(tmp_path / "cold.nc", 7, env=cache)
+    finish(cold)
+    warm = launch(tmp_path / "warm.nc", 7, env=cache)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bl.SamplerWarning)
         here = bl.fit("saturating_power_law", data(), x="x", y="y",
                       priors={"alpha": bl.Prior("LogNormal", mu=-1.2, sigma=0.5)},
                       random_seed=7, **SETTINGS)
-    finish(child)
-    there = bl.load(tmp_path / "child.nc")
-    xr.testing.assert_identical(there.posterior, here.posterior)
-    assert there.config["random_seed"] == 7
-    assert there.config["versions"] == here.config["versions"]
+    finish(warm)
+    for name in ("cold", "warm"):
+        there = bl.load(tmp_path / f"{name}.nc")
+        xr.testing.assert_identical(there.posterior, here.posterior)
+        assert there.config["random_seed"] == 7
+        assert there.config["versions"] == here.config["versions"]
 
 
 def test_unseeded_fit_stores_a_seed_that_reproduces_it():
