@@ -180,9 +180,9 @@ def _packing(values: Mapping[str, np.ndarray]) -> tuple[list[str], list[str]]:
 def data_layout(values: Mapping[str, np.ndarray]) -> tuple:
     """What a compiled model's data must match besides the law: the names packed into the
     scalar vector and the column matrix (in order), and the other arrays with their dtypes.
-    Part of the compiled-model cache key, so that data of another layout (e.g. a prior with
-    other argument names) compiles its own model instead of being read at the wrong
-    positions."""
+    Part of the compiled-model cache key (a safeguard: the law's structure key fixes the names
+    today), so that data of another layout compile their own model instead of being read at
+    the wrong positions of the shared vector."""
     scalars, columns = _packing(values)
     others = tuple(sorted((name, np.asarray(value).dtype.kind, np.ndim(value))
                           for name, value in values.items()

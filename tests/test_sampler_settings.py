@@ -107,3 +107,16 @@ def _spec_values():
 
     spec, obs = prepare_fit("power_law", data(0), "x", "y")
     return spec, data_values(spec, obs)
+
+
+def test_data_of_another_layout_gets_its_own_model():
+    """The compiled-model cache is keyed by the data layout too: values with another set of
+    scalars (or columns) must not be read through a model whose vector has other positions."""
+    from bayeslaws.model import data_layout
+
+    spec, values = _spec_values()
+    other = {**values, "prior__zzz": np.asarray(1.0)}  # one more scalar, sorted last
+    assert data_layout(values) != data_layout(other)
+    assert sampling._entry(spec, values, "nutpie") is not sampling._entry(spec, other, "nutpie")
+    assert sampling._entry(spec, values, "nutpie") is sampling._entry(spec, dict(values),
+                                                                      "nutpie")
