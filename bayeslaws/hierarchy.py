@@ -75,7 +75,6 @@ from bayeslaws.law import Law, Parameter, param_namespace
 from bayeslaws.model import (
     OBSERVED,
     ModelSpec,
-    data_layout,
     data_values,
     ordered,
     register_data,
@@ -340,26 +339,15 @@ def _namespace(values: Mapping[str, Any]):
 
 
 # -- sampling ---------------------------------------------------------------------------------
-_CACHE: dict[tuple, sampling.Entry] = {}
-
-
-def _structure_key(spec: ModelSpec, hier: Hierarchy, sampler: str, values) -> tuple:
-    shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
-    return (sampler, spec.structure_key(), data_layout(values), hier.varying, hier.groups,
-            shapes if sampler == "numpyro" else None)
-
-
 def run_hierarchical(spec: ModelSpec, hier: Hierarchy, values: Mapping[str, np.ndarray], *,
                      sampler: str, draws: int, tune: int, chains: int, random_seed: int,
                      progressbar: bool, target_accept: float | None = None,
                      adaptation: str | None = None) -> tuple[xr.DataTree, float]:
     """Sample the hierarchical model (compiled once per structure and group labels)."""
     sampling.check_sampler(sampler)
-    key = _structure_key(spec, hier, sampler, values)
-    entry = _CACHE.get(key)
-    if entry is None:
-        entry = sampling.Entry(model=build_hierarchical_model(spec, hier, values))
-        _CACHE[key] = entry
+    entry = sampling.cached_entry(spec, values, sampler,
+                                  lambda: build_hierarchical_model(spec, hier, values),
+                                  "hierarchical", hier.varying, hier.groups)
     keep = list(spec.parameter_names) + list(hier.population_names())
     return sampling.sample_entry(entry, values, keep, sampler=sampler, draws=draws, tune=tune,
                                  chains=chains, random_seed=random_seed,

@@ -167,14 +167,15 @@ SCALARS = "scalars"
 COLUMNS = "columns"
 
 
-def _packing(values: Mapping[str, np.ndarray]) -> tuple[list[str], list[str]]:
-    """Names packed into :data:`SCALARS` and into :data:`COLUMNS` (both sorted)."""
+def _packing(values: Mapping[str, np.ndarray]) -> tuple[list[str], list[str], list[str]]:
+    """Names packed into :data:`SCALARS`, into :data:`COLUMNS`, and the rest (all sorted)."""
     scalars = sorted(name for name, value in values.items() if np.ndim(value) == 0)
     floats = {name: np.asarray(value) for name, value in values.items()
               if np.ndim(value) == 1 and np.asarray(value).dtype.kind == "f"}
     if len({value.shape for value in floats.values()}) > 1:
-        return scalars, []  # columns of different lengths stay separate
-    return scalars, sorted(floats)
+        floats = {}  # columns of different lengths stay separate
+    others = sorted(set(values) - set(scalars) - set(floats))
+    return scalars, sorted(floats), others
 
 
 def data_layout(values: Mapping[str, np.ndarray]) -> tuple:
@@ -183,11 +184,10 @@ def data_layout(values: Mapping[str, np.ndarray]) -> tuple:
     Part of the compiled-model cache key (a safeguard: the law's structure key fixes the names
     today), so that data of another layout compile their own model instead of being read at
     the wrong positions of the shared vector."""
-    scalars, columns = _packing(values)
-    others = tuple(sorted((name, np.asarray(value).dtype.kind, np.ndim(value))
-                          for name, value in values.items()
-                          if name not in scalars and name not in columns))
-    return tuple(scalars), tuple(columns), others
+    scalars, columns, others = _packing(values)
+    kinds = tuple((name, np.asarray(values[name]).dtype.kind, np.ndim(values[name]))
+                  for name in others)
+    return tuple(scalars), tuple(columns), kinds
 
 
 def packed(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -199,9 +199,11 @@ def packed(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     in a new process (about 0.3 s each), so two shared variables instead of 23 halve that
     compilation (``benchmarks/speed.py``; a compiled model is reused in-process either way).
     """
-    scalars, columns = _packing(values)
-    data = {name: np.asarray(value) for name, value in values.items()
-            if name not in scalars and name not in columns}
+    return _packed(values, *_packing(values))
+
+
+def _packed(values, scalars, columns, others) -> dict[str, np.ndarray]:
+    data = {name: np.asarray(values[name]) for name in others}
     data[SCALARS] = np.array([float(values[name]) for name in scalars], dtype=float)
     if columns:
         data[COLUMNS] = np.stack([np.asarray(values[name], dtype=float) for name in columns])
@@ -211,8 +213,9 @@ def packed(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 def register_data(values: Mapping[str, np.ndarray]) -> dict:
     """Add the ``pm.Data`` of :func:`packed` to the model in context; return a tensor per name
     of ``values`` (an element of the scalar vector, a row of the column matrix, or its own)."""
-    scalars, columns = _packing(values)
-    shared = {name: pm.Data(name, value) for name, value in packed(values).items()}
+    scalars, columns, others = _packing(values)
+    shared = {name: pm.Data(name, value)
+              for name, value in _packed(values, scalars, columns, others).items()}
     vector, matrix = shared.pop(SCALARS), shared.pop(COLUMNS, None)
     shared.update({name: vector[i] for i, name in enumerate(scalars)})
     shared.update({name: matrix[i] for i, name in enumerate(columns)})

@@ -12,7 +12,7 @@ import importlib.util
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,15 +133,23 @@ def enable_jax_cache() -> Path | None:
     return folder
 
 
-def _entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> Entry:
+def cached_entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str,
+                 build: Callable[[], pm.Model], *structure: Hashable) -> Entry:
+    """The cached model of ``spec`` for data laid out like ``values`` (``structure``: what
+    else fixes the model, e.g. a hierarchy's groups), built with ``build`` the first time.
+    numpyro compiles for fixed shapes, so its models are also keyed by the data's shapes."""
     shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
-    key = (sampler, spec.structure_key(), data_layout(values),
+    key = (sampler, spec.structure_key(), data_layout(values), *structure,
            shapes if sampler == "numpyro" else None)
     entry = _CACHE.get(key)
     if entry is None:
-        entry = Entry(model=build_model(spec, values))
+        entry = Entry(model=build())
         _CACHE[key] = entry
     return entry
+
+
+def _entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> Entry:
+    return cached_entry(spec, values, sampler, lambda: build_model(spec, values))
 
 
 def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str, draws: int,
