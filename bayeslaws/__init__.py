@@ -18,6 +18,7 @@ from bayeslaws.decisions import prob_below, scale_for
 from bayeslaws.exceptions import (
     BayesLawsError,
     DataError,
+    FewRunsWarning,
     FitFileError,
     LawError,
     PriorError,
@@ -46,6 +47,7 @@ __all__ = [
     "Fit",
     "FitCollection",
     "HierarchicalFit",
+    "FewRunsWarning",
     "FitFileError",
     "Law",
     "LawError",

@@ -6,6 +6,7 @@ the offending value and row, and the fix.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayeslaws.exceptions import DataError, choices
+from bayeslaws.exceptions import DataError, FewRunsWarning, choices
 from bayeslaws.law import DataSummary, InputSummary, Law
 
 #: Relative spread below which a column counts as one repeated value (rounding noise only).
@@ -221,7 +222,8 @@ def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool) -> D
 
 
 def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
-            n_parameters: int, extra: Mapping[str, str] | None = None) -> Observations:
+            n_parameters: int, extra: Mapping[str, str] | None = None,
+            allow_few_runs: bool = False) -> Observations:
     """Validate ``data`` for ``law`` and return :class:`Observations`.
 
     Parameters
@@ -238,6 +240,9 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
         Parameters of law and likelihood; the data need more rows than this.
     extra : dict, optional
         Extra columns a likelihood needs (e.g. ``{"trials": "n"}``).
+    allow_few_runs : bool
+        Accept as many runs as parameters (or fewer), with a :class:`FewRunsWarning`: the
+        priors then decide what the runs cannot.
     """
     frame = as_frame(data)
     if len(frame) == 0:
@@ -280,10 +285,19 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
             "chosen."
         )
     if len(frame) <= n_parameters:
-        raise DataError(
-            f"Law {law.name!r} with this likelihood has {n_parameters} parameters but the data "
-            f"have only {len(frame)} rows: give at least {n_parameters + 1} runs, fix some "
-            "parameters with tight priors, or choose a simpler law."
+        if not allow_few_runs:
+            raise DataError(
+                f"Law {law.name!r} with this likelihood has {n_parameters} parameters but the "
+                f"data have only {len(frame)} rows: give at least {n_parameters + 1} runs, "
+                "choose a simpler law, or pass allow_few_runs=True to let the priors carry "
+                "what the runs cannot pin down."
+            )
+        warnings.warn(
+            f"{len(frame)} runs for the {n_parameters} parameters of law {law.name!r} with "
+            "this likelihood (allow_few_runs=True): the priors, not the runs, decide part of "
+            "the posterior and the forecast. Compare fit.summary() with the priors "
+            "(fit.priors) and check them with bayeslaws.prior_predictive.",
+            FewRunsWarning, stacklevel=4,
         )
     extra_values = {
         role: numeric_column(frame, column, role, positive=True)

@@ -36,6 +36,10 @@ class SamplerWarning(UserWarning):
     """Sampler trouble: divergences, R-hat above 1.01, low effective sample size, high Pareto k."""
 
 
+class FewRunsWarning(UserWarning):
+    """A fit with as many parameters as runs (``allow_few_runs=True``): the priors carry it."""
+
+
 def choices(values) -> str:
     """Format valid choices as a sorted, quoted, comma-separated list."""
     return ", ".join(repr(v) for v in sorted(values))

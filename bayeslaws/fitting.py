@@ -42,12 +42,13 @@ def _check_settings(draws: int, tune: int, chains: int, target_accept: float | N
 def prepare_fit(law: str | Law, data: Any, x=None, y: str = "y", *,
                 priors: Mapping[str, Prior] | None = None, likelihood: str = "lognormal",
                 law_options: Mapping[str, Any] | None = None,
-                extra: Mapping[str, str] | None = None) -> tuple[ModelSpec, Observations]:
+                extra: Mapping[str, str] | None = None,
+                allow_few_runs: bool = False) -> tuple[ModelSpec, Observations]:
     """Everything a fit checks before sampling: law, likelihood, data and priors."""
     law_obj = get_law(law, **dict(law_options or {}))
     lik = get_likelihood(likelihood, law_obj.link, law_obj.name)
     n_params = len(law_obj.parameters) + len(lik.parameters)
-    obs = prepare(law_obj, data, x, y, n_params, extra=extra)
+    obs = prepare(law_obj, data, x, y, n_params, extra=extra, allow_few_runs=allow_few_runs)
     check_for_likelihood(lik, obs)
     spec = ModelSpec(law_obj, lik, from_data(law_obj, obs, "default priors", resolve_priors,
                                              law_obj, lik, obs.summary, priors))
@@ -73,7 +74,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         law_options: Mapping[str, Any] | None = None,
         extra: Mapping[str, str] | None = None, group: str | None = None,
         pooled: Sequence[str] | None = None, varying: Sequence[str] | None = None,
-        tau_scale: float | Mapping[str, float] | None = None) -> Fit:
+        tau_scale: float | Mapping[str, float] | None = None,
+        allow_few_runs: bool = False) -> Fit:
     """Fit a scaling law to measurements by full Bayesian inference (NUTS).
 
     Parameters
@@ -126,6 +128,10 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         :mod:`bayeslaws.hierarchy`).
     tau_scale : float or dict, optional
         With ``group``: scale of the HalfNormal prior on each between-group sd (default 0.5).
+    allow_few_runs : bool
+        Fit even with as many parameters as runs (or more), e.g. five small runs of a
+        five-parameter law: the priors then carry what the runs cannot pin down, and a
+        :class:`~bayeslaws.exceptions.FewRunsWarning` says so. Refused by default.
 
     Returns
     -------
@@ -139,7 +145,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
             priors=priors, likelihood=likelihood, sampler=sampler, draws=draws, tune=tune,
             chains=chains, random_seed=random_seed, target_accept=target_accept,
             adaptation=adaptation, progressbar=progressbar, strict=strict,
-            law_options=law_options, extra=extra,
+            law_options=law_options, extra=extra, allow_few_runs=allow_few_runs,
         )
     if pooled is not None or varying is not None or tau_scale is not None:
         raise BayesLawsError(
@@ -149,7 +155,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     _check_settings(draws, tune, chains, target_accept)
     sampling.check_sampler(sampler)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
-                            law_options=law_options, extra=extra)
+                            law_options=law_options, extra=extra,
+                            allow_few_runs=allow_few_runs)
     adaptation = sampling.resolve_adaptation(sampler, adaptation, spec.law.adaptation)
     target_accept = default_target_accept(spec, target_accept, adaptation)
     if random_seed is None:

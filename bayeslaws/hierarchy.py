@@ -439,7 +439,7 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
                      tune: int = 1000, chains: int = 4, random_seed: int | None = None,
                      target_accept: float | None = None, adaptation: str | None = None,
                      progressbar: bool = True, strict: bool = False, law_options=None,
-                     extra=None) -> HierarchicalFit:
+                     extra=None, allow_few_runs: bool = False) -> HierarchicalFit:
     """Fit a law with partial pooling over groups; see :func:`bayeslaws.fit` and the module
     docstring. Everything is checked before sampling."""
     from bayeslaws.fitting import (
@@ -454,7 +454,8 @@ def fit_hierarchical(law, data, x=None, y: str = "y", *, group: str, pooled=None
     adaptation = sampling.resolve_adaptation(sampler, adaptation, hierarchical=True)
     index, groups = group_labels(data, group)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
-                            law_options=law_options, extra=extra)
+                            law_options=law_options, extra=extra,
+                            allow_few_runs=allow_few_runs)
     hier = resolve_hierarchy(spec, group, groups, pooled, varying, tau_scale)
     target_accept = default_target_accept(spec, target_accept, adaptation)
     if random_seed is None:
@@ -487,6 +488,7 @@ class HierarchicalFit(Fit):
         super().__init__(trace, spec, config)
         self.hierarchy = Hierarchy.from_dict(config["hierarchy"])
         self.group_columns = (self.hierarchy.column,)
+        self.is_grouped = True
 
     def __repr__(self) -> str:
         h = self.hierarchy

@@ -47,6 +47,8 @@ class Fit:
 
     #: Columns of group labels that forecasts and densities take (hierarchical fits: one).
     group_columns: tuple[str, ...] = ()
+    #: Whether the law was fitted with partial pooling over groups.
+    is_grouped: bool = False
 
     def __init__(self, trace: xr.DataTree, spec: ModelSpec, config: dict[str, Any]) -> None:
         self.trace = trace
