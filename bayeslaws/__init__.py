@@ -21,20 +21,21 @@ from bayeslaws.exceptions import (
     FewRunsWarning,
     FitFileError,
     LawError,
+    OptionError,
     PriorError,
     SamplerError,
     SamplerWarning,
 )
 from bayeslaws.fitting import fit
-from bayeslaws.hierarchy import HierarchicalFit
-from bayeslaws.io import load
+from bayeslaws.hierarchy import Grouping
 from bayeslaws.law import Law, Parameter
 from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
 from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
 from bayeslaws.prior_predictive import prior_predictive
 from bayeslaws.priors import Prior
-from bayeslaws.result import Fit
+from bayeslaws.result import Fit, load
+from bayeslaws.settings import FitSettings
 
 try:
     __version__ = metadata.version("bayeslaws")
@@ -46,11 +47,13 @@ __all__ = [
     "DataError",
     "Fit",
     "FitCollection",
-    "HierarchicalFit",
+    "FitSettings",
+    "Grouping",
     "FewRunsWarning",
     "FitFileError",
     "Law",
     "LawError",
+    "OptionError",
     "Parameter",
     "Prior",
     "PriorError",

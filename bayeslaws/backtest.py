@@ -31,8 +31,8 @@ import pandas as pd
 
 from bayeslaws.catalogue import get_law
 from bayeslaws.compare import Average, _Shared, compare
-from bayeslaws.data import as_frame
-from bayeslaws.exceptions import BayesLawsError, choices
+from bayeslaws.data import as_frame, numeric_column
+from bayeslaws.exceptions import BayesLawsError, DataError, LawError, choices
 from bayeslaws.law import Law
 
 #: Interval probabilities whose coverage is scored.
@@ -60,29 +60,34 @@ def _laws(laws: Any) -> dict[str, Law]:
         items = [(law if isinstance(law, str) else getattr(law, "name", str(law)), law)
                  for law in laws]
     else:
-        raise BayesLawsError(
+        raise LawError(
             f"laws must be a law name, a Law, a list of them or a dict of name -> law; got "
             f"{type(laws).__name__}. Example: backtest(['power_law', 'saturating_power_law'], "
             "df, x='x', y='loss')."
         )
     if not items:
-        raise BayesLawsError("backtest needs at least one law; got none.")
+        raise LawError(
+            "backtest needs at least one law; got none. Give a law name, a Law, a list of "
+            "them or a dict of name -> law (see bayeslaws.law_names())."
+        )
     out: dict[str, Law] = {}
     for name, law in items:
         if str(name) == STACKED:
-            raise BayesLawsError(
-                f"{STACKED!r} is the name of the stacked-average row; name the law otherwise."
+            raise LawError(
+                f"Law name {STACKED!r} is the name of the stacked-average row; name the law "
+                "otherwise, e.g. {'sat': 'saturating_power_law'}."
             )
         if str(name) in out:
-            raise BayesLawsError(
+            raise LawError(
                 f"Law name {name!r} appears twice; pass a dict to give each law a distinct "
                 "name, e.g. {'bnsl1': {'law': 'bnsl', 'law_options': {'breaks': 1}}, ...}."
             )
         if isinstance(law, Mapping):
             if "law" not in law:
-                raise BayesLawsError(
+                raise LawError(
                     f"Law spec {name!r} is a dict without a 'law' key: {dict(law)}; give "
-                    "{'law': <name>, 'law_options': {...}}."
+                    "{'law': <name>, 'law_options': {...}}, e.g. {'law': 'bnsl', "
+                    "'law_options': {'breaks': 2}}."
                 )
             out[str(name)] = get_law(law["law"], **dict(law.get("law_options") or {}))
         else:
@@ -90,64 +95,99 @@ def _laws(laws: Any) -> dict[str, Law]:
     return out
 
 
-def parse_law_specs(items: Sequence[str]) -> dict[str, Any]:
-    """Laws from the CLI's ``[NAME=]LAW[:KEY=VALUE,...]`` strings, e.g. ``bnsl2=bnsl:breaks=2``.
+def _example(law: Law) -> str:
+    """``{'N': <column>, 'D': <column>}`` for the messages."""
+    return "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs) + "}"
 
-    Returns a dict for :func:`backtest`.
-    """
-    from bayeslaws.cli import _number
 
-    out: dict[str, Any] = {}
-    for item in items:
-        head, _, options = str(item).partition(":")
-        name, _, law = head.rpartition("=")
-        law = law.strip()
-        name = name.strip() or law
-        opts = {}
-        for part in filter(None, (p.strip() for p in options.split(","))):
-            key, sep, value = part.partition("=")
-            if not sep:
-                raise BayesLawsError(
-                    f"Law option {part!r} in {item!r} must look like KEY=VALUE, e.g. "
-                    "bnsl2=bnsl:breaks=2."
-                )
-            opts[key.strip()] = _number(value.strip())
-        if name in out:
-            raise BayesLawsError(
-                f"Law name {name!r} appears twice in {list(items)}; name them apart, e.g. "
-                "bnsl1=bnsl:breaks=1 bnsl2=bnsl:breaks=2."
-            )
-        out[name] = {"law": law, "law_options": opts}
-    return out
+def _is_label(value: Any) -> bool:
+    """A single column label: a string or an integer (pandas' default labels)."""
+    return isinstance(value, str | int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def _columns(law: Law, x: Mapping[str, str] | str | None) -> dict[str, str]:
     """The columns of ``law``'s inputs from a shared ``x`` mapping."""
     if x is None:
         return {name: name for name in law.inputs}
-    if isinstance(x, str):
-        if len(law.inputs) != 1:
-            raise BayesLawsError(
-                f"x={x!r} names one column but law {law.name!r} has inputs {list(law.inputs)}; "
-                "give a dict such as " + "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs)
-                + "}."
+    if not isinstance(x, Mapping):
+        if not _is_label(x):
+            raise DataError(
+                f"x must be a column name or a dict {{law input: column}}, got {x!r} "
+                f"({type(x).__name__}); e.g. x={_example(law)}."
             )
-        return {law.inputs[0]: x}
+        if len(law.inputs) != 1:
+            raise DataError(
+                f"x={x!r} names one column but law {law.name!r} has inputs {list(law.inputs)}; "
+                f"give a dict, e.g. x={_example(law)}."
+            )
+        return {law.inputs[0]: str(x)}
     missing = [name for name in law.inputs if name not in x]
     if missing:
-        raise BayesLawsError(
+        raise DataError(
             f"x has no column for input(s) {missing} of law {law.name!r} (x={dict(x)}); add "
-            "them, e.g. x=" + "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs) + "}."
+            f"them, e.g. x={_example(law)}."
         )
-    return {name: x[name] for name in law.inputs}
+    bad = {name: x[name] for name in law.inputs if not _is_label(x[name])}
+    if bad:
+        raise DataError(
+            f"x maps inputs of law {law.name!r} to {bad}, which are not column names; give one "
+            f"column name per input, e.g. x={_example(law)}."
+        )
+    return {name: str(x[name]) for name in law.inputs}
+
+
+def _check_x_keys(laws: Mapping[str, Law], x: Any) -> None:
+    """Refuse keys of a shared ``x`` mapping that are an input of none of the laws (typos)."""
+    if not isinstance(x, Mapping):
+        return
+    inputs = {name for law in laws.values() for name in law.inputs}
+    unknown = sorted(str(key) for key in x if key not in inputs)
+    if unknown:
+        raise DataError(
+            f"x maps {unknown}, which no law in the backtest has as an input; the laws' inputs "
+            f"are {choices(inputs)}. Map each input to a column, e.g. x={{'N': 'params'}}."
+        )
+
+
+def _scale_columns(frame: pd.DataFrame, scale: str | Sequence[str]) -> list[str]:
+    """The column(s) of ``scale`` as a list, each checked to be in ``frame``."""
+    columns = [scale] if isinstance(scale, str) else [str(c) for c in scale]
+    if not columns:
+        raise DataError(
+            "scale names no column; give the column(s) whose product orders the runs by "
+            "scale, e.g. scale=['params', 'tokens']."
+        )
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"scale column(s) {absent} are not in the data; columns: {choices(frame.columns)}. "
+            "Give the column(s) whose product orders the runs by scale, e.g. "
+            "scale=['params', 'tokens']."
+        )
+    return columns
 
 
 def scale_of(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Scale of each run: the product of its input columns (e.g. N * D, proportional to compute)."""
+    """Scale of each run: the product of its input columns (e.g. N * D, proportional to compute).
+
+    Each column must hold finite numbers (a :class:`~bayeslaws.exceptions.DataError` names the
+    first row that does not).
+    """
     values = np.ones(len(frame))
     for column in dict.fromkeys(columns):
-        values = values * frame[column].to_numpy(dtype=float)
+        values = values * numeric_column(frame, column, "the holdout's scale", positive=False)
     return values
+
+
+def _check_fraction(holdout: Any) -> float:
+    """``holdout`` as a fraction in (0, 1), or a :class:`DataError` saying what it may be."""
+    if isinstance(holdout, bool | np.bool_) or not isinstance(holdout, int | float | np.number) \
+            or not 0 < float(holdout) < 1:
+        raise DataError(
+            f"holdout must be a fraction strictly between 0 and 1 (e.g. 0.2 holds out the "
+            f"largest 20% of runs), a boolean mask or a column of 0/1 flags; got {holdout!r}."
+        )
+    return float(holdout)
 
 
 def holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequence[str]) -> np.ndarray:
@@ -163,46 +203,52 @@ def holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequence[str]) 
         column of booleans or 0/1 values (1 = held out).
     scale : str or list of str
         Column(s) whose product measures a run's scale.
+
+    Raises
+    ------
+    DataError
+        A fraction outside (0, 1), a column not in ``frame``, a mask of the wrong length or with
+        values other than 0/1, or a holdout that leaves no run to fit or none to score.
     """
     n = len(frame)
+    what = "The holdout mask"
     if isinstance(holdout, str):
         if holdout not in frame.columns:
-            raise BayesLawsError(
+            raise DataError(
                 f"holdout={holdout!r} is not a column of the data; columns: "
                 f"{choices(frame.columns)}. Give a fraction (e.g. 0.2), a boolean mask or a "
                 "column of 0/1 flags (1 = held out)."
             )
+        what = f"The holdout column {holdout!r}"
         holdout = frame[holdout].to_numpy()
     if np.ndim(holdout) == 0:
-        fraction = holdout
-        if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.number) \
-                or not 0 < float(fraction) < 1:
-            raise BayesLawsError(
-                f"holdout must be a fraction strictly between 0 and 1 (e.g. 0.2 holds out the "
-                f"largest 20% of runs), a boolean mask or a column name; got {fraction!r}."
-            )
-        columns = [scale] if isinstance(scale, str) else list(scale)
-        size = scale_of(frame, columns)
-        k = int(np.ceil(float(fraction) * n))
+        fraction = _check_fraction(holdout)
+        size = scale_of(frame, _scale_columns(frame, scale))
+        k = int(np.ceil(fraction * n))
         cut = np.sort(size)[n - k]
         mask = size >= cut
     else:
         raw = np.asarray(holdout)
         if raw.shape != (n,):
-            raise BayesLawsError(
-                f"The holdout mask has shape {raw.shape} but the data has {n} rows; give one "
+            raise DataError(
+                f"{what} has shape {raw.shape} but the data has {n} rows; give one "
                 "flag per row (True = held out)."
             )
         if raw.dtype != bool:
-            values = set(np.unique(raw).tolist())
-            if not values <= {0, 1}:
-                raise BayesLawsError(
-                    f"The holdout mask must be booleans or 0/1 flags; got values "
-                    f"{sorted(values)[:5]}."
+            try:
+                values = set(pd.unique(raw).tolist())
+                flags = values <= {0, 1}
+            except TypeError:  # pragma: no cover - unhashable entries
+                values, flags = set(), False
+            if not flags:
+                odd = sorted(map(repr, values - {0, 1}))[:5]
+                raise DataError(
+                    f"{what} must hold booleans or 0/1 flags (1 = held out); got values "
+                    f"{', '.join(odd)}. Convert it, e.g. (df['step'] > 1000).astype(int)."
                 )
         mask = raw.astype(bool)
     if mask.all() or not mask.any():
-        raise BayesLawsError(
+        raise DataError(
             f"The holdout leaves {int((~mask).sum())} runs to fit and {int(mask.sum())} to "
             "score; both must be non-empty. Choose a smaller fraction or another mask."
         )
@@ -220,22 +266,26 @@ def grouped_holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequenc
     """
     if isinstance(holdout, str) or np.ndim(holdout) != 0:
         return holdout_mask(frame, holdout, scale)
-    holdout_mask(frame, holdout, scale)  # checks the fraction
-    columns = [scale] if isinstance(scale, str) else list(scale)
-    size = scale_of(frame, columns)
+    fraction = _check_fraction(holdout)
+    if group not in frame.columns:
+        raise DataError(
+            f"group={group!r} is not a column of the data; columns: {choices(frame.columns)}. "
+            "Give the column of group labels, e.g. group='family'."
+        )
+    size = scale_of(frame, _scale_columns(frame, scale))
     mask = np.zeros(len(frame), dtype=bool)
     for rows in frame.groupby(group, sort=False).indices.values():
         if len(rows) < 2:
             continue
-        k = min(int(np.ceil(float(holdout) * len(rows))), len(rows) - 1)
+        k = min(int(np.ceil(fraction * len(rows))), len(rows) - 1)
         cut = np.sort(size[rows])[len(rows) - k]
         mask[rows] = size[rows] >= cut
         if mask[rows].all():  # ties at the smallest scale: keep the first run for fitting
             mask[rows[0]] = False
     if not mask.any():
-        raise BayesLawsError(
+        raise DataError(
             f"holdout={holdout!r} within groups of {group!r} holds out no run; every group has "
-            "a single run. Give a mask, or fit without group=."
+            "a single run. Give a mask (True = held out), or backtest without group=."
         )
     return mask
 
@@ -366,34 +416,56 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         ``table.attrs["fits"]`` holds the fits, ``table.attrs["points"]`` the per-run forecasts
         (law, run, y, median, interval bounds, log density) and ``table.attrs["heldout"]`` the
         mask.
+
+    Raises
+    ------
+    LawError
+        An unknown law, bad law options, or law names that clash (twice, or ``"stacked"``).
+    DataError
+        ``x``, ``y``, ``group``, ``scale`` or ``holdout`` that do not match the data's columns,
+        or a holdout that leaves no run to fit or none to score (before any sampling).
     """
     from bayeslaws.fitting import fit as fit_law
 
     if errors not in ("raise", "skip"):
-        raise BayesLawsError(f"errors must be 'raise' or 'skip', got {errors!r}.")
-    probs = tuple(float(p) for p in probs)
+        raise BayesLawsError(
+            f"errors must be one of 'raise', 'skip', got {errors!r}; 'skip' warns and leaves "
+            "the row of a law that cannot be fitted empty."
+        )
+    try:
+        probs = tuple(float(p) for p in probs)
+    except (TypeError, ValueError):
+        raise BayesLawsError(
+            f"probs must be probabilities strictly between 0 and 1, e.g. (0.5, 0.9); got "
+            f"{probs!r}."
+        ) from None
     if any(not 0 < p < 1 for p in probs):
-        raise BayesLawsError(f"probs must lie strictly between 0 and 1; got {list(probs)}.")
+        raise BayesLawsError(
+            f"probs must lie strictly between 0 and 1, e.g. (0.5, 0.9); got {list(probs)}."
+        )
     law_objs = _laws(laws)
     frame = as_frame(data)
+    _check_x_keys(law_objs, x)
     columns = {name: _columns(law, x) for name, law in law_objs.items()}
-    if y not in frame.columns:
-        raise BayesLawsError(
-            f"y={y!r} is not a column of the data; columns: {choices(frame.columns)}."
+    if not isinstance(y, str) or y not in frame.columns:
+        raise DataError(
+            f"y={y!r} is not a column of the data; columns: {choices(frame.columns)}. Give the "
+            "column of the measured loss, e.g. y='loss'."
         )
     for name, cols in columns.items():
         absent = [c for c in cols.values() if c not in frame.columns]
         if absent:
-            raise BayesLawsError(
-                f"Column(s) {absent} of law {name!r} are not in the data; columns: "
-                f"{choices(frame.columns)}."
+            raise DataError(
+                f"Column(s) {absent} of law {name!r} (x={cols}) are not in the data; columns: "
+                f"{choices(frame.columns)}. Map each input to a column of the data with x=."
             )
     if scale is None:
         scale = [c for cols in columns.values() for c in cols.values()]
     group = fit_kwargs.get("group")
     if group is not None and group not in frame.columns:
-        raise BayesLawsError(
-            f"group={group!r} is not a column of the data; columns: {choices(frame.columns)}."
+        raise DataError(
+            f"group={group!r} is not a column of the data; columns: {choices(frame.columns)}. "
+            "Give the column of group labels, e.g. group='family'."
         )
     mask = (holdout_mask(frame, holdout, scale) if group is None
             else grouped_holdout_mask(frame, holdout, scale, group))

@@ -3,23 +3,68 @@
 One loader serves every case: in a checkout the files are in ``<repo>/models``; in an installed
 wheel they are shipped as ``bayeslaws/models``; a user's own file is registered with
 :func:`register_law` and loaded the same way. A law file defines either ``LAW`` (a
-:class:`~bayeslaws.law.Law`) or ``build(**options) -> Law`` together with ``NAME``.
+:class:`~bayeslaws.law.Law`) or ``build(**options) -> Law`` together with ``NAME``, and
+optionally ``ALIASES``: the same law under other names and parameter names,
+
+.. code-block:: python
+
+    ALIASES = {"m1": {"rename": {"A": "b", "alpha": "c"}, "formula": "y = b x^-c",
+                      "reference": "...", "description": "..."}}
+
+where ``rename`` maps the law's parameter names to the alias's, ``descriptions`` (optional)
+gives new parameter descriptions and every other key replaces a field of the renamed law (see
+:meth:`bayeslaws.law.Law.renamed`). Aliases are listed by :func:`law_names` under their own
+names.
+
+Validation
+----------
+Every law -- shipped file, alias, user file, and ``build(**options)`` with its default options
+(and with any options it is later built with) -- goes through :func:`check_law` when it is
+loaded, which raises :class:`~bayeslaws.exceptions.LawError` naming the file, the law and the
+fix. It checks the declarations against each other (unique parameter names; centring inputs,
+slopes, named bounds and ``requires`` that exist; ``varying`` and ``floors`` that name
+parameters), the module docstring (a ``.. math::`` block with the formula) and, on a synthetic
+data summary built from the law's inputs (log inputs from 10 to 20; ``y`` from 2 to 4, or from
+0.2 to 0.8 for the identity link), that ``default_priors`` returns a prior for exactly the
+parameters, ``initial`` only parameter names, and that the function evaluates with NumPy to a
+finite array of the data's shape at the prior medians (moved inside the supports as the
+model's starting values are) and at the starting values.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import special
 
 from bayeslaws.exceptions import LawError, choices
-from bayeslaws.law import Law
+from bayeslaws.law import DataSummary, InputSummary, Law, Parameter
+from bayeslaws.priors import Prior
 
+#: Law name -> the module that defines it (for an alias: the module of the law it renames).
 _REGISTRY: dict[str, ModuleType] = {}
+#: Alias name -> its declaration in its module's ``ALIASES``.
+_ALIASES: dict[str, Mapping[str, Any]] = {}
+#: (law name, options) already validated (a law built with new options is checked once).
+_CHECKED: set[tuple[str, str]] = set()
 _LOADED = False
+
+#: Keys of an ``ALIASES`` declaration besides the fields of a Law.
+ALIAS_KEYS = ("rename", "descriptions")
+#: Synthetic data of the load-time check: log range of every input, and its number of points.
+CHECK_LOG_RANGE = (10.0, 20.0)
+CHECK_POINTS = 5
 
 
 def models_dir() -> Path:
@@ -39,7 +84,14 @@ def _load_module(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise LawError(f"Cannot load law file {path}: not a Python file.")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except LawError as err:  # Parameter(...) or Law(...) refused a declaration
+        raise LawError(f"{path}: {err}") from err
+    except Exception as err:
+        raise LawError(
+            f"Cannot load law file {path}: running it raised {type(err).__name__}: {err}."
+        ) from err
     return module
 
 
@@ -57,25 +109,337 @@ def _module_name(module: ModuleType, path: Path) -> str:
     )
 
 
-def _check_law(law: Law, path) -> None:
+def _module_aliases(module: ModuleType, path: Path) -> dict[str, Mapping[str, Any]]:
+    """The module's ``ALIASES``, checked for shape (the laws they make are checked later)."""
+    aliases = getattr(module, "ALIASES", {})
+    if not isinstance(aliases, Mapping):
+        raise LawError(
+            f"{path}: ALIASES must be a dict {{alias name: {{'rename': {{old: new}}, ...}}}}, "
+            f"got {type(aliases).__name__}."
+        )
+    valid = set(ALIAS_KEYS) | {f.name for f in fields(Law)} - {"name", "parameters", "function"}
+    for alias, declaration in aliases.items():
+        if not isinstance(alias, str) or not alias:
+            raise LawError(f"{path}: ALIASES has a key {alias!r}; alias names are strings.")
+        if not isinstance(declaration, Mapping) or not isinstance(
+                declaration.get("rename"), Mapping):
+            raise LawError(
+                f"{path}: alias {alias!r} must be declared as a dict with a 'rename' dict "
+                "{old parameter name: new name}, e.g. {'rename': {'A': 'b'}, 'formula': ...}."
+            )
+        unknown = sorted(set(declaration) - valid)
+        if unknown:
+            raise LawError(
+                f"{path}: alias {alias!r} declares unknown key(s) {unknown}; valid keys: "
+                f"{choices(valid)}."
+            )
+    return dict(aliases)
+
+
+def _alias_law(law: Law, alias: str, declaration: Mapping[str, Any]) -> Law:
+    overrides = {k: v for k, v in declaration.items() if k not in ALIAS_KEYS}
+    return law.renamed(alias, declaration["rename"],
+                       descriptions=declaration.get("descriptions"), **overrides)
+
+
+# -- validation ------------------------------------------------------------------------------
+def _fail(where: str, law_name: str, message: str) -> LawError:
+    return LawError(f"{where}: law {law_name!r}: {message}")
+
+
+def synthetic_summary(law: Law) -> tuple[DataSummary, dict[str, np.ndarray]]:
+    """A data summary and input values of the kind a fit of ``law`` gives (for checks).
+
+    Every input spans ``exp(10)`` to ``exp(20)`` (:data:`CHECK_LOG_RANGE`); ``y`` spans 2 to 4
+    (geometric centre) for the log link, 0.2 to 0.8 (centre 0.5) for the identity link.
+    """
+    lo, hi = CHECK_LOG_RANGE
+    inputs = {name: InputSummary(lo, hi, 0.5 * (lo + hi)) for name in law.inputs}
+    x = {name: np.exp(np.linspace(lo, hi, CHECK_POINTS)) for name in law.inputs}
+    if law.link == "identity":
+        y_min, y_max, y_centre = 0.2, 0.8, 0.5
+    else:
+        y_min, y_max, y_centre = 2.0, 4.0, math.sqrt(8.0)
+    return DataSummary(n=CHECK_POINTS, inputs=inputs, y_min=y_min, y_max=y_max,
+                       y_centre=y_centre), x
+
+
+def _median(prior: Prior) -> float:
+    """The prior's median; closed forms here for the families :meth:`Prior.median` draws for
+    (drawing compiles a PyTensor function, too slow for a check at load time)."""
+    a, family = prior.arguments, prior.distribution
+    if family == "Beta" and {"alpha", "beta"} <= set(a):
+        return float(special.betaincinv(a["alpha"], a["beta"], 0.5))
+    if family == "Gamma" and {"alpha", "beta"} <= set(a):
+        return float(special.gammaincinv(a["alpha"], 0.5) / a["beta"])
+    if family == "TruncatedNormal" and {"mu", "sigma"} <= set(a):
+        mu, sigma = a["mu"], a["sigma"]
+        lo = special.ndtr((a.get("lower", -np.inf) - mu) / sigma)
+        hi = special.ndtr((a.get("upper", np.inf) - mu) / sigma)
+        return float(mu + sigma * special.ndtri(0.5 * (lo + hi)))
+    return prior.median()
+
+
+def _dependency_order(law: Law, where: str) -> list[Parameter]:
+    """Parameters after those their transforms refer to (the model's order), or a LawError."""
+    names = set(law.parameter_names)
+    done: list[Parameter] = []
+    pending = list(law.parameters)
+    while pending:
+        placed = {p.name for p in done}
+        ready = [p for p in pending if all(r in placed or r not in names
+                                           for r in p.references())]
+        if not ready:
+            raise _fail(where, law.name,
+                        f"parameters {[p.name for p in pending]} refer to each other in a cycle "
+                        "(through centre_slope, bounds or requires); break the cycle.")
+        ready.sort(key=lambda p: p.centre_input is not None)
+        done.append(ready[0])
+        pending.remove(ready[0])
+    return done
+
+
+def _inside_supports(law: Law, start: dict[str, float], stats: Mapping[str, float],
+                     where: str) -> dict[str, float]:
+    """``start`` with values outside their support moved inside (as the model's start)."""
+    for par in _dependency_order(law, where):
+        try:
+            lo, hi = par.resolve_bounds({**stats, **start})
+            lo, hi = float(lo), float(hi)
+        except Exception as err:
+            raise _fail(where, law.name,
+                        f"the bounds of parameter {par.name!r} cannot be evaluated at the "
+                        f"starting values {start} ({type(err).__name__}: {err}); fix its lower/"
+                        "upper.") from err
+        value = start[par.name]
+        if lo < value < hi:
+            continue
+        if par.support == "positive":
+            start[par.name] = 1.0
+        elif par.support == "negative":
+            start[par.name] = -1.0
+        elif par.support == "ordered":
+            start[par.name] = lo * 2.0
+        elif par.support in ("unit", "interval"):
+            start[par.name] = 0.5 * (lo + hi)
+    return start
+
+
+def _check_names(law: Law, where: str) -> None:
     names = law.parameter_names
     if len(set(names)) != len(names):
-        raise LawError(f"{path}: law {law.name!r} repeats a parameter name in {names}.")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise _fail(where, law.name,
+                    f"parameter name(s) {repeated} appear more than once in {names}; give "
+                    "every parameter its own name.")
+    known = set(names) | set(law.statistics)
     for par in law.parameters:
         if par.centre_input is not None and par.centre_input not in law.inputs:
-            raise LawError(
-                f"{path}: parameter {par.name!r} is centred on unknown input "
-                f"{par.centre_input!r}; inputs are {choices(law.inputs)}."
-            )
+            raise _fail(where, law.name,
+                        f"parameter {par.name!r} is centred on unknown input "
+                        f"{par.centre_input!r}; inputs are {choices(law.inputs)}.")
         slope = par.slope()
         if slope is not None and slope[0] not in names:
-            raise LawError(
-                f"{path}: parameter {par.name!r} has unknown centring slope {slope[0]!r}."
-            )
+            raise _fail(where, law.name,
+                        f"parameter {par.name!r} has unknown centring slope {slope[0]!r}; "
+                        f"centre_slope must name a parameter ({choices(names)}), optionally "
+                        "with a leading '-'.")
+        for what, bound in (("lower", par.lower), ("upper", par.upper)):
+            if isinstance(bound, str) and bound not in known:
+                raise _fail(where, law.name,
+                            f"parameter {par.name!r} has {what}={bound!r}, which is neither a "
+                            f"parameter nor a statistic of the law (known: {choices(known)}); "
+                            "fix the name or add it to the law's statistics.")
+            if callable(bound) and not par.requires:
+                raise _fail(where, law.name,
+                            f"parameter {par.name!r} has a computed {what} bound but no "
+                            "requires=(...): list the parameters and statistics it reads.")
+        unknown = [r for r in par.requires if r not in known]
+        if unknown:
+            raise _fail(where, law.name,
+                        f"parameter {par.name!r} requires {unknown}, which are neither "
+                        f"parameters nor statistics of the law (known: {choices(known)}).")
+    for what in ("varying", "floors"):
+        listed = getattr(law, what) or ()
+        unknown = [n for n in listed if n not in names]
+        if unknown:
+            raise _fail(where, law.name,
+                        f"{what} names {unknown}, which are not parameters of the law; valid "
+                        f"names: {choices(names)}.")
+    if (law.compute_optimum is not None or law.tokens_for_target is not None) and not (
+            {"N", "D"} <= set(law.inputs)):
+        raise _fail(where, law.name,
+                    "compute_optimum and tokens_for_target are closed forms for laws of N "
+                    f"(parameters) and D (tokens), but the inputs are {list(law.inputs)}; drop "
+                    "them.")
+    for what in ("compute_optimum", "tokens_for_target"):
+        value = getattr(law, what)
+        if value is not None and not callable(value):
+            raise _fail(where, law.name, f"{what} must be a function, got {value!r}.")
+
+
+def _check_text(law: Law, where: str, doc: str | None) -> None:
+    if not isinstance(law.formula, str) or not law.formula.strip():
+        raise _fail(where, law.name,
+                    "formula is empty; give the formula in plain text, e.g. "
+                    "formula='y = A x^-alpha'.")
+    if doc is None or ".. math::" not in doc:
+        raise _fail(where, law.name,
+                    "the module docstring has no '.. math::' block with the formula; start "
+                    "the file with a numpydoc docstring such as r'''Pure power law.\\n\\n"
+                    ".. math:: y = A \\, x^{-\\alpha}\\n...''' (see bayeslaws' models/ "
+                    "folder).")
+
+
+def _call(where: str, law: Law, what: str, function: Callable, *args):
+    try:
+        return function(*args)
+    except LawError:
+        raise
+    except Exception as err:
+        raise _fail(where, law.name,
+                    f"{what} raised {type(err).__name__}: {err}; fix it in the law file "
+                    "(it is called on a synthetic data summary with log inputs from "
+                    f"{CHECK_LOG_RANGE[0]:g} to {CHECK_LOG_RANGE[1]:g}).") from err
+
+
+def _number(where: str, law: Law, what: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as err:
+        raise _fail(where, law.name, f"{what} must be a number, got {value!r}.") from err
+
+
+def _check_numbers(law: Law, where: str) -> None:
+    names = law.parameter_names
+    summary, x = synthetic_summary(law)
+    priors = _call(where, law, "default_priors(summary)", law.default_priors, summary)
+    if not isinstance(priors, Mapping):
+        raise _fail(where, law.name,
+                    f"default_priors(summary) must return a dict {{name: Prior}}, got "
+                    f"{type(priors).__name__}.")
+    missing = [n for n in names if n not in priors]
+    extra = sorted(set(priors) - set(names))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"no default prior for {missing}")
+        if extra:
+            parts.append(f"default priors under unknown name(s) {extra}")
+        raise _fail(where, law.name,
+                    f"{' and '.join(parts)}; default_priors must return one prior for each "
+                    f"parameter, under its name ({choices(names)}).")
+    for n in names:
+        if not isinstance(priors[n], Prior):
+            raise _fail(where, law.name,
+                        f"the default prior of {n!r} is {priors[n]!r}, not a bayeslaws.Prior; "
+                        "write e.g. Prior('LogNormal', mu=0.0, sigma=1.0) (or use "
+                        "bayeslaws.defaults).")
+    start = {}
+    for n in names:
+        try:
+            start[n] = _median(priors[n])
+        except Exception as err:
+            raise _fail(where, law.name,
+                        f"the median of the default prior of {n!r} ({priors[n]!r}) cannot be "
+                        f"computed ({type(err).__name__}: {err}).") from err
+    initial = {}
+    if law.initial is not None:
+        initial = _call(where, law, "initial(summary)", law.initial, summary)
+        if not isinstance(initial, Mapping):
+            raise _fail(where, law.name,
+                        f"initial(summary) must return a dict {{name: value}}, got "
+                        f"{type(initial).__name__}.")
+        unknown = sorted(set(initial) - set(names))
+        if unknown:
+            raise _fail(where, law.name,
+                        f"initial(summary) gives starting values for {unknown}, which are not "
+                        f"parameters of the law; valid names: {choices(names)}.")
+    stats = {name: _number(where, law, f"statistic {name!r}",
+                           _call(where, law, f"statistic {name!r}", statistic, x))
+             for name, statistic in law.statistics.items()}
+    initial = {k: _number(where, law, f"the starting value of {k!r}", v)
+               for k, v in initial.items()}
+    points = [("the prior medians", _inside_supports(law, dict(start), stats, where))]
+    if initial:
+        values = _inside_supports(law, {**start, **initial}, stats, where)
+        points.append(("the starting values", values))
+    for label, values in points:
+        with np.errstate(all="ignore"):
+            value = _call(where, law, f"the law's function at {label}", law.evaluate, values, x)
+            value = np.asarray(value, dtype=float)
+        if value.shape != (CHECK_POINTS,) or not np.all(np.isfinite(value)):
+            raise _fail(where, law.name,
+                        f"the law's function at {label} {values} gives {value!r} for "
+                        f"{CHECK_POINTS} data points; it must return one finite value per "
+                        "point (use xp.* functions of the inputs, in log space where stabler).")
+
+
+def check_law(law: Law, where: str | Path = "<law>", doc: str | None = None) -> Law:
+    """Validate a law as the catalogue does on load; return it unchanged.
+
+    Parameters
+    ----------
+    law : Law
+        The law to check.
+    where : str or Path
+        The law file (named in error messages).
+    doc : str, optional
+        The law file's module docstring, which must hold a ``.. math::`` block.
+
+    Raises
+    ------
+    LawError
+        Naming the file, the law and the fix (see the module docstring for the checks).
+    """
+    where = str(where)
+    if not isinstance(law, Law):
+        raise LawError(f"{where}: expected a bayeslaws.law.Law, got {type(law).__name__}.")
+    _check_names(law, where)
+    _check_text(law, where, doc)
+    _check_numbers(law, where)
+    return law
+
+
+def _options_key(name: str, options: Mapping[str, Any]) -> tuple[str, str]:
+    return name, json.dumps(dict(options), sort_keys=True, default=repr)
+
+
+def _check_module(module: ModuleType, path: Path, taken: Mapping[str, ModuleType]
+                  ) -> tuple[str, dict[str, Mapping[str, Any]]]:
+    """Load-time check of a law file: its law with default options and its aliases."""
+    name = _module_name(module, path)
+    aliases = _module_aliases(module, path)
+    law = _build_module(module, name, {})
+    if law.name != name:
+        raise LawError(
+            f"{path}: NAME is {name!r} but build() returns a law named {law.name!r}; make them "
+            "agree."
+        )
+    check_law(law, path, module.__doc__)
+    for alias, declaration in aliases.items():
+        if alias == name:
+            raise LawError(f"{path}: alias {alias!r} has the name of the law itself; rename it.")
+        if alias in taken:
+            continue  # not registered (see register_law)
+        try:
+            renamed = _alias_law(law, alias, declaration)
+        except LawError as err:
+            raise LawError(f"{path}: {err}") from err
+        check_law(renamed, path, module.__doc__)
+        if alias not in (module.__doc__ or ""):
+            raise _fail(str(path), alias,
+                        f"alias of {name!r} is not described in the module docstring; add a "
+                        "paragraph on it (its formula and reference).")
+    return name, aliases
 
 
 def register_law(path: str | Path, *, replace: bool = False) -> str:
     """Register a law file of your own; return the law's name.
+
+    The file is validated as the shipped ones are (see :func:`check_law`) before anything is
+    registered. Aliases it declares (``ALIASES``) are registered too; one whose name is
+    already taken is skipped with a warning unless ``replace=True``.
 
     Parameters
     ----------
@@ -95,46 +459,87 @@ def register_law(path: str | Path, *, replace: bool = False) -> str:
             f"A law named {name!r} is already registered (from "
             f"{_REGISTRY[name].__file__}); rename yours or pass replace=True."
         )
+    taken = {} if replace else {k: v for k, v in _REGISTRY.items() if k != name}
+    name, aliases = _check_module(module, path, taken)
     _REGISTRY[name] = module
-    _check_law(_build(module, {}), path)
+    _ALIASES.pop(name, None)
+    _forget(name)
+    for alias, declaration in aliases.items():
+        if alias in taken:
+            warnings.warn(
+                f"{path}: alias {alias!r} of law {name!r} is not registered: a law of that name "
+                f"is already registered (from {_REGISTRY[alias].__file__}); rename the alias "
+                "in ALIASES or pass replace=True.", UserWarning, stacklevel=2)
+            continue
+        _REGISTRY[alias] = module
+        _ALIASES[alias] = declaration
+        _forget(alias)
     return name
+
+
+def _forget(name: str) -> None:
+    for key in [k for k in _CHECKED if k[0] == name]:
+        _CHECKED.discard(key)
 
 
 def _ensure_loaded() -> None:
     global _LOADED
     if _LOADED:
         return
-    _LOADED = True
+    registry: dict[str, ModuleType] = {}
+    alias_table: dict[str, Mapping[str, Any]] = {}
     for path in sorted(models_dir().glob("*.py")):
         if path.name.startswith("_"):
             continue
         module = _load_module(path)
         name = _module_name(module, path)
-        if name in _REGISTRY:
-            raise LawError(f"Two law files define {name!r}: {_REGISTRY[name].__file__}, {path}.")
-        _REGISTRY[name] = module
+        for new in (name, *_module_aliases(module, path)):
+            if new in registry:
+                raise LawError(
+                    f"Two law files define {new!r}: {registry[new].__file__}, {path}."
+                )
+        name, aliases = _check_module(module, path, registry)
+        registry[name] = module
+        for alias, declaration in aliases.items():
+            registry[alias] = module
+            alias_table[alias] = declaration
+    _REGISTRY.update(registry)
+    _ALIASES.update(alias_table)
+    _CHECKED.update(_options_key(name, {}) for name in registry)
+    _LOADED = True
 
 
-def _build(module: ModuleType, options: dict) -> Law:
+def _build_module(module: ModuleType, name: str, options: Mapping[str, Any]) -> Law:
     if hasattr(module, "LAW"):
         if options:
-            raise LawError(
-                f"Law {module.LAW.name!r} takes no options; got {sorted(options)}."
-            )
+            raise LawError(f"Law {name!r} takes no options; got {sorted(options)}.")
         return module.LAW
     accepted = inspect.signature(module.build).parameters
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise LawError(
-            f"Law {module.NAME!r} does not take option(s) {', '.join(unknown)}; valid options: "
+            f"Law {name!r} does not take option(s) {', '.join(unknown)}; valid options: "
             f"{choices(accepted)}."
         )
-    law = module.build(**options)
+    return module.build(**options)
+
+
+def _build(name: str, options: Mapping[str, Any]) -> Law:
+    module = _REGISTRY[name]
+    if name in _ALIASES:
+        law = _build_module(module, name, options)
+        law = _alias_law(law, name, _ALIASES[name])
+    else:
+        law = _build_module(module, name, options)
+    key = _options_key(name, options)
+    if key not in _CHECKED:
+        check_law(law, module.__file__, module.__doc__)
+        _CHECKED.add(key)
     return law
 
 
 def law_names() -> list[str]:
-    """Sorted names of every available law."""
+    """Sorted names of every available law (aliases included)."""
     _ensure_loaded()
     return sorted(_REGISTRY)
 
@@ -149,7 +554,15 @@ def get_law(name: str | Law, **options) -> Law:
             f"Unknown law {name!r}. Valid choices: {choices(_REGISTRY)}. See bayeslaws.laws() "
             "for formulas, or register your own file with bayeslaws.register_law(path)."
         )
-    return _build(_REGISTRY[name], dict(options))
+    return _build(name, dict(options))
+
+
+def laws_declaring(attribute: str) -> list[str]:
+    """Sorted names of the laws (with their default options) that declare ``attribute``.
+
+    For messages such as "closed forms exist for ...": ``laws_declaring("compute_optimum")``.
+    """
+    return [name for name in law_names() if getattr(get_law(name), attribute, None) is not None]
 
 
 def laws() -> pd.DataFrame:

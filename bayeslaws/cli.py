@@ -1,55 +1,22 @@
 """Command line: ``bayeslaws laws | fit | predict | summary | demo``.
 
 Each subcommand is a pair of functions, ``_args_<name>(parser)`` and ``_run_<name>(args)``,
-registered in :data:`COMMANDS`. Errors from bayeslaws are printed as one clear line (exit 2).
+registered in :data:`COMMANDS`; the options' strings are parsed by :mod:`bayeslaws.cli_args`.
+Errors from bayeslaws are printed as one clear line (exit 2).
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from bayeslaws import cli_args
+from bayeslaws.cli_args import parse_law_specs, parse_prior
 from bayeslaws.exceptions import BayesLawsError
-
-_PRIOR = re.compile(r"^\s*(\w+)\s*=\s*(\w+)\s*\((.*)\)\s*$")
-
-
-def _pairs(items, what: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        for part in item.split(","):
-            if "=" not in part:
-                raise BayesLawsError(f"{what} {part!r} must look like NAME=VALUE.")
-            key, value = part.split("=", 1)
-            out[key.strip()] = value.strip()
-    return out
-
-
-def _number(text: str):
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
-
-
-def parse_prior(text: str):
-    """``alpha=Normal(mu=0.3, sigma=0.05)`` -> ``("alpha", Prior(...))``."""
-    from bayeslaws.priors import Prior
-
-    match = _PRIOR.match(text)
-    if not match:
-        raise BayesLawsError(
-            f"--prior {text!r} must look like NAME=Distribution(arg=value, ...), e.g. "
-            "alpha=Normal(mu=0.3,sigma=0.05)."
-        )
-    name, dist, args = match.groups()
-    return name, Prior(dist, **{k: float(v) for k, v in _pairs([args], "prior argument").items()})
 
 
 def _print(frame: pd.DataFrame) -> None:
@@ -125,10 +92,11 @@ def _group_options(p) -> None:
 def _run_fit(args):
     from bayeslaws.fitting import fit
 
-    data = pd.read_csv(args.csv)
     priors = dict(parse_prior(text) for text in args.prior or [])
-    options = {k: _number(v) for k, v in _pairs(args.option, "--option").items()}
-    result = fit(args.law, data, x=_pairs(args.x, "--x") or None, y=args.y, priors=priors,
+    options = cli_args.options(args.option, "--option")
+    x = cli_args.pairs(args.x, "--x") or None
+    data = pd.read_csv(args.csv)
+    result = fit(args.law, data, x=x, y=args.y, priors=priors,
                  likelihood=args.likelihood, law_options=options, group=args.group,
                  varying=args.varying, pooled=args.pooled, **_sampling(args))
     path = result.save(args.out, precision=args.precision)
@@ -155,7 +123,7 @@ def _args_summary(p):
 
 
 def _run_summary(args):
-    from bayeslaws.io import load
+    from bayeslaws.result import load
 
     _print_summary(load(args.fit), prob=args.prob)
 
@@ -171,13 +139,12 @@ def _args_predict(p):
 
 
 def _run_predict(args):
-    from bayeslaws.io import load
+    from bayeslaws.result import load
 
     result = load(args.fit)
-    points = [_pairs([item], "--at") for item in args.at]
-    at = pd.DataFrame([{k: float(v) for k, v in point.items()} for point in points])
+    at = pd.DataFrame(cli_args.points(args.at, "--at"))
     group = getattr(args, "group", None)
-    if group is not None and not hasattr(result, "hierarchy"):
+    if group is not None and not result.is_grouped:
         raise BayesLawsError(f"--group {group!r} needs a hierarchical fit (fit with --group).")
     table = result.predict(at, prob=args.prob, kind=args.kind,
                            **({"group": group} if group is not None else {}))
@@ -218,15 +185,6 @@ def _run_demo(args):
 
 
 # -- decisions: prob-below / target / optimal / report (bayeslaws.decisions, .report) --------
-def _numbers(text: str, what: str) -> list[float]:
-    try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise BayesLawsError(
-            f"{what} {text!r} must be numbers separated by commas, e.g. 1e21,1e23."
-        ) from None
-
-
 def _args_prob_below(p):
     p.add_argument("fit", help="saved fit (.nc)")
     p.add_argument("--at", action="append", required=True, metavar="N=7e10,D=1.4e12",
@@ -237,10 +195,9 @@ def _args_prob_below(p):
 
 def _run_prob_below(args):
     from bayeslaws.decisions import format_prob, prob_below
-    from bayeslaws.io import load
+    from bayeslaws.result import load
 
-    points = [_pairs([item], "--at") for item in args.at]
-    at = pd.DataFrame([{k: float(v) for k, v in point.items()} for point in points])
+    at = pd.DataFrame(cli_args.points(args.at, "--at"))
     table = prob_below(load(args.fit), at, args.target, kind=args.kind)
     n = table.attrs["n_draws"]
     table["prob_below"] = [format_prob(p, n) for p in table["prob_below"]]
@@ -259,10 +216,10 @@ def _args_target(p):
 
 def _run_target(args):
     from bayeslaws.decisions import format_prob, scale_for
-    from bayeslaws.io import load
+    from bayeslaws.result import load
 
-    fixed = {k: float(_numbers(v, "--fixed")[0]) for k, v in _pairs(args.fixed, "--fixed").items()}
-    bounds = _numbers(args.bounds, "--bounds") if args.bounds else None
+    fixed = {k: v for row in cli_args.points(args.fixed or [], "--fixed") for k, v in row.items()}
+    bounds = cli_args.numbers(args.bounds, "--bounds") if args.bounds else None
     result = scale_for(load(args.fit), args.target, along=args.along, fixed=fixed,
                        prob=args.prob, bounds=bounds)
     table = result.table
@@ -284,8 +241,8 @@ def _args_optimal(p):
 
 
 def _run_optimal(args):
-    from bayeslaws.io import load
     from bayeslaws.optimal import compute_optimal, inference_optimal
+    from bayeslaws.result import load
 
     result = load(args.fit)
     if args.target is not None or args.inference_tokens is not None:
@@ -293,7 +250,7 @@ def _run_optimal(args):
             raise BayesLawsError("Inference-aware allocation needs both --target and "
                                  "--inference-tokens (e.g. --target 2.0 --inference-tokens 1e12).")
         answer = inference_optimal(result, args.target,
-                                   _numbers(args.inference_tokens, "--inference-tokens"),
+                                   cli_args.numbers(args.inference_tokens, "--inference-tokens"),
                                    prob=args.prob)
         table = answer.table
         print(f"Cheapest N, D reaching loss {args.target:g}, FLOPs = 6ND + 2N x inference "
@@ -302,7 +259,7 @@ def _run_optimal(args):
         if args.C is None:
             raise BayesLawsError("Give --C budgets (e.g. --C 1e21,1e23) or --target with "
                                  "--inference-tokens.")
-        answer = compute_optimal(result, _numbers(args.C, "--C"), prob=args.prob,
+        answer = compute_optimal(result, cli_args.numbers(args.C, "--C"), prob=args.prob,
                                  method=args.method)
         table = answer.table
         print(f"Compute-optimal allocation, C = 6 N D, method {answer.method} (median, "
@@ -325,10 +282,10 @@ def _args_report(p):
 
 
 def _run_report(args):
-    from bayeslaws.io import load
     from bayeslaws.report import write_report
+    from bayeslaws.result import load
 
-    budgets = _numbers(args.budgets, "--budgets") if args.budgets else None
+    budgets = cli_args.numbers(args.budgets, "--budgets") if args.budgets else None
     path = write_report(load(args.fit), args.out, prob=args.prob, budgets=budgets)
     print(f"report: {path}\nhtml:   {path.with_suffix('.html')}")
 
@@ -370,15 +327,13 @@ def _args_backtest(p):
 
 
 def _run_backtest(args):
-    from bayeslaws.backtest import backtest, parse_law_specs
+    from bayeslaws.backtest import backtest
 
+    laws = parse_law_specs(args.law)
+    x = cli_args.pairs(args.x, "--x") or None
     data = pd.read_csv(args.csv)
-    try:
-        holdout = float(args.holdout)
-    except ValueError:
-        holdout = args.holdout
-    x = _pairs(args.x, "--x") or None
-    table = backtest(parse_law_specs(args.law), data, x=x, y=args.y, holdout=holdout,
+    table = backtest(laws, data, x=x, y=args.y,
+                     holdout=cli_args.holdout(args.holdout),
                      stacked=not args.no_stacked, likelihood=args.likelihood,
                      group=args.group, varying=args.varying, pooled=args.pooled,
                      **_sampling(args, seed=args.seed or 0))

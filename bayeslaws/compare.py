@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
-from bayeslaws.data import as_frame, numeric_column
-from bayeslaws.exceptions import BayesLawsError, SamplerWarning, choices
-from bayeslaws.hierarchy import fit_options
-from bayeslaws.result import Fit, Kind, _check_prob
+from bayeslaws.checks import check_prob
+from bayeslaws.data import input_columns, prediction_frame
+from bayeslaws.exceptions import BayesLawsError, DataError, SamplerWarning, choices
+from bayeslaws.result import Fit, Kind, load
 
 #: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
 K_THRESHOLD = 0.7
@@ -146,8 +147,8 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
 
     The priors are those stored in ``fit`` (not recomputed from the new data), so a refit with
     some runs left out is the same model on less data, as exact cross-validation requires. The
-    compiled model is reused, so a refit costs sampling only. A hierarchical fit is refitted
-    with the same group column, varying parameters and population priors.
+    compiled model is reused, so a refit costs sampling only. A grouped fit is refitted with
+    the same group column, varying parameters and population priors.
 
     Parameters
     ----------
@@ -166,15 +167,14 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
     """
     from bayeslaws.fitting import fit as fit_law
 
-    cfg = fit.config
+    cfg = fit.settings
+    grouping = {} if fit.grouping is None else fit.grouping.fit_options()
     return fit_law(
-        fit.law, data, x=dict(cfg["columns"]), y=cfg["y_column"], priors=dict(fit.spec.priors),
-        likelihood=fit.spec.likelihood, sampler=cfg.get("sampler", "nutpie"),
-        draws=int(cfg["draws"]), tune=int(cfg["tune"]), chains=int(cfg["chains"]),
-        random_seed=int(cfg["random_seed"]) if random_seed is None else int(random_seed),
-        target_accept=cfg.get("target_accept"), adaptation=cfg.get("adaptation"),
-        progressbar=progressbar,
-        extra=dict(cfg.get("extra_columns") or {}) or None, **fit_options(fit),
+        fit.law, data, x=dict(cfg.columns), y=cfg.y_column, priors=dict(fit.spec.priors),
+        likelihood=fit.spec.likelihood, sampler=cfg.sampler, draws=cfg.draws, tune=cfg.tune,
+        chains=cfg.chains, random_seed=cfg.random_seed if random_seed is None else int(random_seed),
+        target_accept=cfg.target_accept, adaptation=cfg.adaptation, progressbar=progressbar,
+        extra=dict(cfg.extra_columns) or None, allow_few_runs=cfg.allow_few_runs, **grouping,
     )
 
 
@@ -194,7 +194,7 @@ class FitWrapper(az.SamplingWrapper):
 
     def _table(self) -> pd.DataFrame:
         table = self.fit.data()
-        for role, column in (self.fit.config.get("extra_columns") or {}).items():
+        for role, column in self.fit.settings.extra_columns.items():
             table[column] = self.fit.observations.extra[role]
         return table
 
@@ -210,7 +210,7 @@ class FitWrapper(az.SamplingWrapper):
     def sample(self, modified_observed_data):
         """Refit on the reduced table (seeded from the original seed and the refit count)."""
         self.refits += 1
-        seed = int(self.fit.config["random_seed"]) + 7919 * self.refits
+        seed = self.fit.settings.random_seed + 7919 * self.refits
         return refit(self.fit, modified_observed_data, random_seed=seed,
                      progressbar=self.progressbar)
 
@@ -221,13 +221,11 @@ class FitWrapper(az.SamplingWrapper):
     def log_likelihood__i(self, excluded_obs, idata__i):
         """Log density of the left-out run under the refit's posterior, dims chain, draw, obs.
 
-        For a hierarchical fit whose left-out run was its group's only one, the run is scored
-        as a new group's (its parameters drawn from the refit's population).
+        For a grouped fit whose left-out run was its group's only one, the run is scored as a
+        new group's (its parameters drawn from the refit's population).
         """
         refitted: Fit = idata__i
-        if refitted.group_columns:
-            excluded_obs = refitted.as_known_groups(excluded_obs)
-        return refitted.pointwise_log_likelihood(excluded_obs)
+        return refitted.pointwise_log_likelihood(refitted.as_known_groups(excluded_obs))
 
 
 # -- comparison -----------------------------------------------------------------------------
@@ -359,10 +357,6 @@ def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
 
     Fits are named by ``name`` or else by the file's stem.
     """
-    from pathlib import Path
-
-    from bayeslaws.io import load
-
     fits: dict[str, Fit] = {}
     for item in paths:
         name, _, path = str(item).rpartition("=") if "=" in str(item) else ("", "", str(item))
@@ -411,8 +405,8 @@ class Average:
     inputs : tuple of str
         Every input of every law: ``predict`` needs a value of each.
     group_columns : tuple of str
-        Group columns of hierarchical fits: prediction points may give one (see
-        :meth:`bayeslaws.hierarchy.HierarchicalFit.predict`; without it, a new group).
+        Group columns of grouped fits: prediction points may give one (see
+        :meth:`bayeslaws.Fit.predict`; without it, a new group).
     """
 
     #: Weights below this are dropped from the mixture.
@@ -439,32 +433,16 @@ class Average:
         return f"<bayeslaws.Average weights={{{parts}}} inputs={list(self.inputs)}>"
 
     def _inputs(self, at: Any) -> pd.DataFrame:
-        if isinstance(at, Mapping) and not isinstance(at, pd.DataFrame):
-            arrays = {k: np.atleast_1d(np.asarray(v, dtype=object if k in self.group_columns
-                                                  else float)) for k, v in at.items()}
-            target = max((a.size for a in arrays.values()), default=0)
-            if any(a.size not in (1, target) for a in arrays.values()):
-                detail = ", ".join(f"{k}: {a.size}" for k, a in arrays.items())
-                raise BayesLawsError(
-                    f"Prediction inputs have mismatched lengths ({detail}); give equal-length "
-                    "lists (a single value is repeated)."
-                )
-            frame = pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
-        else:
-            frame = as_frame(at, what="the prediction points")
+        frame = prediction_frame(at, self.group_columns)
         missing = [name for name in self.inputs if name not in frame.columns]
         if missing:
             laws = ", ".join(f"{n} ({', '.join(f.law.inputs)})" for n, f in self.fits.items())
-            raise BayesLawsError(
+            raise DataError(
                 f"The averaged forecast needs a value for every input of every law; missing "
                 f"{missing}. Laws and their inputs: {laws}. Give e.g. predict({{"
                 + ", ".join(f"{n!r}: [...]" for n in self.inputs) + "})."
             )
-        table = pd.DataFrame({
-            name: numeric_column(frame, name, f"input {name}", positive=True,
-                                 what="the prediction points")
-            for name in self.inputs
-        })
+        table = pd.DataFrame(input_columns(frame, self.inputs))
         for column in self.group_columns:
             if column in frame.columns:
                 table[column] = frame[column].astype(str).to_numpy()
@@ -523,7 +501,7 @@ class Average:
             The inputs, then ``mean``, ``median``, ``lower``, ``upper`` of the mixture
             (exact weighted quantiles over all fits' draws).
         """
-        prob = _check_prob(prob)
+        prob = check_prob(prob)
         frame, values, weights = self._pooled(at, kind, random_seed)
         table = frame.reset_index(drop=True).copy()
         table["mean"] = weights @ values / weights.sum()
@@ -556,8 +534,7 @@ def log_predictive_density(fit: Fit, data: Any, y: str | None = None) -> np.ndar
 
     ``log mean_s p(y_i | theta_s)`` with the same density (of ``log y`` for log-scale
     likelihoods) as the fit's stored log-likelihood: :meth:`bayeslaws.Fit.log_density`
-    (hierarchical fits score each run under its group, see
-    :meth:`bayeslaws.hierarchy.HierarchicalFit.log_density`).
+    (grouped fits score each run under its group).
     """
     return fit.log_density(data, y=y)
 

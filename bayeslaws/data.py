@@ -7,7 +7,7 @@ the offending value and row, and the fix.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ class Observations:
     y_column: str
     summary: DataSummary
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Group index of each run (grouped fits), else ``None``.
+    groups: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -74,6 +76,12 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
     if list(frame.columns) != labels:
         frame = frame.set_axis(labels, axis=1)
     return frame
+
+
+def _first(mask: np.ndarray) -> int | None:
+    """Index of the first true entry of ``mask`` (the row an error names), or ``None``."""
+    rows = np.flatnonzero(mask)
+    return int(rows[0]) if rows.size else None
 
 
 def _where(raw: pd.Series, row: int) -> str:
@@ -127,29 +135,25 @@ def numeric_column(frame: pd.DataFrame, column: str, role: str, *, positive: boo
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     missing = pd.isna(raw).to_numpy()
     bad_type = np.isnan(values) & ~missing
-    if bad_type.any():
-        row = int(np.flatnonzero(bad_type)[0])
+    if (row := _first(bad_type)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at "
             f"{_where(raw, row)}; convert the column to numbers."
         )
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
+    if (row := _first(missing)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) has a missing (NaN or empty) value: non-finite "
             f"value nan at {_where(raw, row)} ({int(missing.sum())} such rows); drop those rows "
             "(df.dropna()) or fill them in before fitting."
         )
     bad = ~np.isfinite(values)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+    if (row := _first(bad)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) has a non-finite value "
             f"{float(values[row])!r} at {_where(raw, row)} ({int(bad.sum())} such rows); drop "
             "or fix those rows before fitting."
         )
-    if positive and (values <= 0).any():
-        row = int(np.flatnonzero(values <= 0)[0])
+    if positive and (row := _first(values <= 0)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) must be > 0 (scaling laws work in log scale), but "
             f"{_where(raw, row)} has {float(values[row])!r} ({int((values <= 0).sum())} such "
@@ -223,7 +227,7 @@ def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool) -> D
 
 def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
             n_parameters: int, extra: Mapping[str, str] | None = None,
-            allow_few_runs: bool = False) -> Observations:
+            allow_few_runs: bool = False, groups: np.ndarray | None = None) -> Observations:
     """Validate ``data`` for ``law`` and return :class:`Observations`.
 
     Parameters
@@ -243,6 +247,8 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
     allow_few_runs : bool
         Accept as many runs as parameters (or fewer), with a :class:`FewRunsWarning`: the
         priors then decide what the runs cannot.
+    groups : ndarray, optional
+        Group index of each row, for grouped fits.
     """
     frame = as_frame(data)
     if len(frame) == 0:
@@ -255,8 +261,7 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
     y = str(y)
     positive_y = law.link == "log"
     y_values = numeric_column(frame, y, "y", positive=positive_y)
-    if law.link == "identity" and ((y_values < 0) | (y_values > 1)).any():
-        row = int(np.flatnonzero((y_values < 0) | (y_values > 1))[0])
+    if law.link == "identity" and (row := _first((y_values < 0) | (y_values > 1))) is not None:
         raise DataError(
             f"Law {law.name!r} models a fraction: column {y!r} must lie in [0, 1], but row {row} "
             f"has {float(y_values[row])!r}. Convert percentages to fractions."
@@ -310,23 +315,32 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
         y_column=y,
         summary=summarise(x_values, y_values, positive_y),
         extra=extra_values,
+        groups=groups,
     )
 
 
-def prediction_inputs(law: Law, at: Any) -> dict[str, np.ndarray]:
-    """Validate the scales at which to predict: a dict or DataFrame with every law input."""
-    frame = as_frame(at, what="the prediction points") if not isinstance(at, Mapping) else None
-    if frame is None:
-        arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in at.items()}
-        lengths = {k: a.size for k, a in arrays.items()}
-        target = max(lengths.values(), default=0)
-        if any(n not in (1, target) for n in lengths.values()):
-            detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
-            raise DataError(
-                f"Prediction inputs have mismatched lengths ({detail}); give equal-length lists "
-                "(a single value is repeated)."
-            )
-        frame = pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
+def prediction_frame(at: Any, labels: Sequence[str] = ()) -> pd.DataFrame:
+    """The prediction points as a table: a DataFrame, or a dict of equal-length lists where a
+    single value is repeated. Columns in ``labels`` (group labels) are kept as objects, every
+    other column of a dict is read as numbers."""
+    if not isinstance(at, Mapping) or isinstance(at, pd.DataFrame):
+        return as_frame(at, what="the prediction points")
+    arrays = {k: np.atleast_1d(np.asarray(v, dtype=object if k in labels else float))
+              for k, v in at.items()}
+    target = max((a.size for a in arrays.values()), default=0)
+    if any(a.size not in (1, target) for a in arrays.values()):
+        detail = ", ".join(f"{k}: {a.size}" for k, a in arrays.items())
+        raise DataError(
+            f"Prediction inputs have mismatched lengths ({detail}); give equal-length lists "
+            "(a single value is repeated)."
+        )
+    return pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
+
+
+def prediction_inputs(law: Law, at: Any, labels: Sequence[str] = ()) -> dict[str, np.ndarray]:
+    """Validate the scales at which to predict: a dict or DataFrame with every law input
+    (other columns, such as the group labels named in ``labels``, are ignored)."""
+    frame = prediction_frame(at, labels)
     missing = [name for name in law.inputs if name not in frame.columns]
     if missing:
         example = "{" + ", ".join(f"{n!r}: [1e9]" for n in law.inputs) + "}"
@@ -334,11 +348,13 @@ def prediction_inputs(law: Law, at: Any) -> dict[str, np.ndarray]:
             f"Prediction needs a value for input(s) {missing} of law {law.name!r} (inputs: "
             f"{choices(law.inputs)}), e.g. predict({example})."
         )
-    return {
-        name: numeric_column(frame, name, f"input {name}", positive=True,
-                             what="the prediction points")
-        for name in law.inputs
-    }
+    return input_columns(frame, law.inputs)
+
+
+def input_columns(frame: pd.DataFrame, inputs: Sequence[str]) -> dict[str, np.ndarray]:
+    """The columns ``inputs`` of the prediction points, as positive finite numbers."""
+    return {name: numeric_column(frame, name, f"input {name}", positive=True,
+                                 what="the prediction points") for name in inputs}
 
 
 def check_for_likelihood(likelihood: Any, obs: Observations) -> None:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import elementwise
 
-from bayeslaws.exceptions import BayesLawsError, choices
+from bayeslaws.checks import check_prob
+from bayeslaws.exceptions import BayesLawsError, OptionError, choices
 from bayeslaws.law import Law
 
 Direction = Literal["auto", "below", "above"]
@@ -31,12 +32,8 @@ Direction = Literal["auto", "below", "above"]
 LOG_TOL = {"xatol": 1e-9, "xrtol": 1e-12}
 
 
-def _check_prob(prob: float) -> float:
-    if not 0 < prob < 1:
-        raise BayesLawsError(
-            f"prob must be between 0 and 1 (e.g. 0.9 for a 90% interval); got {prob!r}."
-        )
-    return float(prob)
+#: Kept for bayeslaws.optimal until it imports bayeslaws.checks itself.
+_check_prob = check_prob
 
 
 def _positive_array(values: Any, name: str, example: str) -> np.ndarray:
@@ -75,23 +72,22 @@ def _check_target(fit_law: Law, target: Any) -> np.ndarray:
 def law_draws(fit, group: str | None = None) -> dict[str, np.ndarray]:
     """Posterior draws of the law's own parameters (no noise parameters), each shape ``(S,)``.
 
-    For a hierarchical fit, ``group`` names the fitted group whose parameters are used.
+    For a grouped fit, ``group`` names the fitted group whose parameters are used.
     """
     names = [p.name for p in fit.law.parameters]
-    groups = getattr(fit, "groups", None)
-    if groups is None:
+    draws = fit.draws(names)
+    if not fit.is_grouped:
         if group is not None:
-            raise BayesLawsError(
+            raise OptionError(
                 f"group={group!r} was given but this fit has no groups; leave group out."
             )
-        return fit.draws(names)
-    draws = fit.draws(names)
-    if group is None or str(group) not in groups:
-        raise BayesLawsError(
-            f"This is a hierarchical fit: pass group= one of its groups "
-            f"({choices(groups)}); got {group!r}."
+        return draws
+    if group is None or str(group) not in fit.groups:
+        raise OptionError(
+            f"This is a grouped fit: pass group= one of its groups "
+            f"({choices(fit.groups)}); got {group!r}."
         )
-    return {n: draws[f"{n}[{group}]"] if f"{n}[{group}]" in draws else draws[n] for n in names}
+    return {n: draws.get(f"{n}[{group}]", draws.get(n)) for n in names}
 
 
 def _link(law: Law, value):
@@ -311,7 +307,7 @@ def scale_for(fit, target: float, along: str | None = None,
         Reach means falling to the target (``"below"``, losses) or rising to it (``"above"``,
         accuracies); ``"auto"`` takes the way the curve goes in each draw.
     group : str, optional
-        For a hierarchical fit: the fitted group whose law is used.
+        For a grouped fit: the fitted group whose law is used.
 
     Returns
     -------
@@ -319,7 +315,7 @@ def scale_for(fit, target: float, along: str | None = None,
         Draws of the scale, ``p_never`` and a summary ``table``.
     """
     law = fit.law
-    prob = _check_prob(prob)
+    prob = check_prob(prob)
     along = law.inputs[0] if along is None else along
     if along not in law.inputs:
         raise BayesLawsError(

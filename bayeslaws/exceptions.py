@@ -24,6 +24,11 @@ class PriorError(BayesLawsError):
     """Unknown prior name, unknown distribution, or invalid distribution arguments."""
 
 
+class OptionError(BayesLawsError):
+    """An option of a call is out of range or of the wrong kind (``prob``, ``draws``,
+    ``kind``, ``sampler``, ``pooled=``, ...)."""
+
+
 class FitFileError(BayesLawsError):
     """A saved fit cannot be read: damaged, foreign, or from an unknown law or version."""
 

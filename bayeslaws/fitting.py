@@ -3,56 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib import metadata
 from typing import Any
 
 import numpy as np
 
 from bayeslaws import diagnostics, sampling
-from bayeslaws.catalogue import get_law
-from bayeslaws.data import Observations, check_for_likelihood, from_data, prepare
-from bayeslaws.exceptions import BayesLawsError
+from bayeslaws.data import from_data
+from bayeslaws.exceptions import OptionError
 from bayeslaws.law import Law
-from bayeslaws.likelihoods import get_likelihood
-from bayeslaws.model import ModelSpec, data_values, resolve_priors
+from bayeslaws.model import data_values
 from bayeslaws.priors import Prior
 from bayeslaws.result import Fit
+from bayeslaws.settings import FitSettings, versions
+from bayeslaws.spec import ModelSpec, prepare_fit
 from bayeslaws.trace import assemble
-
-
-def versions() -> dict[str, str]:
-    """Versions of bayeslaws and of the libraries that shape its results."""
-    out = {}
-    for package in ("bayeslaws", "pymc", "pytensor", "nutpie", "arviz", "numpy", "numpyro", "jax"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def _check_settings(draws: int, tune: int, chains: int, target_accept: float | None) -> None:
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, int | np.integer) or value < low:
-            raise BayesLawsError(f"{name} must be an integer >= {low}, got {value!r}.")
+            raise OptionError(f"{name} must be an integer >= {low}, got {value!r}.")
     if target_accept is not None and not 0 < target_accept < 1:
-        raise BayesLawsError(f"target_accept must be in (0, 1), got {target_accept!r}.")
-
-
-def prepare_fit(law: str | Law, data: Any, x=None, y: str = "y", *,
-                priors: Mapping[str, Prior] | None = None, likelihood: str = "lognormal",
-                law_options: Mapping[str, Any] | None = None,
-                extra: Mapping[str, str] | None = None,
-                allow_few_runs: bool = False) -> tuple[ModelSpec, Observations]:
-    """Everything a fit checks before sampling: law, likelihood, data and priors."""
-    law_obj = get_law(law, **dict(law_options or {}))
-    lik = get_likelihood(likelihood, law_obj.link, law_obj.name)
-    n_params = len(law_obj.parameters) + len(lik.parameters)
-    obs = prepare(law_obj, data, x, y, n_params, extra=extra, allow_few_runs=allow_few_runs)
-    check_for_likelihood(lik, obs)
-    spec = ModelSpec(law_obj, lik, from_data(law_obj, obs, "default priors", resolve_priors,
-                                             law_obj, lik, obs.summary, priors))
-    return spec, obs
+        raise OptionError(f"target_accept must be in (0, 1), got {target_accept!r}.")
 
 
 def default_target_accept(spec: ModelSpec, target_accept: float | None,
@@ -105,7 +77,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         law's own (e.g. ``bnsl``: 0.95, see :attr:`bayeslaws.law.Law.target_accept`), else
         0.9 with nutpie's low-rank adaptation, else the sampler's (0.8).
     adaptation : {"low_rank", "diag", "draw_diag"}, optional
-        nutpie's mass-matrix adaptation. Default: ``"diag"`` for a hierarchical fit, else the
+        nutpie's mass-matrix adaptation. Default: ``"diag"`` for a grouped fit, else the
         law's own (``"diag"`` for the laws with curved ridges, see
         :attr:`bayeslaws.law.Law.adaptation`), else ``"low_rank"``, which learns the
         correlations left between a law's parameters (``benchmarks/adaptation.py`` compares
@@ -121,11 +93,12 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Extra columns a likelihood needs, e.g. ``{"trials": "n_questions"}``.
     group : str, optional
         Column of group labels (training set, model family, task): fit the law with partial
-        pooling over groups and return a :class:`~bayeslaws.hierarchy.HierarchicalFit`.
+        pooling over groups (see :mod:`bayeslaws.hierarchy`); the fit's varying parameters
+        then have a ``group`` dimension and its forecasts take a group.
     pooled, varying : list of str, optional
         With ``group``: parameters shared by all groups, and parameters with one value per
-        group drawn from an estimated population (defaults per law in
-        :mod:`bayeslaws.hierarchy`).
+        group drawn from an estimated population (default: the law file's
+        :meth:`~bayeslaws.law.Law.default_varying`).
     tau_scale : float or dict, optional
         With ``group``: scale of the HalfNormal prior on each between-group sd (default 0.5).
     allow_few_runs : bool
@@ -137,27 +110,13 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     -------
     Fit
     """
-    if group is not None:
-        from bayeslaws.hierarchy import fit_hierarchical
-
-        return fit_hierarchical(
-            law, data, x, y, group=group, pooled=pooled, varying=varying, tau_scale=tau_scale,
-            priors=priors, likelihood=likelihood, sampler=sampler, draws=draws, tune=tune,
-            chains=chains, random_seed=random_seed, target_accept=target_accept,
-            adaptation=adaptation, progressbar=progressbar, strict=strict,
-            law_options=law_options, extra=extra, allow_few_runs=allow_few_runs,
-        )
-    if pooled is not None or varying is not None or tau_scale is not None:
-        raise BayesLawsError(
-            "pooled=, varying= and tau_scale= describe a hierarchical fit: give group=<column "
-            "of group labels> too, or drop them for a single pooled curve."
-        )
     _check_settings(draws, tune, chains, target_accept)
     sampling.check_sampler(sampler)
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
-                            law_options=law_options, extra=extra,
-                            allow_few_runs=allow_few_runs)
-    adaptation = sampling.resolve_adaptation(sampler, adaptation, spec.law.adaptation)
+                            law_options=law_options, extra=extra, group=group, pooled=pooled,
+                            varying=varying, tau_scale=tau_scale, allow_few_runs=allow_few_runs)
+    adaptation = sampling.resolve_adaptation(sampler, adaptation, spec.law.adaptation,
+                                             grouped=spec.grouping is not None)
     target_accept = default_target_accept(spec, target_accept, adaptation)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -167,33 +126,14 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         random_seed=random_seed, progressbar=progressbar, target_accept=target_accept,
         adaptation=adaptation,
     )
-    config = fit_config(spec, obs, extra, sampler=sampler, draws=draws, tune=tune,
-                        chains=chains, random_seed=random_seed, target_accept=target_accept,
-                        adaptation=adaptation, seconds=seconds)
-    result = Fit(assemble(raw, spec, obs), spec, config)
+    settings = FitSettings(
+        law=spec.law.name, law_options=dict(spec.law.options), likelihood=spec.likelihood.name,
+        columns=dict(obs.columns), y_column=obs.y_column, extra_columns=dict(extra or {}),
+        sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
+        random_seed=int(random_seed), target_accept=target_accept, adaptation=adaptation,
+        allow_few_runs=bool(allow_few_runs), sampling_seconds=seconds,
+        bayeslaws_version=versions().get("bayeslaws", "unknown"), versions=versions(),
+    )
+    result = Fit(assemble(raw, spec, obs), spec, settings)
     diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
     return result
-
-
-def fit_config(spec: ModelSpec, obs: Observations, extra, *, sampler: str, draws: int,
-               tune: int, chains: int, random_seed: int, target_accept: float | None,
-               seconds: float, adaptation: str | None = None) -> dict:
-    """Settings stored with a fit: law, columns, sampler settings, seed and package versions."""
-    return {
-        "law": spec.law.name,
-        "law_options": dict(spec.law.options),
-        "likelihood": spec.likelihood.name,
-        "columns": dict(obs.columns),
-        "y_column": obs.y_column,
-        "extra_columns": dict(extra or {}),
-        "sampler": sampler,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "random_seed": int(random_seed),
-        "target_accept": target_accept,
-        "adaptation": adaptation,
-        "sampling_seconds": seconds,
-        "bayeslaws_version": versions().get("bayeslaws", "unknown"),
-        "versions": versions(),
-    }

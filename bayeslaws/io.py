@@ -1,10 +1,12 @@
 """Saved fits: one netCDF file (an ``xarray.DataTree``) per fit.
 
-The root attributes hold ``bayeslaws_config``, a JSON document with the law name and options,
-the likelihood, every prior, the column names, the sampler settings, the seed, the package
-versions and the file format version. :func:`load` rebuilds the law from it, so ``predict`` on a
-loaded fit gives exactly what it gave before saving. Writing is atomic: a temporary file in the
-same folder is renamed over the target, so an interrupted save never leaves half a fit.
+The root attributes hold ``bayeslaws_config``, a JSON document with the fit's settings
+(:class:`~bayeslaws.settings.FitSettings`: law name and options, likelihood, column names,
+sampler settings, seed, package versions), every prior, the grouping of a grouped fit and
+the file format version. :func:`read` rebuilds the law, priors and grouping from it, so
+``predict`` on a loaded fit (:func:`bayeslaws.load`) gives exactly what it gave before saving.
+Writing is atomic: a temporary file in the same folder is renamed over the target, so an
+interrupted save never leaves half a fit.
 """
 
 from __future__ import annotations
@@ -12,18 +14,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
 from bayeslaws.catalogue import get_law, law_names
-from bayeslaws.exceptions import BayesLawsError, FitFileError, LawError, choices
+from bayeslaws.exceptions import BayesLawsError, FitFileError, LawError, OptionError, choices
+from bayeslaws.hierarchy import Grouping
 from bayeslaws.likelihoods import get_likelihood
-from bayeslaws.model import ModelSpec
 from bayeslaws.priors import Prior
-from bayeslaws.result import Fit
+from bayeslaws.settings import FitSettings, versions
+from bayeslaws.spec import ModelSpec
 
-FORMAT_VERSION = 1
+#: Format 2 (bayeslaws 0.2) stores the grouping of a grouped fit under ``grouping`` (format 1:
+#: ``hierarchy``) and the ``allow_few_runs`` setting; both formats are read.
+FORMAT_VERSION = 2
 CONFIG_ATTR = "bayeslaws_config"
 ENGINE = "h5netcdf"
 
@@ -40,8 +47,9 @@ FLOAT32_GROUPS = ("posterior", "log_likelihood")
 PRECISIONS = ("float64", "float32")
 
 
-def save(fit: Fit, path: str | Path, precision: str = "float64") -> Path:
-    """Write ``fit`` to ``path`` atomically and return the path.
+def save(trace: xr.DataTree, config: Mapping[str, Any], priors: Mapping[str, Prior],
+         path: str | Path, precision: str = "float64") -> Path:
+    """Write a fit (its trace, settings and priors) to ``path`` atomically; return the path.
 
     The fit is written to a temporary file in the same folder, flushed to disk, and renamed over
     ``path`` in one step: an interrupted save (error, Ctrl-C, full disk) leaves any earlier file
@@ -49,8 +57,12 @@ def save(fit: Fit, path: str | Path, precision: str = "float64") -> Path:
 
     Parameters
     ----------
-    fit : Fit
-        The fit to write.
+    trace : xarray.DataTree
+        The fit's trace.
+    config : dict
+        Its settings (``Fit.config``: :class:`~bayeslaws.settings.FitSettings` and grouping).
+    priors : dict of {str: Prior}
+        Its priors.
     path : str or Path
         The netCDF file.
     precision : {"float64", "float32"}
@@ -62,7 +74,7 @@ def save(fit: Fit, path: str | Path, precision: str = "float64") -> Path:
         are float32 and forecasts agree to about 1e-7 relative.
     """
     if precision not in PRECISIONS:
-        raise BayesLawsError(
+        raise OptionError(
             f"precision={precision!r} is not supported; valid choices: {choices(PRECISIONS)} "
             "(float32 halves the file)."
         )
@@ -70,14 +82,14 @@ def save(fit: Fit, path: str | Path, precision: str = "float64") -> Path:
     if path.is_dir():
         raise FitFileError(f"{str(path)!r} is a folder; give a file name such as 'fit.nc'.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tree = fit.trace.copy()
+    tree = trace.copy()
     if precision == "float32":
         for group in FLOAT32_GROUPS:
             data = tree[group].to_dataset()
             tree[group] = data.astype({name: "float32" for name, var in data.data_vars.items()
                                        if var.dtype == "float64"})
-    config = dict(fit.config, format_version=FORMAT_VERSION)
-    config["priors"] = {name: prior.to_dict() for name, prior in fit.spec.priors.items()}
+    config = dict(config, format_version=FORMAT_VERSION)
+    config["priors"] = {name: prior.to_dict() for name, prior in priors.items()}
     tree.attrs = {CONFIG_ATTR: json.dumps(config, default=str)}
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -95,8 +107,6 @@ def save(fit: Fit, path: str | Path, precision: str = "float64") -> Path:
 
 
 def _ours() -> str:
-    from bayeslaws.fitting import versions
-
     return versions().get("bayeslaws", "unknown")
 
 
@@ -147,8 +157,10 @@ def read_config(tree: xr.DataTree, path) -> dict:
     return config
 
 
-def load(path: str | Path) -> Fit:
-    """Read a fit written by :meth:`Fit.save`.
+def read(path: str | Path) -> tuple[xr.DataTree, ModelSpec, FitSettings, int]:
+    """Read a fit written by ``Fit.save``: its trace, spec (law, likelihood, priors, grouping),
+    settings and file format version (:func:`bayeslaws.load` makes the
+    :class:`~bayeslaws.Fit` of them).
 
     Raises
     ------
@@ -179,18 +191,17 @@ def load(path: str | Path) -> Fit:
             f"Known laws: {choices(law_names())}. Register its file first with "
             "bayeslaws.register_law(path)."
         ) from None
+    stored_grouping = config.get("grouping") or config.get("hierarchy")  # format 2 or 1
     try:
         likelihood = get_likelihood(config["likelihood"], law.link, law.name)
         priors = {name: Prior.from_dict(d) for name, d in config["priors"].items()}
-    except (BayesLawsError, KeyError) as err:
+        grouping = None if stored_grouping is None else Grouping.from_dict(stored_grouping)
+        settings = FitSettings.from_dict(config)
+    except (BayesLawsError, KeyError, TypeError) as err:
         raise FitFileError(f"{path}: stored settings are incomplete or invalid ({err}).") from None
-    spec = ModelSpec(law=law, likelihood=likelihood, priors=priors)
-    missing_vars = [n for n in spec.parameter_names if n not in tree["posterior"].data_vars]
+    spec = ModelSpec(law=law, likelihood=likelihood, priors=priors, grouping=grouping)
+    missing_vars = [n for n in spec.posterior_names if n not in tree["posterior"].data_vars]
     if missing_vars:
         raise FitFileError(f"{path}: posterior lacks parameter(s) {missing_vars}; file damaged.")
     tree.attrs = {}
-    if "hierarchy" in config:
-        from bayeslaws.hierarchy import HierarchicalFit
-
-        return HierarchicalFit(tree, spec, config)
-    return Fit(tree, spec, config)
+    return tree, spec, settings, int(config["format_version"])

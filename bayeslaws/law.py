@@ -12,18 +12,34 @@ Scaling data span many orders of magnitude, so a term ``A * N**-alpha`` makes ``
 ``centre_slope="alpha"`` is therefore sampled as its value at the data's centre,
 ``log A - alpha * mean(log N)``, which removes the correlation; ``A`` itself is recovered exactly
 and the prior stays on ``A`` (the shear has unit Jacobian).
+
+Declarations
+------------
+Everything specific to a law lives in its file, so that the engine never tests a law's name:
+the parameters that vary between groups by default (:attr:`Law.varying`, or the rule of
+:meth:`Law.default_varying` from centring and :attr:`Law.floors`), closed forms of the
+compute-optimal allocation (:attr:`Law.compute_optimum`) and of the tokens needed to reach a
+target (:attr:`Law.tokens_for_target`), and the sampler settings its posterior needs.
+
+Aliases
+-------
+:meth:`Law.renamed` gives the same law under another name with renamed parameters (the
+benchmark estimators ``m1`` and ``m2`` are ``power_law`` and ``saturating_power_law`` in
+Alabdulmohsin et al.'s names); a law file lists its aliases in a module-level ``ALIASES``
+dictionary (see :mod:`bayeslaws.catalogue`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
 
 from bayeslaws import mathops
+from bayeslaws.exceptions import LawError, choices
 from bayeslaws.priors import Prior
 
 Support = Literal["positive", "real", "unit", "interval", "negative", "ordered"]
@@ -93,6 +109,12 @@ class Parameter:
     requires : tuple of str
         Names of parameters and statistics read by callable bounds.
 
+    Raises
+    ------
+    LawError
+        An unknown support, an ``interval`` parameter without both bounds or an ``ordered``
+        one without ``lower``.
+
     Notes
     -----
     Every transform is a bijection from the real line onto the support given the parameters it
@@ -112,17 +134,17 @@ class Parameter:
 
     def __post_init__(self) -> None:
         if self.support not in SUPPORTS:
-            raise ValueError(
+            raise LawError(
                 f"Parameter {self.name!r}: unknown support {self.support!r}; valid choices: "
                 f"{', '.join(SUPPORTS)}."
             )
         if self.support == "interval" and (self.lower is None or self.upper is None):
-            raise ValueError(
+            raise LawError(
                 f"Parameter {self.name!r} has support 'interval' but lower={self.lower!r}, "
                 f"upper={self.upper!r}: give both bounds."
             )
         if self.support == "ordered" and self.lower is None:
-            raise ValueError(
+            raise LawError(
                 f"Parameter {self.name!r} has support 'ordered': give lower=<name of the "
                 "parameter it must exceed>."
             )
@@ -137,7 +159,11 @@ class Parameter:
         return tuple(dict.fromkeys(names))
 
     def resolve_bounds(self, refs: Mapping[str, Any] | None = None, xp=mathops.numpy):
-        """``(lower, upper)`` with named and computed bounds evaluated from ``refs``."""
+        """``(lower, upper)`` with named and computed bounds evaluated from ``refs``.
+
+        Raises :class:`~bayeslaws.exceptions.LawError` when a named or computed bound needs
+        ``refs`` and none are given, or names something ``refs`` lacks.
+        """
         if self.support == "unit":
             return 0.0, 1.0
         if self.support in ("interval", "ordered"):
@@ -209,10 +235,10 @@ def _resolve(bound, refs, xp, default, name):
     if isinstance(bound, int | float):
         return float(bound)
     if refs is None:
-        raise ValueError(f"Parameter {name!r}: its bound {bound!r} needs the values it refers to.")
+        raise LawError(f"Parameter {name!r}: its bound {bound!r} needs the values it refers to.")
     if isinstance(bound, str):
         if bound not in refs:
-            raise KeyError(
+            raise LawError(
                 f"Parameter {name!r} is bounded by {bound!r}, which is neither a parameter nor "
                 f"a statistic of the law (known: {sorted(refs)})."
             )
@@ -247,7 +273,8 @@ class Law:
         each parameter as an attribute (and ``log_<name>`` for positive ones), ``logx`` the log
         of each input, ``xp`` a :mod:`bayeslaws.mathops` namespace.
     default_priors : callable
-        ``default_priors(summary: DataSummary) -> dict[str, Prior]``.
+        ``default_priors(summary: DataSummary) -> dict[str, Prior]``, one prior for each
+        parameter and no other name.
     formula : str
         The formula in plain text.
     reference : str
@@ -259,6 +286,13 @@ class Law:
         ``initial(summary) -> dict`` of starting values (natural scale); default: prior medians.
     options : dict
         Options the law was built with (e.g. ``{"breaks": 2}``), stored in saved fits.
+    description : str
+        One line for tables and reports.
+    extra_columns : tuple of str
+        Data columns the law needs besides its inputs.
+    statistics : dict of callable
+        Data statistics the law's bounds may name, ``{"Lx_min": lambda x: min(x["Lx"])}``
+        (``x`` maps each input to its observed values).
     target_accept : float, optional
         NUTS target acceptance used when the user gives none (the sampler's default, 0.8,
         otherwise). Set by laws whose posteriors keep narrow curved ridges after
@@ -269,6 +303,35 @@ class Law:
         ``low_rank``, otherwise). The laws with curved ridges above set ``"diag"``: there the
         low-rank estimate diverged where the diagonal one did not
         (``benchmarks/adaptation.py``).
+    varying : tuple of str, optional
+        Parameters that vary between groups by default in a grouped (hierarchical) fit, the
+        others being shared; ``None`` (the default) means the rule of :meth:`default_varying`.
+        ``chinchilla`` declares ``("E", "A", "B")``: levels vary, exponents are shared.
+    floors : tuple of str
+        Names of the law's irreducible-floor parameters (``("E",)`` for ``chinchilla``,
+        ``("a",)`` for ``bnsl``); they vary between groups under the rule of
+        :meth:`default_varying`.
+    compute_optimum : callable, optional
+        Closed-form compute-optimal allocation under ``C = 6 N D`` (laws with inputs ``N`` and
+        ``D``): ``compute_optimum(params, C) -> {"log_N", "log_D", "a", "b"}``, where
+        ``params`` maps each parameter name to a NumPy array (they broadcast against ``C``),
+        ``log_N`` and ``log_D`` are the optimum and ``a``, ``b`` the exponents of
+        ``N_opt ~ C^a`` and ``D_opt ~ C^b``. Used by :func:`bayeslaws.compute_optimal`;
+        without it the optimum is found numerically.
+    tokens_for_target : callable, optional
+        Closed form of the ``log D`` at which the law's mean reaches a target:
+        ``tokens_for_target(params, log_N, target, fixed) -> log_D`` with ``params`` as
+        above, ``log_N`` an array broadcasting against them, ``target`` on the natural scale
+        of ``y`` and ``fixed`` the values of the law's other inputs; NaN where the target is
+        never reached. Used by :func:`bayeslaws.inference_optimal`; without it a root finder
+        solves for ``D``.
+
+    Raises
+    ------
+    LawError
+        ``varying`` or ``floors`` given as a single string rather than a tuple of names.
+        (Everything else is checked when the catalogue loads the law file; see
+        :mod:`bayeslaws.catalogue`.)
     """
 
     name: str
@@ -287,10 +350,134 @@ class Law:
         default_factory=dict)
     target_accept: float | None = None
     adaptation: str | None = None
+    varying: tuple[str, ...] | None = None
+    floors: tuple[str, ...] = ()
+    compute_optimum: Callable[[Mapping[str, Any], Any], dict[str, Any]] | None = None
+    tokens_for_target: Callable[..., Any] | None = None
+
+    def __post_init__(self) -> None:
+        for what in ("varying", "floors"):
+            value = getattr(self, what)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                raise LawError(
+                    f"Law {self.name!r}: {what}={value!r} must be a tuple of parameter names, "
+                    f"e.g. {what}=({value!r},)."
+                )
+            object.__setattr__(self, what, tuple(value))
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
+
+    def default_varying(self) -> tuple[str, ...]:
+        """The parameters that vary between groups by default in a grouped fit.
+
+        Returns
+        -------
+        tuple of str
+            :attr:`varying` when the law declares it. Otherwise the rule: every centred
+            parameter (``centre_input`` set: amplitudes and locations, the levels of the
+            curve) and every parameter in :attr:`floors`, plus, repeatedly, every ``ordered``
+            or ``interval`` parameter whose bounds refer to one already chosen (later break
+            points follow the first); in the law's order. Exponents and rates are shared.
+        """
+        if self.varying is not None:
+            return tuple(self.varying)
+        chosen = {p.name for p in self.parameters
+                  if p.centre_input is not None or p.name in self.floors}
+        grew = True
+        while grew:
+            extra = {p.name for p in self.parameters if p.name not in chosen
+                     and p.support in ("ordered", "interval")
+                     and any(r in chosen for r in p.references())}
+            grew = bool(extra)
+            chosen |= extra
+        return tuple(p.name for p in self.parameters if p.name in chosen)
+
+    def renamed(self, name: str, rename: Mapping[str, str], *,
+                descriptions: Mapping[str, str] | None = None, **overrides) -> Law:
+        """The same law under another name, with some parameters renamed (an alias).
+
+        Parameters
+        ----------
+        name : str
+            Name of the new law (``"m1"``).
+        rename : dict of str
+            ``{old parameter name: new name}``; parameters not listed keep their names.
+        descriptions : dict of str, optional
+            New one-line descriptions of parameters, by their new names.
+        **overrides
+            Any other field of :class:`Law` (``formula``, ``reference``, ``description``,
+            ``varying``, ...), given in the new names; they replace what the renaming derives.
+
+        Returns
+        -------
+        Law
+            A law whose parameters, priors, starting values, bounds and centring slopes,
+            ``varying``, ``floors``, ``compute_optimum`` and ``tokens_for_target`` use the new
+            names, and whose function calls this law's function with the old names (it sees
+            ``log_<old>`` for positive parameters), so that both are numerically identical.
+
+        Raises
+        ------
+        LawError
+            A name in ``rename`` or ``descriptions`` that is not a parameter, two parameters
+            under one name, or an override that is not a field of :class:`Law`.
+        """
+        rename = dict(rename)
+        names = self.parameter_names
+        unknown = [old for old in rename if old not in names]
+        if unknown:
+            raise LawError(
+                f"Alias {name!r} of law {self.name!r} renames {unknown}, which are not its "
+                f"parameters; valid names: {choices(names)}."
+            )
+        new_names = [rename.get(n, n) for n in names]
+        if len(set(new_names)) != len(new_names):
+            raise LawError(
+                f"Alias {name!r} of law {self.name!r}: renaming {rename} gives two parameters "
+                f"one name ({new_names}); choose distinct names."
+            )
+        clash = sorted(set(new_names) & (set(self.statistics) - set(names)))
+        if clash:
+            raise LawError(
+                f"Alias {name!r} of law {self.name!r}: new parameter name(s) {clash} are "
+                "already names of the law's data statistics; choose other names."
+            )
+        descriptions = dict(descriptions or {})
+        bad = sorted(set(descriptions) - set(new_names))
+        if bad:
+            raise LawError(
+                f"Alias {name!r} of law {self.name!r} describes {bad}, which are not its "
+                f"parameters; valid names: {choices(new_names)}."
+            )
+        fields = set(self.__dataclass_fields__)
+        bad = sorted(set(overrides) - fields)
+        if bad:
+            raise LawError(
+                f"Alias {name!r} of law {self.name!r}: {bad} are not fields of a Law; valid "
+                f"overrides: {choices(fields - {'name', 'parameters', 'function'})}."
+            )
+        inverse = {new: old for old, new in rename.items()}
+        derived: dict[str, Any] = {
+            "name": name,
+            "parameters": tuple(_renamed_parameter(p, rename, inverse, descriptions)
+                                for p in self.parameters),
+            "function": _renamed_function(self.function, inverse),
+            "default_priors": _renamed_keys(self.default_priors, rename),
+            "initial": None if self.initial is None else _renamed_keys(self.initial, rename),
+            "varying": (None if self.varying is None
+                        else tuple(rename.get(n, n) for n in self.varying)),
+            "floors": tuple(rename.get(n, n) for n in self.floors),
+            "compute_optimum": (None if self.compute_optimum is None
+                                else _renamed_arguments(self.compute_optimum, inverse)),
+            "tokens_for_target": (None if self.tokens_for_target is None
+                                  else _renamed_arguments(self.tokens_for_target, inverse)),
+        }
+        derived.update(overrides)
+        return replace(self, **derived)
 
     def evaluate(self, params: Mapping[str, Any], x: Mapping[str, Any], xp=mathops.numpy):
         """Evaluate the law on the link scale.
@@ -305,3 +492,74 @@ class Law:
         """Law value on the natural scale of ``y`` (NumPy)."""
         value = self.evaluate(params, x)
         return np.exp(value) if self.link == "log" else value
+
+
+# -- aliases: a law under other parameter names ---------------------------------------------
+def _old_space(space, inverse: Mapping[str, str]) -> dict[str, Any]:
+    """Attributes of a namespace in the new names, translated back to the old names."""
+    out = {}
+    for key, value in vars(space).items():
+        if key in inverse:
+            key = inverse[key]
+        elif key.startswith("log_") and key[4:] in inverse:
+            key = "log_" + inverse[key[4:]]
+        out[key] = value
+    return out
+
+
+def _renamed_function(function: Callable, inverse: Mapping[str, str]) -> Callable:
+    def renamed_function(p, logx, xp):
+        return function(SimpleNamespace(**_old_space(p, inverse)), logx, xp)
+
+    renamed_function.__wrapped__ = function
+    renamed_function.__doc__ = function.__doc__
+    return renamed_function
+
+
+def _renamed_keys(make: Callable, rename: Mapping[str, str]) -> Callable:
+    """``make(summary)`` with the keys of its dictionary renamed (priors, starting values)."""
+    def renamed(summary):
+        return {rename.get(k, k): v for k, v in make(summary).items()}
+
+    renamed.__wrapped__ = make
+    return renamed
+
+
+def _renamed_arguments(function: Callable, inverse: Mapping[str, str]) -> Callable:
+    """``function(params, *args)`` called with ``params`` in the old names."""
+    def renamed(params, *args, **kwargs):
+        return function({inverse.get(k, k): v for k, v in params.items()}, *args, **kwargs)
+
+    renamed.__wrapped__ = function
+    renamed.__doc__ = function.__doc__
+    return renamed
+
+
+def _renamed_bound(bound: Bound, rename: Mapping[str, str], inverse: Mapping[str, str]) -> Bound:
+    if isinstance(bound, str):
+        return rename.get(bound, bound)
+    if callable(bound):
+        def renamed(refs, xp):
+            return bound(SimpleNamespace(**_old_space(refs, inverse)), xp)
+
+        renamed.__wrapped__ = bound
+        return renamed
+    return bound
+
+
+def _renamed_parameter(par: Parameter, rename: Mapping[str, str], inverse: Mapping[str, str],
+                       descriptions: Mapping[str, str]) -> Parameter:
+    new = rename.get(par.name, par.name)
+    slope = par.centre_slope
+    if slope is not None:
+        sign = "-" if slope.startswith("-") else ""
+        slope = sign + rename.get(slope.removeprefix("-"), slope.removeprefix("-"))
+    return replace(
+        par,
+        name=new,
+        centre_slope=slope,
+        lower=_renamed_bound(par.lower, rename, inverse),
+        upper=_renamed_bound(par.upper, rename, inverse),
+        requires=tuple(rename.get(r, r) for r in par.requires),
+        description=descriptions.get(new, par.description),
+    )

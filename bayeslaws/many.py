@@ -15,6 +15,7 @@ silently.
 from __future__ import annotations
 
 import multiprocessing
+import time
 import warnings
 from collections.abc import Hashable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -23,9 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayeslaws import sampling
 from bayeslaws.exceptions import BayesLawsError, SamplerWarning
+from bayeslaws.fitting import fit
 from bayeslaws.law import Law
 from bayeslaws.result import Fit
+from bayeslaws.spec import prepare_fit
 
 EXECUTORS = ("processes", "serial")
 ON_ERROR = ("warn", "raise")
@@ -78,9 +82,6 @@ class FitCollection(Mapping):
 
 def _fit_group(payload: dict[str, Any]) -> dict[str, Any]:
     """Worker: fit one group, return the trace and config (picklable), or the error."""
-    from bayeslaws import sampling
-    from bayeslaws.fitting import fit
-
     before = sampling.COMPILATIONS.get(payload["kwargs"].get("sampler", "nutpie"), 0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -92,7 +93,7 @@ def _fit_group(payload: dict[str, Any]) -> dict[str, Any]:
     after = sampling.COMPILATIONS.get(payload["kwargs"].get("sampler", "nutpie"), 0)
     return {
         "trace": result.trace,
-        "config": result.config,
+        "settings": result.settings,
         "compiled": after - before,
         "warnings": [str(w.message) for w in caught if issubclass(w.category, SamplerWarning)],
     }
@@ -155,10 +156,6 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
     FitCollection
         Mapping ``group -> Fit`` with ``errors`` and a ``summary()`` table.
     """
-    import time
-
-    from bayeslaws.fitting import prepare_fit
-
     if on_error not in ON_ERROR:
         raise BayesLawsError(f"on_error={on_error!r} is not one of {list(ON_ERROR)}.")
     if "group" in fit_kwargs:
@@ -197,7 +194,7 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
         if "error" in out:
             errors[group] = out["error"]
             continue
-        fits[group] = Fit(out["trace"], specs[group], out["config"])
+        fits[group] = Fit(out["trace"], specs[group], out["settings"])
         for message in out["warnings"]:
             warnings.warn(f"group {group!r}: {message}", SamplerWarning, stacklevel=2)
     if errors:

@@ -1,6 +1,7 @@
-"""From a law, a likelihood and priors to a PyMC model (the spec/backend split of bambi).
+"""From a :class:`~bayeslaws.spec.ModelSpec` to a PyMC model (the spec/backend split of bambi).
 
-:class:`ModelSpec` is what the user asked for; :func:`build_model` is how it is built. Every
+The spec is what the user asked for; :func:`build_model` is how it is built, with or without
+groups. Every
 number that depends on the data -- log inputs, observations, centres, starting offsets and prior
 arguments -- enters the model as ``pm.Data``, so one compiled model serves any data set of the
 same structure (see :mod:`bayeslaws.sampling`).
@@ -15,9 +16,7 @@ parameters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -26,56 +25,12 @@ import pytensor.tensor as pt
 
 from bayeslaws import mathops
 from bayeslaws.data import Observations
-from bayeslaws.exceptions import PriorError, choices
+from bayeslaws.exceptions import PriorError
+from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, POP_SUFFIX, TAU_SUFFIX
 from bayeslaws.law import DataSummary, Law, Parameter, param_namespace
-from bayeslaws.likelihoods import Likelihood
-from bayeslaws.priors import Prior, coerce_prior
+from bayeslaws.spec import ModelSpec
 
 OBSERVED = "y"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A law, an observation model and a prior for every parameter."""
-
-    law: Law
-    likelihood: Likelihood
-    priors: dict[str, Prior]
-
-    @property
-    def parameters(self) -> tuple[Parameter, ...]:
-        return self.law.parameters + self.likelihood.parameters
-
-    @property
-    def parameter_names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters)
-
-    def structure_key(self) -> tuple:
-        """What fixes the compiled model: law, options, likelihood and prior families."""
-        return (
-            self.law.name,
-            json.dumps(self.law.options, sort_keys=True, default=str),
-            self.likelihood.name,
-            tuple((name, self.priors[name].distribution) for name in self.parameter_names),
-        )
-
-
-def resolve_priors(law: Law, likelihood: Likelihood, summary: DataSummary,
-                   user: Mapping[str, Prior] | None) -> dict[str, Prior]:
-    """Default priors for the data, overridden by the user's (unknown names are an error)."""
-    priors = {**law.default_priors(summary), **likelihood.default_priors(summary)}
-    names = [p.name for p in law.parameters + likelihood.parameters]
-    missing = [n for n in names if n not in priors]
-    if missing:
-        raise PriorError(f"Law {law.name!r} defines no default prior for {missing}.")
-    for name, prior in (user or {}).items():
-        if name not in priors:
-            raise PriorError(
-                f"Unknown prior name {name!r} for law {law.name!r} with likelihood "
-                f"{likelihood.name!r}. Valid names: {choices(names)}."
-            )
-        priors[name] = coerce_prior(name, prior)
-    return {n: priors[n] for n in names}
 
 
 def ordered(parameters: tuple[Parameter, ...]) -> list[Parameter]:
@@ -148,13 +103,15 @@ def data_values(spec: ModelSpec, obs: Observations) -> dict[str, np.ndarray]:
     stats = statistics(spec.law, obs)
     for name, number in stats.items():
         values[f"stat__{name}"] = np.asarray(number)
+    if spec.grouping is not None:
+        values[GROUP_INDEX] = np.asarray(obs.groups, dtype=np.int64)
+        for name in spec.grouping.varying:
+            values[f"tau_scale__{name}"] = np.asarray(spec.grouping.tau_scale[name])
     start = starting_values(spec, obs.summary, stats)
     for par in spec.parameters:
         loc = float(par.forward(start[par.name], {**stats, **start}))
         if par.centre_input is not None:
-            slope = par.slope()
-            coef = 1.0 if slope is None else slope[1] * start[slope[0]]
-            loc -= coef * obs.summary.inputs[par.centre_input].log_centre
+            loc -= centring(par, start) * obs.summary.inputs[par.centre_input].log_centre
         values[f"loc__{par.name}"] = np.asarray(loc)
         for arg, number in spec.priors[par.name].arguments.items():
             values[f"prior__{par.name}__{arg}"] = np.asarray(number)
@@ -228,37 +185,68 @@ def set_data(model: pm.Model, values: Mapping[str, np.ndarray]) -> None:
         pm.set_data(packed(values))
 
 
+def centring(par: Parameter, values: Mapping) -> object:
+    """Coefficient of the data's centre in ``par``'s sampling value (its centring slope's
+    value, signed; 1 for a plain shift), given the natural values of the other parameters."""
+    slope = par.slope()
+    return 1.0 if slope is None else slope[1] * values[slope[0]]
+
+
 def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:
-    """Build the PyMC model of ``spec`` with ``values`` as its data."""
-    with pm.Model() as model:
+    """Build the PyMC model of ``spec`` with ``values`` as its data.
+
+    Each parameter is sampled as ``z`` with sampling value ``w = loc + z (+ coef * centre)``.
+    A parameter that varies by group (``spec.grouping``) gets, on the same scale, the group
+    values ``w_g = loc + z + tau * z_g (+ coef_g * centre)`` with ``z_g ~ Normal(0, 1)`` and
+    ``tau ~ HalfNormal(tau_scale)``; its typical group (``<name>_pop``) carries the prior.
+    """
+    grouping = spec.grouping
+    coords = {} if grouping is None else {GROUP_DIM: list(grouping.groups)}
+    with pm.Model(coords=coords) as model:
         data = register_data(values)
-        natural: dict = {}
-        logs: dict = {}
-        prior_terms = []
         stats = {k[len("stat__"):]: v for k, v in data.items() if k.startswith("stat__")}
+        typical: dict = {}  # pooled values and the typical group's values of varying ones
+        typical_w: dict = {}
+        grouped: dict = {}  # per-group values (shape G) of varying parameters
+        grouped_w: dict = {}
+        prior_terms = []
         for par in ordered(spec.parameters):
-            w = data[f"loc__{par.name}"] + pm.Flat(f"z__{par.name}")
-            if par.centre_input is not None:
-                slope = par.slope()
-                coef = 1.0 if slope is None else slope[1] * natural[slope[0]]
-                w = w + coef * data[f"centre__{par.centre_input}"]
-            value, log_jacobian = par.backward(w, mathops.tensor, {**stats, **natural})
-            natural[par.name] = value
-            if par.support == "positive":
-                logs[par.name] = w
-            prior = spec.priors[par.name]
-            dist = prior.dist({a: data[f"prior__{par.name}__{a}"] for a in prior.arguments})
+            name = par.name
+            base = data[f"loc__{name}"] + pm.Flat(f"z__{name}")
+            centre = 0.0 if par.centre_input is None else data[f"centre__{par.centre_input}"]
+            w = base if par.centre_input is None else base + centring(par, typical) * centre
+            value, log_jacobian = par.backward(w, mathops.tensor, {**stats, **typical})
+            typical[name], typical_w[name] = value, w
+            prior = spec.priors[name]
+            dist = prior.dist({a: data[f"prior__{name}__{a}"] for a in prior.arguments})
             prior_terms.append(pm.logp(dist, value) + log_jacobian)
-            pm.Deterministic(par.name, value)
+            if not spec.varies(name):
+                pm.Deterministic(name, value)
+                continue
+            tau = pm.HalfNormal(name + TAU_SUFFIX, sigma=data[f"tau_scale__{name}"])
+            z = pm.Normal(f"z__{name}__{GROUP_DIM}", 0.0, 1.0, dims=GROUP_DIM)
+            refs = {**typical, **grouped}
+            w_g = base + tau * z
+            if par.centre_input is not None:
+                w_g = w_g + centring(par, refs) * centre
+            grouped[name], _ = par.backward(w_g, mathops.tensor, {**stats, **refs})
+            grouped_w[name] = w_g
+            pm.Deterministic(name, grouped[name], dims=GROUP_DIM)
+            pm.Deterministic(name + POP_SUFFIX, value)
         pm.Potential("prior", pt.sum(pt.stack(prior_terms)))
-        law_params = {p.name: natural[p.name] for p in spec.law.parameters}
+        index = data.get(GROUP_INDEX)
+        per_run = {n: grouped[n][index] if n in grouped else typical[n] for n in typical}
+        logs = {par.name: grouped_w[par.name][index] if par.name in grouped_w
+                else typical_w[par.name]
+                for par in spec.law.parameters if par.support == "positive"}
+        law_params = {p.name: per_run[p.name] for p in spec.law.parameters}
         p = param_namespace(law_params, spec.law.parameters, xp=mathops.tensor, logs=logs)
         logx = SimpleNamespace(**{n: data[f"logx__{n}"] for n in spec.law.inputs})
         extra = {k[len("extra__"):]: v for k, v in data.items() if k.startswith("extra__")}
         if extra:
             p.extra = SimpleNamespace(**extra)
         mean = spec.law.function(p, logx, mathops.tensor)
-        likelihood_params = {p.name: natural[p.name] for p in spec.likelihood.parameters}
+        likelihood_params = {q.name: per_run[q.name] for q in spec.likelihood.parameters}
         likelihood_params.update(extra)
         spec.likelihood.observe(OBSERVED, mean, likelihood_params, data["y_obs"])
     return model

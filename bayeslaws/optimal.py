@@ -2,8 +2,9 @@
 
 - :func:`compute_optimal` -- ``N_opt``, ``D_opt``, tokens per parameter and loss at the optimum
   for training budgets ``C`` under a FLOP model (``6 N D`` by default), in closed form for the
-  Chinchilla and Kaplan laws and by a vectorised numerical optimum per draw for any other
-  ``(N, D)`` law or FLOP model, with the exponents of ``N_opt ~ C^a`` and ``D_opt ~ C^b``;
+  laws that declare one (``Law.compute_optimum``: Chinchilla, Kaplan) and by a vectorised
+  numerical optimum per draw for any other ``(N, D)`` law or FLOP model, with the exponents
+  of ``N_opt ~ C^a`` and ``D_opt ~ C^b``;
 - :func:`inference_optimal` -- Sardana et al. 2024 ("Beyond Chinchilla-optimal",
   arXiv:2401.00448): the ``N, D`` reaching a target loss with the least training plus inference
   FLOPs, ``6 N D + 2 N T`` for a lifetime demand of ``T`` inference tokens.
@@ -71,34 +72,14 @@ def _check_nd_law(law: Law, fixed: Mapping[str, Any] | None, what: str) -> dict[
     return {k: float(_positive_array(v, f"fixed[{k!r}]", "1e9")[0]) for k, v in fixed.items()}
 
 
-def chinchilla_closed_form(params: Mapping[str, Any], C: Any) -> dict[str, np.ndarray]:
-    """Hoffmann et al.'s closed form under ``C = 6 N D`` for ``E + A/N^alpha + B/D^beta``.
+def _closed_form_laws() -> str:
+    """The catalogue's laws that declare a closed-form optimum, for error messages."""
+    from bayeslaws.catalogue import laws_declaring
 
-    ``N_opt = G (C/6)^a``, ``D_opt = (C/6)^b / G`` with ``a = beta/(alpha+beta)``,
-    ``b = alpha/(alpha+beta)``, ``G = (alpha A / (beta B))^(1/(alpha+beta))``.
-    """
-    alpha, beta = params["alpha"], params["beta"]
-    a, b = beta / (alpha + beta), alpha / (alpha + beta)
-    log_g = (np.log(alpha * params["A"]) - np.log(beta * params["B"])) / (alpha + beta)
-    log_c6 = np.log(np.asarray(C, dtype=float) / 6.0)
-    return {"log_N": log_g + a * log_c6, "log_D": b * log_c6 - log_g, "a": a, "b": b}
-
-
-def kaplan_closed_form(params: Mapping[str, Any], C: Any) -> dict[str, np.ndarray]:
-    """Closed form under ``C = 6 N D`` for ``[(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D``.
-
-    With ``r = alpha_N / alpha_D`` the bracket ``(N_c/N)^r + 6 D_c N / C`` is minimal at
-    ``N_opt = (r N_c^r C / (6 D_c))^(1/(r+1))``: ``a = 1/(r+1)``, ``b = r/(r+1)``.
-    """
-    r = params["alpha_N"] / params["alpha_D"]
-    log_c6 = np.log(np.asarray(C, dtype=float) / 6.0)
-    log_n = (np.log(r) + r * np.log(params["N_c"]) - np.log(params["D_c"]) + log_c6) / (r + 1)
-    return {"log_N": log_n, "log_D": log_c6 - log_n, "a": 1 / (r + 1), "b": r / (r + 1)}
-
-
-#: Laws whose compute-optimal allocation under ``C = 6 N D`` has a closed form.
-CLOSED_FORMS: dict[str, Callable] = {"chinchilla": chinchilla_closed_form,
-                                     "kaplan": kaplan_closed_form}
+    try:
+        return ", ".join(laws_declaring("compute_optimum")) or "none"
+    except Exception:  # a broken user law file must not hide the real message
+        return "the laws that declare compute_optimum"
 
 
 def _log_tokens(flops: Flops | None, log_n: np.ndarray, log_c: np.ndarray) -> np.ndarray:
@@ -171,13 +152,14 @@ def optimal_allocation(law: Law, params: Mapping[str, Any], C: Any, flops: Flops
         raise BayesLawsError(
             f"method must be 'auto', 'closed' or 'numerical'; got {method!r}."
         )
-    closed = CLOSED_FORMS.get(law.name) if flops is None else None
+    closed = law.compute_optimum if flops is None else None
     if method == "closed" and closed is None:
+        reason = (" with a custom flops function: closed forms assume C = 6 N D"
+                  if flops is not None else
+                  ": this law declares no closed form (compute_optimum)")
         raise BayesLawsError(
-            f"No closed form for law {law.name!r}"
-            + (" with a custom flops function" if flops is not None else "")
-            + f"; closed forms exist for {sorted(CLOSED_FORMS)} with C = 6 N D. Use "
-            "method='numerical' (or 'auto')."
+            f"No closed form for law {law.name!r}{reason}; laws with one: "
+            f"{_closed_form_laws()}. Use method='numerical' (or 'auto')."
         )
     params = {k: np.asarray(v, dtype=float).reshape(-1)[:, None] for k, v in params.items()}
     log_c = np.log(np.asarray(C, dtype=float).reshape(-1))[None, :]
@@ -290,10 +272,10 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
     fixed : dict, optional
         Values of the law's inputs other than ``N`` and ``D``.
     method : {"auto", "closed", "numerical"}
-        ``"auto"`` uses the closed form when the law has one under ``6 N D`` (Chinchilla,
-        Kaplan),
-        otherwise a numerical optimum per draw: a grid over ``log N`` in ``[0, log C]``
-        brackets the minimum, which SciPy's ``find_minimum`` then refines.
+        ``"auto"`` uses the closed form when the law declares one under ``6 N D``
+        (``Law.compute_optimum``: Chinchilla, Kaplan), otherwise a numerical optimum per
+        draw: a grid over ``log N`` in ``[0, log C]`` brackets the minimum, which SciPy's
+        ``find_minimum`` then refines.
     group : str, optional
         For a hierarchical fit: the fitted group whose law is used.
 
@@ -313,7 +295,7 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
         )
     law = fit.law
     params = law_draws(fit, group)
-    use_closed = method != "numerical" and flops is None and law.name in CLOSED_FORMS
+    use_closed = method != "numerical" and flops is None and law.compute_optimum is not None
     out = optimal_allocation(law, params, budgets, flops=flops, fixed=fixed, method=method)
     slope_c = budgets if budgets.size > 1 else budgets[0] * np.array([10 ** -0.5, 1, 10 ** 0.5])
     if budgets.size > 1:
@@ -345,13 +327,11 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
 def _log_tokens_needed(law: Law, params: Mapping[str, np.ndarray], log_n: np.ndarray,
                        t_link: float, fixed: Mapping[str, float],
                        log_d_bounds: tuple[float, float]) -> np.ndarray:
-    """``log D`` at which the law's mean reaches the target at ``N = exp(log_n)`` (NaN: never)."""
-    if law.name == "chinchilla" and not fixed:
-        gap = np.exp(t_link) - params["E"] - params["A"] * np.exp(-params["alpha"] * log_n)
-        with np.errstate(all="ignore"):
-            out = (np.log(params["B"]) - np.log(gap)) / params["beta"]
-        return np.where(gap > 0, out, np.nan)
+    """``log D`` at which the law's mean reaches the target at ``N = exp(log_n)`` (NaN: never):
+    the law's closed form (``Law.tokens_for_target``) where it declares one, else a root."""
     target = np.exp(t_link) if law.link == "log" else t_link
+    if law.tokens_for_target is not None:
+        return law.tokens_for_target(params, log_n, target, fixed)
     log_d, _ = solve_along(law, params, "D", {"N": np.exp(log_n), **fixed}, target,
                            log_d_bounds, direction="below")
     return log_d

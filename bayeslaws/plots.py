@@ -2,7 +2,8 @@
 
 - :func:`plot_fit` -- data, posterior median law and 50%/90% bands, the region beyond the data
   shaded, held-out runs marked; one curve per group (per training budget ``C = 6 N D`` for
-  ``(N, D)`` laws, per value of the second input otherwise) for two-input laws;
+  ``(N, D)`` laws, per value of the second input otherwise) for two-input laws; one panel per
+  group for a grouped fit;
 - :func:`plot_compare` -- posterior predictive of several fits on one axis;
 - :func:`plot_compute_optimal` -- ``N_opt`` (or ``D_opt``, tokens per parameter, loss) against
   the training budget with bands.
@@ -12,6 +13,7 @@ Every function returns the matplotlib Figure; pyplot is imported only when a plo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -117,7 +119,12 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     Returns
     -------
     matplotlib Figure
+        A grouped fit (``bl.fit(..., group=...)``) gets one panel per group, each with that
+        group's runs and its own curve (``ax`` is then ignored).
     """
+    if getattr(fit, "is_grouped", False):
+        return _plot_groups(fit, probs=probs, extrapolate=extrapolate, max_groups=max_groups,
+                            held_out=held_out, title=title)
     plt = _pyplot()
     grouped = len(fit.law.inputs) > 1
     if ax is None:
@@ -158,6 +165,49 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
         ax.legend(fontsize=7, ncol=2, loc="best")
     ax.figure.tight_layout()
     return ax.figure
+
+
+class _GroupView:
+    """One group of a grouped fit, seen as :func:`plot_fit` sees a plain fit: that group's runs
+    and forecasts under that group's parameters."""
+
+    def __init__(self, fit: Any, group: str) -> None:
+        self._fit, self.group, self.law = fit, group, fit.law
+        obs = fit.observations
+        keep = obs.groups == fit.groups.index(group)
+        self.observations = dataclasses.replace(
+            obs, x={k: v[keep] for k, v in obs.x.items()}, y=obs.y[keep],
+            extra={k: v[keep] for k, v in obs.extra.items()}, groups=None)
+
+    def predictive_draws(self, at: Any, kind: str = "predictive", random_seed: int | None = 0):
+        return self._fit.predictive_draws(at, kind=kind, random_seed=random_seed,
+                                          group=self.group)
+
+
+def _plot_groups(fit, *, held_out: Any, title: str | None, **options):
+    """One :func:`plot_fit` panel per group of a grouped fit."""
+    plt = _pyplot()
+    groups, column = fit.groups, fit.grouping.column
+    ncols = min(3, len(groups))
+    nrows = -(-len(groups) // ncols)
+    two_inputs = len(fit.law.inputs) > 1
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(5.2 * ncols, (5.4 if two_inputs else 4.0) * nrows))
+    held = None if held_out is None else (
+        held_out if isinstance(held_out, pd.DataFrame) else pd.DataFrame(held_out))
+    for ax, group in zip(axes.flat, groups, strict=False):
+        mine = None
+        if held is not None and column in held.columns:
+            mine = held[held[column].astype(str) == group]
+            mine = mine if len(mine) else None
+        plot_fit(_GroupView(fit, group), ax=ax, held_out=mine, title=f"{column} = {group}",
+                 **options)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.set_visible(False)
+    fig.suptitle(title or f"{fit.law.name} fitted with partial pooling over {column!r}",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig
 
 
 def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:

@@ -23,11 +23,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from bayeslaws.checks import check_prob
 from bayeslaws.data import Observations
-from bayeslaws.exceptions import BayesLawsError, PriorError
+from bayeslaws.exceptions import OptionError, PriorError
 from bayeslaws.law import Law
-from bayeslaws.model import ModelSpec, ordered, statistics
+from bayeslaws.model import ordered, statistics
 from bayeslaws.priors import Prior
+from bayeslaws.spec import ModelSpec, prepare_fit
 
 #: Give up when fewer than this fraction of joint prior draws satisfy the law's constraints.
 MIN_ACCEPTANCE = 1e-3
@@ -59,8 +61,7 @@ class PriorPredictive:
 
     def table(self, prob: float = 0.9) -> pd.DataFrame:
         """Per data point: inputs, observed y, prior median and equal-tailed interval."""
-        if not 0 < prob < 1:
-            raise BayesLawsError(f"prob must be between 0 and 1, got {prob!r}.")
+        prob = check_prob(prob)
         frame = pd.DataFrame(self.observations.x)
         frame["observed"] = self.observations.y
         frame["median"] = np.nanmedian(self.draws, axis=0)
@@ -129,12 +130,10 @@ def prior_predictive(law: str | Law, data: Any, x: Mapping[str, str] | str | Non
     -------
     PriorPredictive
     """
-    from bayeslaws.fitting import prepare_fit
-
     if kind not in ("mean", "predictive"):
-        raise BayesLawsError(f"kind must be 'mean' or 'predictive', got {kind!r}.")
+        raise OptionError(f"kind must be 'mean' or 'predictive', got {kind!r}.")
     if not isinstance(draws, int | np.integer) or draws < 1:
-        raise BayesLawsError(f"draws must be an integer >= 1, got {draws!r}.")
+        raise OptionError(f"draws must be an integer >= 1, got {draws!r}.")
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
                             law_options=law_options, extra=extra)
     params = draw_parameters(spec, statistics(spec.law, obs), int(draws), random_seed)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayeslaws.exceptions import BayesLawsError
+from bayeslaws.checks import check_prob
 
 FORECAST_FACTORS = (1.0, 10.0, 100.0)
 BUDGET_FACTORS = (1.0, 10.0, 100.0, 1000.0)
@@ -234,21 +234,20 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
 
     from bayeslaws.plots import plot_compute_optimal, plot_fit
 
-    if not 0 < prob < 1:
-        raise BayesLawsError(f"prob must be between 0 and 1 (e.g. 0.9); got {prob!r}.")
+    prob = check_prob(prob)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     law = fit.law
     obs = fit.observations
-    cfg = fit.config
+    cfg = fit.settings
     pct = int(round(prob * 100))
     title = title or f"bayeslaws report: {law.name} fit to {obs.n} runs"
     blocks = [
         Block("heading", title, level=1),
         Block("text", f"Law: {law.formula} ({law.reference}). Likelihood: "
-                      f"{fit.spec.likelihood.name}. Sampler: {cfg.get('sampler')}, "
-                      f"{cfg.get('chains')} chains x {cfg.get('draws')} draws after "
-                      f"{cfg.get('tune')} tuning steps, seed {cfg.get('random_seed')}."),
+                      f"{fit.spec.likelihood.name}. Sampler: {cfg.sampler}, "
+                      f"{cfg.chains} chains x {cfg.draws} draws after "
+                      f"{cfg.tune} tuning steps, seed {cfg.random_seed}."),
         Block("heading", "Data"),
         Block("table", (data_summary(fit), True), caption=f"{obs.n} runs."),
         Block("heading", "Priors"),
@@ -299,8 +298,8 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
                       f"value of every input times 1, 10 and 100; {pct}% intervals."),
         Block("table", (forecast_table(fit, prob), True)),
     ]
-    if _is_nd_loss(fit) and getattr(fit, "groups", None) is not None:
-        blocks.append(Block("text", "Hierarchical fit: compute-optimal allocation is per group; "
+    if _is_nd_loss(fit) and fit.is_grouped:
+        blocks.append(Block("text", "Grouped fit: compute-optimal allocation is per group; "
                                     "run bayeslaws.compute_optimal(fit, C, group=...)."))
     elif _is_nd_loss(fit):
         from bayeslaws.optimal import compute_optimal

@@ -1,4 +1,10 @@
-"""The result of a fit: posterior, summary, diagnostics, forecasts, saving."""
+"""The result of a fit: posterior, summary, diagnostics, forecasts, saving.
+
+One :class:`Fit` class serves plain and grouped fits: a grouped fit (``bl.fit(...,
+group=<column>)``, see :mod:`bayeslaws.hierarchy`) has a ``group`` dimension on its varying
+parameters, and its forecasts and densities take a group (a fitted label, or ``"new"`` for an
+unseen group drawn from the population).
+"""
 
 from __future__ import annotations
 
@@ -12,20 +18,24 @@ import pandas as pd
 import xarray as xr
 
 from bayeslaws import diagnostics as diag_mod
-from bayeslaws.data import Observations, as_frame, numeric_column, prediction_inputs, summarise
-from bayeslaws.exceptions import BayesLawsError
-from bayeslaws.model import ModelSpec
-from bayeslaws.trace import OBS_DIM, pointwise_log_likelihood, posterior_arrays
+from bayeslaws import io
+from bayeslaws.checks import check_choice, check_prob, has_key
+from bayeslaws.data import (
+    Observations,
+    as_frame,
+    numeric_column,
+    prediction_frame,
+    prediction_inputs,
+    summarise,
+)
+from bayeslaws.exceptions import OptionError
+from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
+from bayeslaws.settings import FitSettings
+from bayeslaws.spec import ModelSpec
+from bayeslaws.trace import flat_draws, parameters_at, pointwise_log_likelihood
 
 Kind = Literal["predictive", "mean"]
-
-
-def _check_prob(prob: float) -> float:
-    if not 0 < prob < 1:
-        raise BayesLawsError(
-            f"prob must be between 0 and 1 (e.g. 0.9 for a 90% interval); got {prob!r}."
-        )
-    return float(prob)
+KINDS = ("predictive", "mean")
 
 
 class Fit:
@@ -38,37 +48,99 @@ class Fit:
     law : Law
         The law family.
     spec : ModelSpec
-        Law, likelihood and priors as fitted.
+        Law, likelihood, priors and grouping (``spec.grouping``, ``None`` for one curve).
     trace : xarray.DataTree
         Posterior, sample_stats, log_likelihood, observed_data and constant_data groups.
-    config : dict
+    settings : FitSettings
         Settings stored with the fit (sampler, seeds, columns, versions).
     """
 
-    #: Columns of group labels that forecasts and densities take (hierarchical fits: one).
-    group_columns: tuple[str, ...] = ()
-    #: Whether the law was fitted with partial pooling over groups.
-    is_grouped: bool = False
-
-    def __init__(self, trace: xr.DataTree, spec: ModelSpec, config: dict[str, Any]) -> None:
+    def __init__(self, trace: xr.DataTree, spec: ModelSpec,
+                 settings: FitSettings | Mapping[str, Any]) -> None:
         self.trace = trace
         self.spec = spec
         self.law = spec.law
-        self.config = config
+        self.settings = (settings if isinstance(settings, FitSettings)
+                         else FitSettings.from_dict(settings))
         self._diagnostics: diag_mod.Diagnostics | None = None
+        #: File format of the saved fit this one was loaded from (``None``: not loaded).
+        self.format_version: int | None = None
 
     def __repr__(self) -> str:
         post = self.posterior
+        groups = ""
+        if self.grouping is not None:
+            g = self.grouping
+            groups = (f" group={g.column!r} groups={len(g.groups)} varying={list(g.varying)}"
+                      f" pooled={list(g.pooled)}")
         return (
-            f"<bayeslaws.Fit law={self.law.name!r} likelihood={self.spec.likelihood.name!r} "
-            f"n={self.observations.n} draws={post.sizes['chain']}x{post.sizes['draw']} "
-            f"sampler={self.config.get('sampler')!r}>"
+            f"<bayeslaws.Fit law={self.law.name!r} likelihood={self.spec.likelihood.name!r}"
+            f"{groups} n={self.observations.n} draws={post.sizes['chain']}x{post.sizes['draw']}"
+            f" sampler={self.settings.sampler!r}>"
         )
+
+    # -- settings and groups --------------------------------------------------------------
+    @property
+    def config(self) -> dict[str, Any]:
+        """The settings as stored in a saved file (a dict; :attr:`settings` is typed)."""
+        out = self.settings.to_dict()
+        if self.grouping is not None:
+            out["grouping"] = self.grouping.to_dict()
+        if self.format_version is not None:
+            out["format_version"] = self.format_version
+        return out
+
+    @property
+    def grouping(self) -> Grouping | None:
+        """The grouping of a grouped fit (column, groups, varying parameters), else ``None``."""
+        return self.spec.grouping
+
+    @property
+    def is_grouped(self) -> bool:
+        """Whether the law was fitted with partial pooling over groups."""
+        return self.spec.grouping is not None
+
+    @property
+    def group_columns(self) -> tuple[str, ...]:
+        """Columns of group labels that forecasts and densities take (grouped fits: one)."""
+        return () if self.grouping is None else (self.grouping.column,)
+
+    @property
+    def groups(self) -> tuple[str, ...] | None:
+        """Group labels, in the order of the posterior's ``group`` coordinate (or ``None``)."""
+        return None if self.grouping is None else self.grouping.groups
+
+    def as_known_groups(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with group labels this fit does not have replaced by ``"new"`` (runs of
+        a group left out of the fit, scored as a new group drawn from the population)."""
+        if self.grouping is None:
+            return frame
+        column = self.grouping.column
+        labels = frame[column].astype(str)
+        return frame.assign(**{column: labels.where(labels.isin(self.groups), NEW).to_numpy()})
+
+    def _point_groups(self, at: Any, group: str | None, points: int) -> np.ndarray | None:
+        """Group index of each point (-1: a new group); ``None`` for a plain fit."""
+        if self.grouping is None:
+            if group is not None:
+                raise OptionError(
+                    f"group={group!r} was given but this fit has no groups; leave group out."
+                )
+            return None
+        column = self.grouping.column
+        if group is not None:
+            labels = [str(group)] * points
+        elif has_key(at, column):
+            labels = np.broadcast_to(np.asarray(at[column], dtype=object).ravel(), (points,))
+        else:
+            return np.full(points, -1, dtype=np.int64)
+        return self.grouping.index_of(labels)
 
     # -- data and posterior -------------------------------------------------------------
     @property
     def posterior(self) -> xr.Dataset:
-        """Posterior draws of the paper's parameters (and noise parameters), dims chain, draw."""
+        """Posterior draws of the paper's parameters (and noise parameters), dims chain, draw
+        (and ``group`` for the varying parameters of a grouped fit)."""
         return self.trace["posterior"].to_dataset()
 
     @property
@@ -82,55 +154,80 @@ class Fit:
         extra = {k[len("extra_"):]: const[k].values for k in const.data_vars
                  if k.startswith("extra_")}
         y = self.trace["observed_data"].to_dataset()["y"].values
+        groups = (np.asarray(const[GROUP_INDEX].values, dtype=np.int64)
+                  if GROUP_INDEX in const.data_vars else None)
         return Observations(
-            x=x, y=y, columns=dict(self.config["columns"]), y_column=self.config["y_column"],
-            summary=summarise(x, y, self.law.link == "log"), extra=extra,
+            x=x, y=y, columns=dict(self.settings.columns), y_column=self.settings.y_column,
+            summary=summarise(x, y, self.law.link == "log"), extra=extra, groups=groups,
         )
 
     def data(self) -> pd.DataFrame:
-        """The fitted data as a table, with the user's column names."""
+        """The fitted data as a table, with the user's column names (and the group column)."""
         obs = self.observations
         frame = {obs.columns[name]: values for name, values in obs.x.items()}
         frame[obs.y_column] = obs.y
+        if self.grouping is not None:
+            frame[self.grouping.column] = np.asarray(self.groups)[obs.groups]
         return pd.DataFrame(frame)
 
+    def _names(self) -> list[str]:
+        return list(self.spec.posterior_names)
+
     def draws(self, names=None) -> dict[str, np.ndarray]:
-        """Posterior draws flattened over chains, as ``{name: array of shape (S,)}``."""
-        names = self.spec.parameter_names if names is None else names
-        return {k: v[:, 0] for k, v in posterior_arrays(self.posterior, names).items()}
+        """Posterior draws flattened over chains, as ``{name: array of shape (S,)}``; a varying
+        parameter of a grouped fit gives one entry per group, ``"E[rpj]"``."""
+        names = self.spec.parameter_names if names is None else list(names)
+        out = {}
+        for name in names:
+            flat = flat_draws(self.posterior[name])
+            if flat.ndim == 1:
+                out[name] = flat
+            else:
+                out.update({f"{name}[{g}]": flat[:, i] for i, g in enumerate(self.groups)})
+        return out
 
     # -- summaries ------------------------------------------------------------------------
     def diagnostics(self) -> diag_mod.Diagnostics:
-        """Divergences, R-hat and ESS per parameter, with a sentence per problem."""
+        """Divergences, R-hat and ESS per parameter (worst group for varying ones), with a
+        sentence per problem."""
         if self._diagnostics is None:
-            self._diagnostics = diag_mod.compute(self.trace, self.spec.parameter_names,
-                                                 self.config.get("target_accept"),
-                                                 self.config.get("adaptation"))
+            self._diagnostics = diag_mod.compute(self.trace, self._names(),
+                                                 self.settings.target_accept,
+                                                 self.settings.adaptation)
         return self._diagnostics
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
         """Posterior table: mean, sd, median, equal-tailed interval, R-hat and ESS.
 
-        The number of divergent transitions is in ``table.attrs["divergences"]``.
+        A grouped fit has a row per group of each varying parameter (``E[rpj]``) and the
+        population rows ``E_pop`` (typical group) and ``E_tau`` (between-group sd, sampling
+        scale). The number of divergent transitions is in ``table.attrs["divergences"]``.
         """
-        prob = _check_prob(prob)
+        prob = check_prob(prob)
         q_lo, q_hi = (1 - prob) / 2, (1 + prob) / 2
-        draws = self.draws()
-        diag = self.diagnostics()
+        names = self._names() if self.grouping is not None else list(self.spec.parameter_names)
+        post = self.posterior[names]
+        multi = post.sizes["chain"] > 1
+        rhat = az.rhat(post) if multi else None
+        bulk, tail = az.ess(post, method="bulk"), az.ess(post, method="tail")
+        level = int(round(prob * 100))
         rows = {}
-        for name, values in draws.items():
-            rows[name] = {
-                "mean": values.mean(),
-                "sd": values.std(ddof=1),
-                "median": np.median(values),
-                f"eti{int(round(prob * 100))}_lower": np.quantile(values, q_lo),
-                f"eti{int(round(prob * 100))}_upper": np.quantile(values, q_hi),
-                "ess_bulk": diag.table.loc[name, "ess_bulk"],
-                "ess_tail": diag.table.loc[name, "ess_tail"],
-                "r_hat": diag.table.loc[name, "r_hat"],
-            }
+        for name in names:
+            cells = [(name, {})] if GROUP_DIM not in post[name].dims else [
+                (f"{name}[{g}]", {GROUP_DIM: g}) for g in self.groups]
+            for label, sel in cells:
+                values = np.asarray(post[name].sel(sel).values).ravel()
+                rows[label] = {
+                    "mean": values.mean(), "sd": values.std(ddof=1),
+                    "median": np.median(values),
+                    f"eti{level}_lower": np.quantile(values, q_lo),
+                    f"eti{level}_upper": np.quantile(values, q_hi),
+                    "ess_bulk": float(bulk[name].sel(sel)),
+                    "ess_tail": float(tail[name].sel(sel)),
+                    "r_hat": float(rhat[name].sel(sel)) if multi else np.nan,
+                }
         table = pd.DataFrame.from_dict(rows, orient="index")
-        table.attrs["divergences"] = diag.divergences
+        table.attrs["divergences"] = self.diagnostics().divergences
         return table
 
     def loo(self, **kwargs):
@@ -138,37 +235,47 @@ class Fit:
         return az.loo(self.trace, **kwargs)
 
     # -- densities of new runs ------------------------------------------------------------
-    def observations_from(self, data: Any, y: str | None = None) -> Observations:
+    def observations_from(self, data: Any, y: str | None = None,
+                          group: str | None = None) -> Observations:
         """Runs of ``data`` (a table with this fit's columns) as observations of this fit.
 
         Parameters
         ----------
         data : DataFrame or dict of columns
             Runs with a value of every input, of ``y`` and of any extra column (e.g. the
-            number of questions of a Binomial likelihood).
+            number of questions of a Binomial likelihood); for a grouped fit, the group column
+            (labels of fitted groups or ``"new"``) unless ``group`` is given.
         y : str, optional
             Column of y; default: the column the fit was fitted on.
+        group : str, optional
+            Grouped fits: the group of every run (a fitted label or ``"new"``).
         """
         frame = as_frame(data)
-        cfg = self.config
-        columns = dict(cfg["columns"])
-        y_column = cfg["y_column"] if y is None else y
+        columns = dict(self.settings.columns)
+        y_column = self.settings.y_column if y is None else y
         x = {name: numeric_column(frame, col, f"input {name}", positive=True)
              for name, col in columns.items()}
         yv = numeric_column(frame, y_column, "y", positive=self.law.link == "log")
         extra = {role: numeric_column(frame, col, role, positive=True)
-                 for role, col in (cfg.get("extra_columns") or {}).items()}
+                 for role, col in self.settings.extra_columns.items()}
         return Observations(x=x, y=yv, columns=columns, y_column=y_column,
-                            summary=summarise(x, yv, self.law.link == "log"), extra=extra)
+                            summary=summarise(x, yv, self.law.link == "log"), extra=extra,
+                            groups=self._point_groups(frame, group, len(yv)))
 
-    def pointwise_log_likelihood(self, data: Any, y: str | None = None) -> xr.DataArray:
+    def pointwise_log_likelihood(self, data: Any, y: str | None = None,
+                                 random_seed: int | None = 0,
+                                 group: str | None = None) -> xr.DataArray:
         """Log density of each run of ``data`` under each posterior draw: dims chain, draw, obs.
 
         The same density as the stored ``log_likelihood`` group (of ``log y`` for log-scale
         likelihoods), so values for new runs (held out, or left out by an exact refit) are
-        comparable with LOO's.
+        comparable with LOO's. Runs of a grouped fit are scored under their group's parameters
+        (``data``'s group column, or ``group``); runs of a new group (label ``"new"``) under one
+        new group per posterior draw, drawn from the population with ``random_seed``.
         """
-        return pointwise_log_likelihood(self.spec, self.observations_from(data, y), self.posterior)
+        return pointwise_log_likelihood(self.spec, self.observations_from(data, y, group),
+                                        self.posterior, self.observations,
+                                        np.random.default_rng(random_seed))
 
     def log_density(self, data: Any, y: str | None = None, **options) -> np.ndarray:
         """Log posterior-predictive density of new runs: ``log mean_s p(y_i | theta_s)``.
@@ -180,8 +287,7 @@ class Fit:
         y : str, optional
             Column of y; default: the column the fit was fitted on.
         **options
-            Passed to :meth:`pointwise_log_likelihood` (hierarchical fits: ``group``,
-            ``random_seed``).
+            Passed to :meth:`pointwise_log_likelihood` (``group``, ``random_seed``).
 
         Returns
         -------
@@ -193,24 +299,37 @@ class Fit:
         return np.logaddexp.reduce(values, axis=0) - np.log(values.shape[0])
 
     # -- forecasts ------------------------------------------------------------------------
-    def predictive_draws(self, at: Any, kind: Kind = "predictive",
-                         random_seed: int | None = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def predictive_draws(self, at: Any, kind: Kind = "predictive", random_seed: int | None = 0,
+                         group: str | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Draws of y at new scales: ``(inputs, array of shape (S, points))``.
 
-        ``kind="mean"`` gives the law's curve (parameter uncertainty only); ``"predictive"``
-        adds observation noise, i.e. what a new training run would measure.
+        Parameters
+        ----------
+        at : dict or DataFrame
+            Values of every law input (grouped fits: optionally with the group column).
+        kind : {"predictive", "mean"}
+            ``"mean"``: the law's curve (parameter uncertainty only); ``"predictive"`` adds
+            observation noise, i.e. what a new training run would measure.
+        random_seed : int, optional
+            Seed of the noise and new-group draws.
+        group : str, optional
+            Grouped fits: a fitted group's label, or ``"new"`` for an unseen group drawn from
+            the population. Default: ``at``'s group column if it has one, else ``"new"``.
         """
-        if kind not in ("predictive", "mean"):
-            raise BayesLawsError(f"kind must be 'predictive' or 'mean', got {kind!r}.")
-        x = prediction_inputs(self.law, at)
-        params = posterior_arrays(self.posterior, self.spec.parameter_names)
+        check_choice("kind", kind, KINDS)
+        frame = prediction_frame(at, self.group_columns)
+        x = prediction_inputs(self.law, frame)
+        points = len(next(iter(x.values())))
+        index = self._point_groups(frame, group, points)
+        rng = np.random.default_rng(random_seed)
+        params = parameters_at(self.spec, self.posterior, self.observations, index, rng)
         link_mean = self.law.evaluate({p.name: params[p.name] for p in self.law.parameters}, x)
+        link_mean = np.broadcast_to(link_mean, (link_mean.shape[0], points))
         if kind == "mean":
             values = np.exp(link_mean) if self.law.link == "log" else link_mean
         else:
-            rng = np.random.default_rng(random_seed)
             lik = {p.name: params[p.name] for p in self.spec.likelihood.parameters}
-            lik.update(self._prediction_extra(at, link_mean.shape[-1]))
+            lik.update(self._prediction_extra(frame, points))
             values = self.spec.likelihood.draw(link_mean, lik, rng)
         return x, np.asarray(values)
 
@@ -221,12 +340,11 @@ class Fit:
         fitted column; otherwise the median of the fitted data's values.
         """
         fitted = self.observations.extra
-        columns = dict(self.config.get("extra_columns", {}))
+        columns = self.settings.extra_columns
         out = {}
         for role, values in fitted.items():
             keys = [k for k in (role, columns.get(role)) if k is not None]
-            given = next((at[k] for k in keys if hasattr(at, "__getitem__") and _has(at, k)),
-                         None)
+            given = next((at[k] for k in keys if has_key(at, k)), None)
             if given is None:
                 out[role] = np.full(points, np.median(values))
             else:
@@ -234,7 +352,8 @@ class Fit:
         return out
 
     def predict(self, at: Mapping[str, Any] | pd.DataFrame, prob: float = 0.9,
-                kind: Kind = "predictive", random_seed: int | None = 0) -> pd.DataFrame:
+                kind: Kind = "predictive", random_seed: int | None = 0,
+                group: str | None = None) -> pd.DataFrame:
         """Forecast y at new scales with an equal-tailed interval.
 
         Parameters
@@ -247,15 +366,22 @@ class Fit:
             With observation noise (a new run's measurement) or the law's curve alone.
         random_seed : int, optional
             Seed of the noise draws; the default makes repeated calls identical.
+        group : str, optional
+            Grouped fits: as in :meth:`predictive_draws`.
 
         Returns
         -------
         DataFrame
-            The inputs, then ``mean``, ``median``, ``lower``, ``upper``.
+            The inputs (and, for a grouped fit, a column named like the group column, ``"new"``
+            for a new group), then ``mean``, ``median``, ``lower``, ``upper``.
         """
-        prob = _check_prob(prob)
-        x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed)
+        prob = check_prob(prob)
+        x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
         table = pd.DataFrame(x)
+        if self.grouping is not None:
+            index = self._point_groups(prediction_frame(at, self.group_columns), group,
+                                       values.shape[1])
+            table[self.grouping.column] = [self.groups[i] if i >= 0 else NEW for i in index]
         table["mean"] = values.mean(axis=0)
         table["median"] = np.median(values, axis=0)
         table["lower"] = np.quantile(values, (1 - prob) / 2, axis=0)
@@ -290,23 +416,26 @@ class Fit:
         ``precision="float32"`` stores the draws and log-likelihood in single precision: half
         the file, quantiles changed by about 1e-8 relative (see :func:`bayeslaws.io.save`).
         """
-        from bayeslaws.io import save
-
-        return save(self, path, precision=precision)
+        return io.save(self.trace, self.config, self.spec.priors, path, precision=precision)
 
     def plot(self, **kwargs):
-        """Log-log plot of data, posterior median and interval bands (see bayeslaws.plots)."""
+        """Log-log plot of data, posterior median and interval bands (see bayeslaws.plots); a
+        grouped fit gets one colour per group."""
         from bayeslaws.plots import plot_fit
 
         return plot_fit(self, **kwargs)
 
 
-def _has(at: Any, key: str) -> bool:
-    try:
-        return key in at
-    except TypeError:
-        return False
+def load(path: str | Path) -> Fit:
+    """Read a fit written by :meth:`Fit.save` (see :func:`bayeslaws.io.read`).
 
-
-def n_observations(trace: xr.DataTree) -> int:
-    return int(trace["observed_data"].sizes[OBS_DIM])
+    Raises
+    ------
+    FitFileError
+        If the file is missing, damaged, not a bayeslaws fit, from a newer format, or of a law
+        that is not registered in this session.
+    """
+    tree, spec, settings, version = io.read(path)
+    fit = Fit(tree, spec, settings)
+    fit.format_version = version
+    return fit

@@ -12,7 +12,7 @@ import importlib.util
 import os
 import time
 import warnings
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +21,9 @@ import pymc as pm
 import pytensor
 import xarray as xr
 
-from bayeslaws.exceptions import BayesLawsError, SamplerError, choices
-from bayeslaws.model import ModelSpec, build_model, data_layout, packed, set_data
+from bayeslaws.exceptions import OptionError, SamplerError, choices
+from bayeslaws.model import build_model, data_layout, packed, set_data
+from bayeslaws.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 DEFAULT_SAMPLER = "nutpie"
@@ -65,34 +66,34 @@ COMPILE_FLAGS = {"numba__fastmath": False}
 
 def check_sampler(sampler: str) -> None:
     if sampler not in SAMPLERS:
-        raise BayesLawsError(
+        raise OptionError(
             f"Unknown sampler {sampler!r}. Valid choices: {choices(SAMPLERS)} (nutpie is the "
             "fastest on CPU; numpyro runs on CPU or GPU with the 'jax' extra)."
         )
     if sampler == "numpyro" and importlib.util.find_spec("numpyro") is None:
-        raise BayesLawsError(
+        raise OptionError(
             "sampler='numpyro' needs numpyro and jax: pip install 'bayeslaws[jax]'."
         )
 
 
 def resolve_adaptation(sampler: str, adaptation: str | None, law_default: str | None = None,
-                       hierarchical: bool = False) -> str | None:
+                       grouped: bool = False) -> str | None:
     """The mass-matrix adaptation a fit uses: the user's; else with nutpie ``diag`` for a
-    hierarchical fit (its funnel-shaped posterior gained nothing from the low-rank estimate but
+    grouped fit (its funnel-shaped posterior gained nothing from the low-rank estimate but
     divergences, ``benchmarks/adaptation.py``), the law's own (``law_default``, see
     :attr:`bayeslaws.law.Law.adaptation`) or ``low_rank``; ``None`` with PyMC's sampler and
     numpyro, which have only their own diagonal adaptation."""
     if adaptation is None:
         if sampler != "nutpie":
             return None
-        adaptation = "diag" if hierarchical else (law_default or DEFAULT_ADAPTATION)
+        adaptation = "diag" if grouped else (law_default or DEFAULT_ADAPTATION)
     if adaptation not in ADAPTATIONS:
-        raise BayesLawsError(
+        raise OptionError(
             f"Unknown adaptation {adaptation!r}. Valid choices: {choices(ADAPTATIONS)} "
             f"(nutpie's mass-matrix adaptations; {DEFAULT_ADAPTATION!r} is the default)."
         )
     if sampler != "nutpie":
-        raise BayesLawsError(
+        raise OptionError(
             f"adaptation={adaptation!r} is a nutpie option, but sampler={sampler!r} adapts its "
             "own diagonal mass matrix: drop adaptation=, or use sampler='nutpie'."
         )
@@ -133,23 +134,17 @@ def enable_jax_cache() -> Path | None:
     return folder
 
 
-def cached_entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str,
-                 build: Callable[[], pm.Model], *structure: Hashable) -> Entry:
-    """The cached model of ``spec`` for data laid out like ``values`` (``structure``: what
-    else fixes the model, e.g. a hierarchy's groups), built with ``build`` the first time.
+def cached_entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> Entry:
+    """The cached model of ``spec`` for data laid out like ``values``, built the first time.
     numpyro compiles for fixed shapes, so its models are also keyed by the data's shapes."""
     shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
-    key = (sampler, spec.structure_key(), data_layout(values), *structure,
+    key = (sampler, spec.structure_key(), data_layout(values),
            shapes if sampler == "numpyro" else None)
     entry = _CACHE.get(key)
     if entry is None:
-        entry = Entry(model=build())
+        entry = Entry(model=build_model(spec, values))
         _CACHE[key] = entry
     return entry
-
-
-def _entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str) -> Entry:
-    return cached_entry(spec, values, sampler, lambda: build_model(spec, values))
 
 
 def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str, draws: int,
@@ -158,7 +153,7 @@ def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str,
              ) -> tuple[xr.DataTree, float]:
     """Sample the model of ``spec`` on ``values``; return the raw trace and sampling seconds."""
     check_sampler(sampler)
-    return sample_entry(_entry(spec, values, sampler), values, list(spec.parameter_names),
+    return sample_entry(cached_entry(spec, values, sampler), values, list(spec.posterior_names),
                         sampler=sampler, draws=draws, tune=tune, chains=chains,
                         random_seed=random_seed, progressbar=progressbar,
                         target_accept=target_accept, adaptation=adaptation)

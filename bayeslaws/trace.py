@@ -1,16 +1,22 @@
-"""Assembling the stored trace: posterior, sampler statistics, log-likelihood, data.
+"""Assembling the stored trace, and parameter draws per run (NumPy).
 
-The result is one :class:`xarray.DataTree` with ArviZ's group names, so every ArviZ function
-(``loo``, ``compare``, plots) works on it directly.
+The trace is one :class:`xarray.DataTree` with ArviZ's group names, so every ArviZ function
+(``loo``, ``compare``, plots) works on it directly. Grouped fits add a ``group`` dimension to
+their varying parameters and a ``group_index`` per run in ``constant_data``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
+from bayeslaws import mathops
 from bayeslaws.data import Observations
-from bayeslaws.model import OBSERVED, ModelSpec
+from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, POP_SUFFIX, TAU_SUFFIX
+from bayeslaws.model import OBSERVED, centring, ordered, statistics
+from bayeslaws.spec import ModelSpec
 
 SAMPLE_DIMS = ("chain", "draw")
 OBS_DIM = "obs"
@@ -20,27 +26,96 @@ SAMPLE_STATS_KEPT = (
 )
 
 
+def flat_draws(values: xr.DataArray) -> np.ndarray:
+    """Draws flattened over chains: shape ``(S, ...)``."""
+    arr = np.asarray(values.values, dtype=float)
+    return arr.reshape((-1,) + arr.shape[2:])
+
+
 def posterior_arrays(posterior: xr.Dataset, names, *, trailing: int = 1) -> dict[str, np.ndarray]:
     """Parameter draws flattened over chains and draws, shaped ``(S, 1, ...)`` for broadcasting."""
     out = {}
     for name in names:
-        values = np.asarray(posterior[name].values, dtype=float)
-        flat = values.reshape((-1,) + values.shape[2:])
+        flat = flat_draws(posterior[name])
         out[name] = flat.reshape(flat.shape + (1,) * trailing)
     return out
 
 
-def pointwise_log_likelihood(spec: ModelSpec, obs: Observations,
-                             posterior: xr.Dataset) -> xr.DataArray:
-    """Log density of each observation under each draw, dims ``(chain, draw, obs)``."""
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    params = posterior_arrays(posterior, spec.parameter_names)
+def run_parameters(spec: ModelSpec, posterior: xr.Dataset,
+                   index: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Each parameter's draws for runs of groups ``index``: arrays ``(S, runs)`` for varying
+    parameters, ``(S, 1)`` for the others (every parameter of a plain fit)."""
+    out = {}
+    for name in spec.parameter_names:
+        flat = flat_draws(posterior[name])
+        out[name] = flat[:, np.asarray(index)] if spec.varies(name) else flat[:, None]
+    return out
+
+
+def new_group_parameters(spec: ModelSpec, posterior: xr.Dataset, obs: Observations,
+                         rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Parameters of one new group per posterior draw, drawn from the population: ``(S, 1)``.
+
+    ``obs`` are the fitted runs (their centres and statistics define the sampling scale).
+    """
+    stats = statistics(spec.law, obs)
+    typical = {}
+    for name in spec.parameter_names:
+        source = name + POP_SUFFIX if spec.varies(name) else name
+        typical[name] = flat_draws(posterior[source])[:, None]
+    new: dict[str, np.ndarray] = {}
+    for par in ordered(spec.parameters):
+        name = par.name
+        if not spec.varies(name):
+            new[name] = typical[name]
+            continue
+        w = par.forward(typical[name], {**stats, **typical})
+        if par.centre_input is not None:
+            centre = obs.summary.inputs[par.centre_input].log_centre
+            w = w + (centring(par, {**typical, **new}) - centring(par, typical)) * centre
+        tau = flat_draws(posterior[name + TAU_SUFFIX])[:, None]
+        w = w + tau * rng.standard_normal(tau.shape)
+        new[name], _ = par.backward(w, mathops.numpy, {**stats, **typical, **new})
+    return new
+
+
+def parameters_at(spec: ModelSpec, posterior: xr.Dataset, fitted: Observations,
+                  index: np.ndarray | None, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each parameter's draws at points of groups ``index`` (-1: a new group, drawn from the
+    population with ``rng``; ``None``: a plain fit)."""
+    if index is None:
+        return run_parameters(spec, posterior)
+    params = run_parameters(spec, posterior, np.maximum(index, 0))
+    if (index < 0).any():
+        new = new_group_parameters(spec, posterior, fitted, rng)
+        for name in spec.grouping.varying:
+            params[name] = np.where(index[None, :] < 0, new[name], params[name])
+    return params
+
+
+def log_likelihood(spec: ModelSpec, params: Mapping[str, np.ndarray], obs: Observations
+                   ) -> np.ndarray:
+    """Log density of each run of ``obs`` under each draw of ``params``: ``(S, runs)``."""
     mean = spec.law.evaluate({p.name: params[p.name] for p in spec.law.parameters}, obs.x)
-    lik_params = {p.name: params[p.name] for p in spec.likelihood.parameters}
-    lik_params.update(obs.extra)
-    values = spec.likelihood.logpdf(mean, lik_params, spec.likelihood.transform(obs.y))
+    lik = {p.name: params[p.name] for p in spec.likelihood.parameters}
+    lik.update(obs.extra)
+    values = spec.likelihood.logpdf(mean, lik, spec.likelihood.transform(obs.y))
+    return np.broadcast_to(np.asarray(values), (len(next(iter(params.values()))), obs.n))
+
+
+def pointwise_log_likelihood(spec: ModelSpec, obs: Observations, posterior: xr.Dataset,
+                             fitted: Observations | None = None,
+                             rng: np.random.Generator | None = None) -> xr.DataArray:
+    """Log density of each run of ``obs`` under each draw, dims ``(chain, draw, obs)``.
+
+    Runs of a grouped fit are scored under their group's parameters (``obs.groups``; -1 marks a
+    new group, drawn from the population of the fit to ``fitted`` with ``rng``).
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    params = parameters_at(spec, posterior, fitted or obs, obs.groups, rng)
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     return xr.DataArray(
-        np.asarray(values).reshape(chains, draws, obs.n),
+        log_likelihood(spec, params, obs).reshape(chains, draws, obs.n),
         dims=(*SAMPLE_DIMS, OBS_DIM),
         coords={"chain": posterior["chain"], "draw": posterior["draw"]},
     )
@@ -58,8 +133,14 @@ def sample_stats_group(raw: xr.DataTree) -> dict[str, xr.Dataset]:
 
 def assemble(raw: xr.DataTree, spec: ModelSpec, obs: Observations) -> xr.DataTree:
     """Build the stored trace from a sampler's raw output."""
-    posterior = raw["posterior"].to_dataset()[list(spec.parameter_names)].astype(float)
+    posterior = raw["posterior"].to_dataset()[list(spec.posterior_names)].astype(float)
     posterior = posterior.reset_coords(drop=True)
+    if spec.grouping is not None:
+        extra_dims = [d for d in posterior.dims if d not in (*SAMPLE_DIMS, GROUP_DIM)]
+        if extra_dims:  # samplers name the group dim from the model's coords; be safe
+            posterior = posterior.rename({extra_dims[0]: GROUP_DIM})
+        posterior = posterior.assign_coords(
+            {GROUP_DIM: np.array(spec.grouping.groups, dtype=str)})
     posterior.attrs = {}
     groups = {"posterior": posterior}
     groups.update(sample_stats_group(raw))
@@ -70,5 +151,7 @@ def assemble(raw: xr.DataTree, spec: ModelSpec, obs: Observations) -> xr.DataTre
     groups["observed_data"] = xr.Dataset({OBSERVED: ((OBS_DIM,), obs.y)}, coords=obs_coord)
     constant = {name: ((OBS_DIM,), values) for name, values in obs.x.items()}
     constant.update({f"extra_{k}": ((OBS_DIM,), v) for k, v in obs.extra.items()})
+    if obs.groups is not None:
+        constant[GROUP_INDEX] = ((OBS_DIM,), np.asarray(obs.groups, dtype=np.int64))
     groups["constant_data"] = xr.Dataset(constant, coords=obs_coord)
     return xr.DataTree.from_dict(groups)

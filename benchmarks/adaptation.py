@@ -107,7 +107,7 @@ def run(seeds: list[int], only: list[str] | None = None) -> pd.DataFrame:
                 bl.fit(*args, **kwargs, chains=1, draws=20, tune=20, progressbar=False)
             law = bl.get_law(args[0], **(kwargs.get("law_options") or {}))
             default = sampling.resolve_adaptation("nutpie", None, law.adaptation,
-                                                  hierarchical="group" in kwargs)
+                                                  grouped="group" in kwargs)
             for adaptation in ADAPTATIONS:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -17,8 +17,8 @@ def main(backend: str) -> None:
     import nutpie
 
     from bayeslaws.datasets import chinchilla
-    from bayeslaws.fitting import prepare_fit
     from bayeslaws.model import build_model, data_values
+    from bayeslaws.spec import prepare_fit
 
     spec, obs = prepare_fit("chinchilla", chinchilla(), {"N": "N", "D": "D"}, "loss")
     model = build_model(spec, data_values(spec, obs))

@@ -44,13 +44,7 @@ import numpy as np
 import pandas as pd
 
 import bayeslaws as bl
-from bayeslaws import sampling
-from bayeslaws.data import prepare
 from bayeslaws.datasets import data_dir
-from bayeslaws.likelihoods import get_likelihood
-from bayeslaws.model import ModelSpec, data_values, resolve_priors
-from bayeslaws.result import Fit
-from bayeslaws.trace import assemble
 
 Y = "loss_c4_val"
 X = {"N": "N_params", "D": "D_tokens"}
@@ -101,25 +95,12 @@ def scenario_data(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
     raise ValueError(f"unknown scenario {scenario!r}")
 
 
-def separate_fit(law: str, data: pd.DataFrame, settings: dict) -> Fit:
-    """``bl.fit`` without its more-runs-than-parameters guard (for the 5-run protocol fits)."""
-    law_obj = bl.get_law(law)
-    lik = get_likelihood("lognormal", law_obj.link, law_obj.name)
-    if len(data) > len(law_obj.parameters) + len(lik.parameters):
-        return bl.fit(law, data, x=X, y=Y, **settings)
-    obs = prepare(law_obj, data, X, Y, n_parameters=0)
-    spec = ModelSpec(law_obj, lik, resolve_priors(law_obj, lik, obs.summary, None))
-    raw, seconds = sampling.run_nuts(
-        spec, data_values(spec, obs), sampler="nutpie", draws=settings["draws"],
-        tune=settings["tune"], chains=settings["chains"], random_seed=settings["random_seed"],
-        progressbar=False, target_accept=settings.get("target_accept"),
-    )
-    config = {"law": law, "law_options": {}, "likelihood": "lognormal",
-              "columns": dict(obs.columns), "y_column": Y, "extra_columns": {},
-              "sampler": "nutpie", "draws": settings["draws"], "tune": settings["tune"],
-              "chains": settings["chains"], "random_seed": settings["random_seed"],
-              "target_accept": settings.get("target_accept"), "sampling_seconds": seconds}
-    return Fit(assemble(raw, spec, obs), spec, config)
+def separate_fit(law: str, data: pd.DataFrame, settings: dict) -> bl.Fit:
+    """``bl.fit`` of one training set (the 5-run protocol has as many runs as the law has
+    parameters: ``allow_few_runs=True``, its warning silenced here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.FewRunsWarning)
+        return bl.fit(law, data, x=X, y=Y, allow_few_runs=True, **settings)
 
 
 def score(table: pd.DataFrame, truth: np.ndarray) -> dict[str, np.ndarray]:
@@ -181,7 +162,7 @@ def run_scenario(frame: pd.DataFrame, scenario: str, law: str, settings: dict) -
     return pd.DataFrame(rows)
 
 
-def _log_density(fit: Fit, target: pd.DataFrame) -> np.ndarray:
+def _log_density(fit: bl.Fit, target: pd.DataFrame) -> np.ndarray:
     from bayeslaws.compare import log_predictive_density
 
     return log_predictive_density(fit, target)

@@ -37,6 +37,11 @@ span of x (90% interval: the data range and half a span beyond each end); ``f_i`
 median a tenth of the log span of x and sd 1.5. Prior predictive: the observed values lie inside
 the 90% band, whose median is within a factor of 10 of the data.
 
+Declarations: ``a`` is the floor (``floors``). In a grouped fit the floor ``a``, the amplitude
+``b`` and the break points vary between groups by default (the rule of
+:meth:`~bayeslaws.law.Law.default_varying`: the floor, the centred ``b`` and ``d1``, and the
+later break points ordered above ``d1``); the slopes and sharpnesses are shared.
+
 Reference: Caballero, Gupta, Rish and Krueger 2023, "Broken Neural Scaling Laws"
 (arXiv:2210.14891), eq. 1.
 """
@@ -141,4 +146,5 @@ def build(breaks: int = 1) -> Law:
         description=f"broken neural scaling law with {breaks} break(s)",
         target_accept=TARGET_ACCEPT,
         adaptation="diag",
+        floors=("a",),
     )

@@ -6,10 +6,24 @@ r"""Chinchilla law of loss against parameters and tokens.
 loss. Evaluated in log space as a log-sum-exp of the three terms; ``A`` and ``B`` are sampled at
 the centre of the data's ``log N`` and ``log D``.
 
+Default priors: ``E`` LogNormal with median 0.6 x the smallest loss; ``A``, ``B`` wide
+LogNormal centred where each term matches the data for an exponent of 0.3; ``alpha``, ``beta``
+LogNormal(log 0.3, 1).
+
+Declarations: in a grouped fit ``E``, ``A`` and ``B`` vary between groups and the exponents
+are shared (``varying``); ``E`` is the floor (``floors``). Closed forms: the compute-optimal
+allocation under ``C = 6 N D`` (:func:`compute_optimum`, Hoffmann et al.'s eq. 4) and the
+tokens that reach a target loss at given ``N`` (:func:`tokens_for_target`).
+
 Reference: Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models"
 (arXiv:2203.15556), approach 3; Besiroglu et al. 2024, "Chinchilla Scaling: A replication
 attempt" (arXiv:2404.10102).
 """
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from bayeslaws.defaults import amplitude_prior, amplitude_start, exponent_prior, floor_prior
 from bayeslaws.law import Law, Parameter
@@ -41,6 +55,32 @@ def initial(s):
     }
 
 
+def compute_optimum(params: Mapping[str, Any], C: Any) -> dict[str, np.ndarray]:
+    """Hoffmann et al.'s closed form under ``C = 6 N D`` for ``E + A/N^alpha + B/D^beta``.
+
+    ``N_opt = G (C/6)^a``, ``D_opt = (C/6)^b / G`` with ``a = beta/(alpha+beta)``,
+    ``b = alpha/(alpha+beta)``, ``G = (alpha A / (beta B))^(1/(alpha+beta))``.
+    """
+    alpha, beta = params["alpha"], params["beta"]
+    a, b = beta / (alpha + beta), alpha / (alpha + beta)
+    log_g = (np.log(alpha * params["A"]) - np.log(beta * params["B"])) / (alpha + beta)
+    log_c6 = np.log(np.asarray(C, dtype=float) / 6.0)
+    return {"log_N": log_g + a * log_c6, "log_D": b * log_c6 - log_g, "a": a, "b": b}
+
+
+def tokens_for_target(params: Mapping[str, Any], log_N: Any, target: float,
+                      fixed: Mapping[str, float]) -> np.ndarray:
+    """``log D`` at which the loss reaches ``target`` at ``N = exp(log_N)`` (NaN: never).
+
+    ``B / D^beta = target - E - A / N^alpha``, so ``log D = (log B - log gap) / beta`` where
+    the gap is positive.
+    """
+    gap = target - params["E"] - params["A"] * np.exp(-params["alpha"] * log_N)
+    with np.errstate(all="ignore"):
+        out = (np.log(params["B"]) - np.log(gap)) / params["beta"]
+    return np.where(gap > 0, out, np.nan)
+
+
 LAW = Law(
     name="chinchilla",
     inputs=("N", "D"),
@@ -56,4 +96,8 @@ LAW = Law(
     initial=initial,
     formula="L(N, D) = E + A N^-alpha + B D^-beta",
     reference="Hoffmann et al. 2022 (arXiv:2203.15556)",
+    varying=("E", "A", "B"),
+    floors=("E",),
+    compute_optimum=compute_optimum,
+    tokens_for_target=tokens_for_target,
 )

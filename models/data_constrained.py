@@ -28,6 +28,9 @@ LogNormal; ``alpha``, ``beta`` LogNormal(log 0.3, 1)) and ``R_star`` LogNormal(l
 losses lie inside the 90% band; its median is within a factor of 300 of the data (measured:
 60-130 x above on a repeated-epochs grid), its upper end far above, as for ``chinchilla``.
 
+Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E``, ``A`` and ``B`` vary
+between groups by default and the exponents and ``R_star`` are shared.
+
 Reference: Muennighoff et al. 2023, "Scaling Data-Constrained Language Models"
 (arXiv:2305.16264), eq. 5 (data side).
 """
@@ -93,4 +96,5 @@ LAW = Law(
     description="Chinchilla law with the diminishing value of repeated data",
     target_accept=0.9,
     adaptation="diag",
+    floors=("E",),
 )

@@ -8,11 +8,19 @@ of ``D`` when the model is large. Evaluated in log space:
 ``log L = alpha_D * logaddexp((alpha_N / alpha_D)(log N_c - log N), log D_c - log D)``.
 ``N_c`` and ``D_c`` are sampled relative to the centre of the data's ``log N`` and ``log D``.
 
+Declarations: in a grouped fit the critical scales ``N_c`` and ``D_c`` vary between groups
+and the exponents are shared (``varying``); the compute-optimal allocation under
+``C = 6 N D`` has a closed form (:func:`compute_optimum`).
+
 Reference: Kaplan et al. 2020, "Scaling Laws for Neural Language Models" (arXiv:2001.08361),
 eq. 1.5; published alpha_N = 0.076, alpha_D = 0.095, N_c = 8.8e13, D_c = 5.4e13.
 """
 
 import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from bayeslaws.defaults import exponent_prior, location_prior
 from bayeslaws.law import Law, Parameter
@@ -44,6 +52,18 @@ def initial(s):
     }
 
 
+def compute_optimum(params: Mapping[str, Any], C: Any) -> dict[str, np.ndarray]:
+    """Closed form under ``C = 6 N D`` for ``[(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D``.
+
+    With ``r = alpha_N / alpha_D`` the bracket ``(N_c/N)^r + 6 D_c N / C`` is minimal at
+    ``N_opt = (r N_c^r C / (6 D_c))^(1/(r+1))``: ``a = 1/(r+1)``, ``b = r/(r+1)``.
+    """
+    r = params["alpha_N"] / params["alpha_D"]
+    log_c6 = np.log(np.asarray(C, dtype=float) / 6.0)
+    log_n = (np.log(r) + r * np.log(params["N_c"]) - np.log(params["D_c"]) + log_c6) / (r + 1)
+    return {"log_N": log_n, "log_D": log_c6 - log_n, "a": 1 / (r + 1), "b": r / (r + 1)}
+
+
 LAW = Law(
     name="kaplan",
     inputs=("N", "D"),
@@ -58,4 +78,6 @@ LAW = Law(
     initial=initial,
     formula="L(N, D) = [(N_c / N)^(alpha_N / alpha_D) + D_c / D]^alpha_D",
     reference="Kaplan et al. 2020 (arXiv:2001.08361)",
+    varying=("N_c", "D_c"),
+    compute_optimum=compute_optimum,
 )

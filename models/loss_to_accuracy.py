@@ -25,6 +25,9 @@ LogNormal with median ``0.23 e^2``, where ``a e^{-b L_c}`` is a third of a typic
 median ``b``, sd 3. Prior predictive: errors below ``E`` and mostly within (0, 1); draws below
 0 are clipped by the likelihood.
 
+Declarations: in a grouped fit the levels ``E`` and ``a`` vary between groups by default and
+the rate ``b`` is shared (``varying``).
+
 Reference: Gadre et al. 2024, "Language models scale reliably with over-training and on
 downstream tasks" (arXiv:2403.08540), eq. 5.
 """
@@ -78,4 +81,5 @@ LAW = Law(
     description="downstream error against loss",
     target_accept=0.9,
     adaptation="diag",
+    varying=("E", "a"),
 )

@@ -25,6 +25,10 @@ around the data's typical ``L_y`` with sd 2; ``kappa`` LogNormal(0, 0.5) (90%: 0
 paper's fits are near 1). Prior predictive: ``L_y`` around the data's scale, within about an
 order of magnitude either way.
 
+Declarations: none for grouped fits. No parameter is centred or declared a floor, so
+:meth:`~bayeslaws.law.Law.default_varying` is empty and a grouped fit names the parameters that
+vary (e.g. ``varying=["E_y", "K"]``).
+
 Reference: Brandfonbrener et al. 2024, "Loss-to-Loss Prediction: Scaling Laws for All Datasets"
 (arXiv:2411.12925), eq. 2.
 """

@@ -26,6 +26,10 @@ LogNormal(log 0.5, 1) (the paper reports 0.3-0.6); ``C`` LogNormal centred where
 is a tenth of the data's loss for a drop of the whole peak rate held over half the run, sd 2.
 Prior predictive: losses around the data's scale, within a few orders of magnitude.
 
+Declarations: none for grouped fits. No parameter is centred or declared a floor, so
+:meth:`~bayeslaws.law.Law.default_varying` is empty and a grouped fit names the parameters that
+vary (e.g. ``varying=["L0", "A"]``).
+
 Reference: Tissue, Wang, Wang, Yang, Zheng and Dong 2024, "Scaling Law with Learning Rate
 Annealing" (arXiv:2408.11029), eq. 1.
 """

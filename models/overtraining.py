@@ -19,6 +19,9 @@ of the data (measured: about 50 x above on a Gadre-like grid) and its upper end 
 amplitudes defined at ``N = 1`` carry the exponent's uncertainty times ``log N``, as in
 ``chinchilla``.
 
+Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E``, ``a`` and ``c`` vary
+between groups by default and the exponent ``b`` is shared.
+
 Reference: Gadre et al. 2024, "Language models scale reliably with over-training and on
 downstream tasks" (arXiv:2403.08540), eq. 4.
 """
@@ -58,4 +61,5 @@ LAW = Law(
     formula="L(N, M) = E + a N^-b + c (M N)^-b, with M = D / N",
     reference="Gadre et al. 2024 (arXiv:2403.08540)",
     description="over-trained language models: one exponent for N and D",
+    floors=("E",),
 )

@@ -1,11 +1,34 @@
-r"""Pure power law.
+r"""Pure power law, and its alias ``m1`` (the revisiting benchmark's estimator M1).
 
 .. math:: y = A \, x^{-\alpha}
 
-The simplest scaling law, with no irreducible term: a straight line in log-log axes.
+The simplest scaling law, with no irreducible term: a straight line in log-log axes. Evaluated
+in log space; ``A`` is sampled at the centre of ``log x`` (sheared by ``alpha``).
+
+Default priors: ``A`` wide LogNormal centred where ``A x^-0.3`` matches the data at the centre
+of ``log x``; ``alpha`` LogNormal(log 0.3, 1). Prior predictive: values around the data's scale
+at the data's centre, spreading with the distance from it.
+
+Declarations: in a grouped fit the amplitude ``A`` varies between groups and the exponent is
+shared (``varying``).
+
+Alias ``m1``
+------------
+Estimator M1 of Alabdulmohsin, Neyshabur and Zhai's benchmark, the same law in the paper's
+names (``A`` is ``b``, ``alpha`` is ``c``), so that the benchmark's comparisons can be
+reproduced:
+
+.. math:: y = b\, x^{-c}
+
+``x`` is the number of examples seen, ``y`` the error or loss. (Alabdulmohsin et al. write
+``beta x^c`` with ``c < 0``; here ``c > 0``.) Priors, starting values and sampling are those of
+``power_law`` under the new names: ``b`` wide LogNormal centred where ``b x^-0.3`` matches the
+data, ``c`` LogNormal(log 0.3, 1); ``b`` varies between groups.
 
 Reference: Hestness et al. 2017, "Deep Learning Scaling is Predictable, Empirically"
-(arXiv:1712.00409); Kaplan et al. 2020 (arXiv:2001.08361), single-variable forms.
+(arXiv:1712.00409); Kaplan et al. 2020 (arXiv:2001.08361), single-variable forms. ``m1``:
+Alabdulmohsin, Neyshabur and Zhai 2022, "Revisiting Neural Scaling Laws in Language and Vision"
+(arXiv:2209.06640), section 2 (M1).
 """
 
 from bayeslaws.defaults import amplitude_prior, amplitude_start, exponent_prior
@@ -36,4 +59,16 @@ LAW = Law(
     initial=initial,
     formula="y = A x^-alpha",
     reference="Hestness et al. 2017 (arXiv:1712.00409)",
+    varying=("A",),
 )
+
+#: The same law under other names (see "Alias m1" above): ``rename`` maps this law's parameter
+#: names to the alias's; the other keys replace fields of the renamed law.
+ALIASES = {
+    "m1": {
+        "rename": {"A": "b", "alpha": "c"},
+        "formula": "y = b x^-c",
+        "reference": "Alabdulmohsin et al. 2022 (arXiv:2209.06640), M1",
+        "description": "revisiting benchmark M1: power law",
+    },
+}

@@ -18,6 +18,9 @@ centred at ``D^0.3`` at the centre of the data with the same width as ``B`` (the
 fall anywhere in or beyond the data). Prior predictive: losses around the data's scale, within
 a few orders of magnitude.
 
+Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E``, ``B`` and ``D_l`` vary
+between groups by default and the exponent ``beta`` is shared.
+
 Reference: Lin et al. 2024, "Selecting Large Language Model to Fine-tune via Rectified Scaling
 Law" (arXiv:2402.02314), eq. 3.
 """
@@ -78,4 +81,5 @@ LAW = Law(
     formula="L(D) = B / (D_l + D^beta) + E",
     reference="Lin et al. 2024 (arXiv:2402.02314)",
     description="fine-tuning loss with a pre-learned data phase",
+    floors=("E",),
 )

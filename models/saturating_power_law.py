@@ -1,12 +1,36 @@
-r"""Power law with an irreducible floor.
+r"""Power law with an irreducible floor, and its alias ``m2`` (the revisiting benchmark's M2).
 
 .. math:: y = E + A \, x^{-\alpha}
 
 ``E`` is the irreducible loss that no amount of scale removes. Evaluated in log space as
-``logaddexp(log E, log A - alpha log x)``.
+``logaddexp(log E, log A - alpha log x)``; ``A`` is sampled at the centre of ``log x``
+(sheared by ``alpha``).
+
+Default priors: ``E`` LogNormal with median 0.6 x the smallest y; ``A`` wide LogNormal centred
+where ``A x^-0.3`` matches the data; ``alpha`` LogNormal(log 0.3, 1). Prior predictive: values
+around the data's scale, within a few orders of magnitude.
+
+Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E`` and ``A`` vary between
+groups and the exponent is shared (``varying``).
+
+Alias ``m2``
+------------
+Estimator M2 of Alabdulmohsin, Neyshabur and Zhai's benchmark, a power law with a limiting
+error, in the paper's names (``E`` is ``e_inf``, ``A`` is ``b``, ``alpha`` is ``c``):
+
+.. math:: y = e_{\infty} + b\, x^{-c}
+
+``x`` is the number of examples seen, ``y`` the error or loss and ``e_inf`` the error reached
+with unlimited data. (Alabdulmohsin et al. write ``beta x^c`` with ``c < 0``; here ``c > 0``.)
+Priors, starting values and sampling are those of ``saturating_power_law`` under the new names:
+``e_inf`` LogNormal with median 0.6 x the smallest y, ``b`` wide LogNormal centred where
+``b x^-0.3`` matches the data, ``c`` LogNormal(log 0.3, 1). In a grouped fit only ``b``
+varies by default (``e_inf`` is shared), as before law files declared their varying parameters.
 
 Reference: Hestness et al. 2017 (arXiv:1712.00409); Henighan et al. 2020, "Scaling Laws for
-Autoregressive Generative Modeling" (arXiv:2010.14701).
+Autoregressive Generative Modeling" (arXiv:2010.14701). ``m2``: Alabdulmohsin, Neyshabur and
+Zhai 2022, "Revisiting Neural Scaling Laws in Language and Vision" (arXiv:2209.06640),
+section 2 (M2).
 """
 
 from bayeslaws.defaults import amplitude_prior, amplitude_start, exponent_prior, floor_prior
@@ -39,4 +63,21 @@ LAW = Law(
     initial=initial,
     formula="y = E + A x^-alpha",
     reference="Henighan et al. 2020 (arXiv:2010.14701)",
+    varying=("E", "A"),
+    floors=("E",),
 )
+
+#: The same law under other names (see "Alias m2" above): ``rename`` maps this law's parameter
+#: names to the alias's; ``descriptions`` gives new parameter descriptions; the other keys
+#: replace fields of the renamed law.
+ALIASES = {
+    "m2": {
+        "rename": {"E": "e_inf", "A": "b", "alpha": "c"},
+        "descriptions": {"e_inf": "error with unlimited data"},
+        "formula": "y = e_inf + b x^-c",
+        "reference": "Alabdulmohsin et al. 2022 (arXiv:2209.06640), M2",
+        "description": "revisiting benchmark M2: power law with limiting error",
+        # the grouped-fit default m2 always had (its floor is not called E)
+        "varying": ("b",),
+    },
+}

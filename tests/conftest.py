@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import HealthCheck, settings
 
 from bayeslaws.datasets import has_data
@@ -38,3 +40,38 @@ def load_script(folder: str, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def prior_sampler(spec, values, *, draws, chains, random_seed, **_):
+    """Stand-in for NUTS (patch ``bayeslaws.sampling.run_nuts``): independent draws from the
+    priors, within the law's constraints, for plain and grouped fits alike.
+
+    A grouped fit's varying parameters take the same draw in every group (which meets every
+    constraint), their ``_pop`` that draw too and their ``_tau`` a HalfNormal(0.1) draw.
+    """
+    rng = np.random.default_rng(random_seed)
+    stats = {k[len("stat__"):]: float(v) for k, v in values.items() if k.startswith("stat__")}
+    size = chains * draws
+    pool = {name: np.asarray(spec.priors[name].draw(20 * size, random_seed=rng), dtype=float)
+            for name in spec.parameter_names}
+    keep = np.ones(20 * size, dtype=bool)
+    for par in spec.parameters:
+        lo, hi = par.resolve_bounds({**stats, **pool})
+        keep &= (pool[par.name] > lo) & (pool[par.name] < hi)
+    assert keep.sum() >= size, "too few prior draws meet the law's constraints"
+    dims = ("chain", "draw")
+    posterior = {n: (dims, v[keep][:size].reshape(chains, draws)) for n, v in pool.items()}
+    coords = {}
+    if spec.grouping is not None:
+        groups = len(spec.grouping.groups)
+        coords["group"] = list(spec.grouping.groups)
+        for name in spec.grouping.varying:
+            value = posterior[name][1]
+            posterior[name + "_pop"] = (dims, value)
+            posterior[name + "_tau"] = (dims, np.abs(rng.normal(0, 0.1, (chains, draws))))
+            posterior[name] = ((*dims, "group"), np.repeat(value[..., None], groups, axis=-1))
+    stats_ds = {"diverging": (dims, np.zeros((chains, draws), dtype=bool)),
+                "lp": (dims, rng.normal(size=(chains, draws)))}
+    raw = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior, coords=coords),
+                                 "sample_stats": xr.Dataset(stats_ds)})
+    return raw, 0.0

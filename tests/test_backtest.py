@@ -10,7 +10,9 @@ import pytest
 
 import bayeslaws as bl
 from bayeslaws import cli
-from bayeslaws.backtest import COLUMNS, STACKED, holdout_mask, parse_law_specs, score
+from bayeslaws.backtest import COLUMNS, STACKED, grouped_holdout_mask, holdout_mask, score
+from bayeslaws.cli_args import parse_law_specs
+from bayeslaws.exceptions import DataError, LawError
 from tests.conftest import SMALL
 
 
@@ -63,8 +65,22 @@ def test_holdout_mask_and_column():
 ])
 def test_holdout_refuses(holdout, message):
     frame = pd.DataFrame({"x": [1.0, 2, 3, 4]})
-    with pytest.raises(bl.BayesLawsError, match=message):
+    with pytest.raises(DataError, match=message):
         holdout_mask(frame, holdout, "x")
+
+
+def test_holdout_refuses_bad_flag_column_and_scale():
+    frame = pd.DataFrame({"x": [1.0, 2, 3, 4], "late": [0, 0, 1, 2], "name": list("abcd")})
+    with pytest.raises(DataError, match="holdout column 'late' must hold booleans or 0/1"):
+        holdout_mask(frame, "late", "x")
+    with pytest.raises(DataError, match=r"scale column\(s\) \['size'\] are not in the data"):
+        holdout_mask(frame, 0.5, "size")
+    with pytest.raises(DataError, match="'name'.*non-numeric value 'a'"):
+        holdout_mask(frame, 0.5, "name")
+    with pytest.raises(DataError, match="group='family' is not a column"):
+        grouped_holdout_mask(frame, 0.5, "x", "family")
+    with pytest.raises(DataError, match="holds out no run"):
+        grouped_holdout_mask(frame, 0.5, "x", "name")  # every group a single run
 
 
 def test_parse_law_specs():
@@ -72,24 +88,56 @@ def test_parse_law_specs():
     assert got == {"power_law": {"law": "power_law", "law_options": {}},
                    "bnsl2": {"law": "bnsl", "law_options": {"breaks": 2}},
                    "b1": {"law": "bnsl", "law_options": {"breaks": 1}}}
-    with pytest.raises(bl.BayesLawsError, match="KEY=VALUE"):
+    assert parse_law_specs(["s=saturating_power_law:E=1.5"])["s"]["law_options"] == {"E": 1.5}
+    with pytest.raises(LawError, match="KEY=VALUE"):
         parse_law_specs(["bnsl:breaks"])
-    with pytest.raises(bl.BayesLawsError, match="appears twice"):
+    with pytest.raises(LawError, match="appears twice"):
         parse_law_specs(["bnsl", "bnsl"])
+    with pytest.raises(LawError, match="names no law"):
+        parse_law_specs(["b2="])
 
 
 def test_backtest_refuses_bad_input():
     frame = pd.DataFrame({"x": np.geomspace(1, 100, 10), "y": np.linspace(2, 1, 10)})
-    with pytest.raises(bl.BayesLawsError, match="Unknown law|not in the catalogue|unknown"):
+    with pytest.raises(LawError, match="Unknown law|not in the catalogue|unknown"):
         bl.backtest("no_such_law", frame, x="x", y="y")
-    with pytest.raises(bl.BayesLawsError, match="y='loss' is not a column"):
-        bl.backtest("power_law", frame, x="x", y="loss")
-    with pytest.raises(bl.BayesLawsError, match="no column for input"):
-        bl.backtest("chinchilla", frame, x={"N": "x"}, y="y")
-    with pytest.raises(bl.BayesLawsError, match="name of the stacked-average row"):
-        bl.backtest({STACKED: "power_law"}, frame, x="x", y="y")
     with pytest.raises(bl.BayesLawsError, match="errors must be"):
         bl.backtest("power_law", frame, x="x", y="y", errors="ignore")
+    with pytest.raises(bl.BayesLawsError, match="probs must lie strictly between 0 and 1"):
+        bl.backtest("power_law", frame, x="x", y="y", probs=(0.5, 1.0))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"y": "loss"}, "y='loss' is not a column"),
+    ({"x": {"N": "x"}, "laws": "chinchilla"}, "no column for input"),
+    ({"x": "x", "laws": "chinchilla"}, "names one column but law 'chinchilla'"),
+    ({"x": ["x"]}, "x must be a column name or a dict"),
+    ({"x": {"x": 3.5}}, "not column names"),
+    ({"x": {"x": "x", "Q": "y"}}, "x maps \\['Q'\\], which no law"),
+    ({"x": "params"}, r"Column\(s\) \['params'\] of law 'power_law'"),
+    ({"group": "family"}, "group='family' is not a column"),
+    ({"holdout": "late"}, "holdout='late' is not a column"),
+    ({"holdout": 2}, "fraction strictly between 0 and 1"),
+    ({"scale": ["size"]}, "scale column"),
+])
+def test_backtest_input_mistakes_are_data_errors(kwargs, message):
+    frame = pd.DataFrame({"x": np.geomspace(1, 100, 10), "y": np.linspace(2, 1, 10)})
+    kwargs = {"laws": "power_law", "x": "x", "y": "y", **kwargs}
+    with pytest.raises(DataError, match=message):
+        bl.backtest(kwargs.pop("laws"), frame, **kwargs)
+
+
+@pytest.mark.parametrize("laws, message", [
+    ({STACKED: "power_law"}, "name of the stacked-average row"),
+    (["power_law", "power_law"], "appears twice"),
+    ({"p": {"law_options": {}}}, "without a 'law' key"),
+    ([], "at least one law"),
+    (3, "laws must be a law name"),
+])
+def test_backtest_law_spec_mistakes_are_law_errors(laws, message):
+    frame = pd.DataFrame({"x": np.geomspace(1, 100, 10), "y": np.linspace(2, 1, 10)})
+    with pytest.raises(LawError, match=message):
+        bl.backtest(laws, frame, x="x", y="y")
 
 
 # -- the backtest on simulated data ---------------------------------------------------------

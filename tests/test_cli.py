@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayeslaws.cli import main, parse_prior
+from bayeslaws import cli_args
+from bayeslaws.cli import main
+from bayeslaws.cli_args import parse_prior
+from bayeslaws.exceptions import BayesLawsError, PriorError
 from bayeslaws.simulate import simulate
 
 QUICK = ["--chains", "2", "--draws", "300", "--tune", "300", "--quiet", "--seed", "1"]
@@ -51,16 +54,50 @@ def test_predict_prints_interval_and_writes_csv(saved_fit, tmp_path, capsys):
     assert table["median"].iloc[1] < table["median"].iloc[0]  # the loss keeps falling
 
 
+def test_predict_group_needs_a_grouped_fit(saved_fit, capsys):
+    assert main(["predict", str(saved_fit), "--at", "x=1e11", "--group", "a"]) == 2
+    assert "needs a hierarchical fit" in capsys.readouterr().err
+
+
 def test_user_prior_from_command_line():
     name, prior = parse_prior("alpha=Normal(mu=0.3, sigma=0.05)")
     assert name == "alpha" and prior.distribution == "Normal"
     assert prior.arguments == {"mu": 0.3, "sigma": 0.05}
+    with pytest.raises(PriorError, match="NAME=Distribution"):
+        parse_prior("alpha ~ Normal(0, 1)")
+    with pytest.raises(PriorError, match="mu='zero' is not a number"):
+        parse_prior("alpha=Normal(mu=zero, sigma=1)")
+
+
+def test_string_parsers():
+    assert cli_args.pairs(["N=params, D=tokens", "E=floor"], "--x") == {
+        "N": "params", "D": "tokens", "E": "floor"}
+    assert cli_args.pairs(None, "--x") == {}
+    with pytest.raises(BayesLawsError, match="--x 'params' must look like NAME=VALUE"):
+        cli_args.pairs(["params"], "--x")
+    assert cli_args.number("2") == 2 and isinstance(cli_args.number("2"), int)
+    assert cli_args.number("2.0") == 2.0 and isinstance(cli_args.number("2.0"), float)
+    assert cli_args.number("1e3") == 1000.0 and isinstance(cli_args.number("1e3"), float)
+    assert cli_args.number("linear") == "linear"
+    assert cli_args.options(["breaks=2", "kind=log"], "--option") == {"breaks": 2, "kind": "log"}
+    assert cli_args.numbers("1e21, 1e23,", "--C") == [1e21, 1e23]
+    with pytest.raises(BayesLawsError, match="--C '1e21,big' must be numbers"):
+        cli_args.numbers("1e21,big", "--C")
+    assert cli_args.points(["N=7e10,D=1.4e12", "N=1e9,D=2e10"], "--at") == [
+        {"N": 7e10, "D": 1.4e12}, {"N": 1e9, "D": 2e10}]
+    with pytest.raises(BayesLawsError, match="N='big' is not a number"):
+        cli_args.points(["N=big"], "--at")
+    assert cli_args.holdout("0.25") == 0.25 and cli_args.holdout("late") == "late"
 
 
 @pytest.mark.parametrize("argv, message", [
     (["fit", "missing.csv", "--law", "chinchilla", "--y", "loss", "--out", "x.nc"], "missing.csv"),
     (["laws", "--name", "nope"], "nope"),
     (["summary", "nothing_here.nc"], "nothing_here.nc"),
+    # options are parsed before the table is read
+    (["backtest", "runs.csv", "--law", "bnsl:breaks", "--y", "loss"], "KEY=VALUE"),
+    (["fit", "runs.csv", "--law", "power_law", "--y", "loss", "--out", "x.nc", "--x", "x"],
+     "NAME=VALUE"),
 ])
 def test_errors_are_one_clear_line_with_exit_code_2(argv, message, capsys):
     assert main(argv) == 2

@@ -1,4 +1,4 @@
-"""Hierarchical laws: partial pooling over groups (issue 7).
+"""Grouped fits: partial pooling over groups.
 
 One module-scoped fit of simulated groups (saturating power law, five groups with their own
 floor and amplitude, a shared exponent, three seeds per scale) serves the recovery,
@@ -13,11 +13,7 @@ import pytest
 
 import bayeslaws as bl
 from bayeslaws.compare import compare
-from bayeslaws.hierarchy import (
-    DEFAULT_TAU_SCALE,
-    HierarchicalFit,
-    resolve_hierarchy,
-)
+from bayeslaws.hierarchy import DEFAULT_TAU_SCALE, resolve_grouping
 from tests.conftest import SMALL, load_script, requires_data
 
 #: True floor E and amplitude A per group; alpha is shared.
@@ -53,8 +49,8 @@ def hfit(data):
 
 
 def test_fit_routes_to_hierarchy_with_documented_defaults(hfit):
-    assert isinstance(hfit, HierarchicalFit)
-    h = hfit.hierarchy
+    assert hfit.is_grouped
+    h = hfit.grouping
     assert h.varying == ("E", "A") and h.pooled == ("alpha", "sigma")
     assert h.tau_scale == {"E": DEFAULT_TAU_SCALE, "A": DEFAULT_TAU_SCALE}
     post = hfit.posterior
@@ -136,8 +132,8 @@ def test_exact_loo_refit_keeps_the_grouping(hfit):
     kept, left_out = wrapper.sel_observations(np.array([index]))
     assert len(kept) == len(hfit.data()) - 1 and len(left_out) == 1
     refitted = wrapper.get_inference_data(wrapper.sample(kept))
-    assert isinstance(refitted, HierarchicalFit)
-    assert refitted.hierarchy.varying == hfit.hierarchy.varying
+    assert refitted.is_grouped
+    assert refitted.grouping.varying == hfit.grouping.varying
     assert refitted.config["random_seed"] != hfit.config["random_seed"]
     ll = wrapper.log_likelihood__i(left_out, refitted)
     assert ll.dims == ("chain", "draw", "obs") and ll.shape[-1] == 1
@@ -176,7 +172,7 @@ def test_backtest_with_groups_holds_out_each_groups_largest_runs(data):
     assert held.groupby("family").size().to_dict() == {g: 6 for g in GROUPS}
     assert set(held["x"]) == set(X[-2:])
     row = table.loc["saturating_power_law"]
-    assert isinstance(table.attrs["fits"]["saturating_power_law"], HierarchicalFit)
+    assert table.attrs["fits"]["saturating_power_law"].is_grouped
     # each group is forecast on its own curve: errors near the noise level (sigma 2%) and
     # 90% intervals that cover (30 runs; a miscalibrated forecast would cover far fewer)
     assert row["abs_rel_error"] < 0.05
@@ -233,8 +229,8 @@ def test_stacked_average_of_hierarchical_fits_takes_groups(hfit, data):
 def test_save_load_round_trip(hfit, tmp_path):
     path = hfit.save(tmp_path / "h.nc")
     back = bl.load(path)
-    assert isinstance(back, HierarchicalFit)
-    assert back.hierarchy == hfit.hierarchy
+    assert back.is_grouped
+    assert back.grouping == hfit.grouping
     at = pd.DataFrame({"x": [1e8, 1e8], "family": ["g2", "new"]})
     pd.testing.assert_frame_equal(back.predict(at), hfit.predict(at))
     pd.testing.assert_frame_equal(back.summary(), hfit.summary())
@@ -279,24 +275,26 @@ def test_unknown_group_in_predict_lists_groups(hfit):
 
 
 def test_chinchilla_defaults_and_explicit_split():
-    from bayeslaws.fitting import prepare_fit
     from bayeslaws.simulate import demo_data
+    from bayeslaws.spec import prepare_fit
 
     spec, _ = prepare_fit("chinchilla", demo_data(random_seed=0),
                           x={"N": "params", "D": "tokens"}, y="loss")
-    h = resolve_hierarchy(spec, "dataset", ["a", "b"])
+
+    def resolve(**options):
+        return resolve_grouping(spec.law, spec.parameters, "dataset", ["a", "b"], **options)
+
+    h = resolve()
     assert h.varying == ("E", "A", "B") and h.pooled == ("alpha", "beta", "sigma")
-    h = resolve_hierarchy(spec, "dataset", ["a", "b"], pooled=["alpha", "beta"])
+    h = resolve(pooled=["alpha", "beta"])
     assert h.varying == ("E", "A", "B", "sigma")
-    h = resolve_hierarchy(spec, "dataset", ["a", "b"], varying=["E"], tau_scale={"E": 0.1})
+    h = resolve(varying=["E"], tau_scale={"E": 0.1})
     assert h.pooled == ("A", "B", "alpha", "beta", "sigma") and h.tau_scale == {"E": 0.1}
 
 
 def test_default_varying_keeps_bounded_parameters_together():
-    from bayeslaws.hierarchy import default_varying
-
     # bnsl's second break d2 is bounded below by d1: both vary, or neither
-    assert default_varying(bl.get_law("bnsl", breaks=2)) == ("a", "b", "d1", "d2")
+    assert bl.get_law("bnsl", breaks=2).default_varying() == ("a", "b", "d1", "d2")
 
 
 def test_cli_summary_and_predict_for_a_group(hfit, tmp_path, capsys):
@@ -313,9 +311,7 @@ def test_cli_summary_and_predict_for_a_group(hfit, tmp_path, capsys):
 
 
 def test_fit_options_repeat_the_grouping(hfit):
-    from bayeslaws.hierarchy import fit_options
-
-    opts = fit_options(hfit)
+    opts = hfit.grouping.fit_options()
     assert opts == {"group": "family", "varying": ["E", "A"],
                     "tau_scale": {"E": DEFAULT_TAU_SCALE, "A": DEFAULT_TAU_SCALE}}
 
@@ -341,3 +337,17 @@ def test_gadre_case_study_runs_protocol(tmp_path):
                         "--chains", "2", "--out", str(out)]) == 0
     text = out.read_text()
     assert "| protocol | hierarchical |" in text and "1.44B*" in text
+
+
+def test_plot_draws_one_panel_per_group(hfit, data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    held = data[data["x"] == X.max()].head(2)
+    fig = hfit.plot(held_out=held)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == [f"family = {g}" for g in GROUPS]
+    # each panel shows its own group's runs (6 scales x 3 seeds), not all groups' runs
+    for ax in panels:
+        sizes = [c.get_offsets().shape[0] for c in ax.collections if hasattr(c, "get_offsets")]
+        assert len(X) * SEEDS in sizes and len(data) not in sizes

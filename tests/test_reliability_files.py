@@ -3,7 +3,8 @@
 Round trips cover every catalogue law with every likelihood that suits it. To keep them cheap,
 the sampler is replaced by draws from the fit's own priors (restricted to the law's
 constraints): everything else -- validation, trace assembly, log-likelihood, diagnostics, the
-stored settings -- is the real pipeline. One real tiny hierarchical fit covers that file layout.
+stored settings -- is the real pipeline, for plain and grouped fits alike (the same stand-in
+sampler serves both); one real tiny grouped fit (slow) covers a sampler's own output too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -23,28 +25,8 @@ from hypothesis import strategies as st
 import bayeslaws as bl
 from bayeslaws import io, sampling
 from bayeslaws.likelihoods import LIKELIHOODS
+from tests.conftest import prior_sampler
 from tests.test_reliability_numerics import EXPECT, Expect, table
-
-
-def prior_sampler(spec, values, *, draws, chains, random_seed, **_):
-    """Stand-in for NUTS: independent draws from the priors, within the law's constraints."""
-    rng = np.random.default_rng(random_seed)
-    stats = {k[len("stat__"):]: float(v) for k, v in values.items() if k.startswith("stat__")}
-    size = chains * draws
-    pool = {name: np.asarray(spec.priors[name].draw(20 * size, random_seed=rng), dtype=float)
-            for name in spec.parameter_names}
-    keep = np.ones(20 * size, dtype=bool)
-    for par in spec.parameters:
-        lo, hi = par.resolve_bounds({**stats, **pool})
-        keep &= (pool[par.name] > lo) & (pool[par.name] < hi)
-    assert keep.sum() >= size, "too few prior draws meet the law's constraints"
-    dims = ("chain", "draw")
-    posterior = {n: (dims, v[keep][:size].reshape(chains, draws)) for n, v in pool.items()}
-    stats_ds = {"diverging": (dims, np.zeros((chains, draws), dtype=bool)),
-                "lp": (dims, rng.normal(size=(chains, draws)))}
-    raw = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior),
-                                 "sample_stats": xr.Dataset(stats_ds)})
-    return raw, 0.0
 
 
 def combos():
@@ -122,11 +104,33 @@ def test_round_trip_hierarchical_fit(tmp_path):
                      group="set", chains=1, draws=20, tune=20, random_seed=1,
                      progressbar=False)
     back = bl.load(fit.save(tmp_path / "hier.nc"))
-    assert type(back).__name__ == "HierarchicalFit"
+    assert back.is_grouped
     assert back.groups == fit.groups
-    assert back.config["hierarchy"] == fit.config["hierarchy"]
+    assert back.config["grouping"] == fit.config["grouping"]
     for group in fit.trace.children:
         xr.testing.assert_identical(back.trace[group].to_dataset(), fit.trace[group].to_dataset())
+
+
+def test_round_trip_grouped_fit_through_the_stand_in_sampler(tmp_path):
+    """Grouped fits go through the same pipeline and stand-in sampler as plain ones."""
+    rng = np.random.default_rng(5)
+    x = np.tile(np.geomspace(1e6, 1e9, 8), 3)
+    groups = np.repeat(["a", "b", "c"], 8)
+    y = np.repeat([1.8, 2.0, 2.2], 8) + 40 * x**-0.3 * np.exp(rng.normal(0, .01, 24))
+    with mock.patch.object(sampling, "run_nuts", side_effect=prior_sampler), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.SamplerWarning)
+        fit = bl.fit("saturating_power_law", {"x": x, "y": y, "set": groups}, x="x", y="y",
+                     group="set", chains=2, draws=30, random_seed=1, progressbar=False)
+    assert fit.posterior["E"].dims == ("chain", "draw", "group")
+    assert fit.config["grouping"]["varying"] == ["E", "A"]
+    back = bl.load(fit.save(tmp_path / "grouped.nc"))
+    assert_same_fit(fit, back)
+    assert back.grouping == fit.grouping
+    at = {"x": [1e10, 1e10], "set": ["a", "new"]}
+    np.testing.assert_array_equal(back.predict(at).to_numpy(), fit.predict(at).to_numpy())
+    np.testing.assert_array_equal(back.log_density(fit.data()), fit.log_density(fit.data()))
+    assert list(fit.data()["set"]) == list(groups)
 
 
 # -- atomic writing -------------------------------------------------------------------------
@@ -232,7 +236,8 @@ def test_older_format_is_refused_naming_the_version(tmp_path, small_fit, version
 def test_newer_format_is_refused_naming_the_version(tmp_path, small_fit):
     path = small_fit.save(tmp_path / "new.nc")
     rewrite_config(path, format_version=io.FORMAT_VERSION + 1, bayeslaws_version="9.1.0")
-    with pytest.raises(bl.FitFileError, match=r"bayeslaws 9\.1\.0 in file format 2.*"
+    newer = io.FORMAT_VERSION + 1
+    with pytest.raises(bl.FitFileError, match=rf"bayeslaws 9\.1\.0 in file format {newer}.*"
                                               r"pip install -U 'bayeslaws>=9\.1\.0'"):
         bl.load(path)
 
@@ -291,3 +296,27 @@ def test_float32_storage_halves_the_file_and_keeps_the_fit(tmp_path, small_fit):
     np.testing.assert_allclose(back.loo().elpd, small_fit.loo().elpd, rtol=1e-6)
     with pytest.raises(bl.BayesLawsError, match="valid choices: 'float32', 'float64'"):
         small_fit.save(tmp_path / "x.nc", precision="float16")
+
+
+# -- files written by earlier versions ------------------------------------------------------
+FIXTURES = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name, at", [
+    ("chinchilla", {"N": [1e10, 7e10], "D": [2e11, 1.4e12]}),
+    ("grouped", {"x": [1e8, 1e8, 1e8], "family": ["a", "c", "new"]}),
+])
+def test_fit_saved_by_version_0_1_0_loads_and_predicts_identically(name, at):
+    """Fits saved by bayeslaws 0.1.0 (file format 1, made at commit 7103fae by
+    tests/data/make_fixtures_0_1_0.py) predict exactly what they predicted then."""
+    fit = bl.load(FIXTURES / f"fit_0.1.0_{name}.nc")
+    assert fit.settings.bayeslaws_version == "0.1.0"
+    assert fit.is_grouped == (name == "grouped")
+    expected = pd.read_csv(FIXTURES / f"fit_0.1.0_{name}_predict.csv")
+    got = fit.predict(pd.DataFrame(at))
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False,
+                                  rtol=1e-12, atol=0)
+    if name == "chinchilla":
+        mean = pd.read_csv(FIXTURES / f"fit_0.1.0_{name}_predict_mean.csv")
+        pd.testing.assert_frame_equal(fit.predict(pd.DataFrame(at), kind="mean"), mean,
+                                      check_dtype=False, rtol=1e-12, atol=0)

@@ -31,7 +31,8 @@ from bayeslaws import mathops
 from bayeslaws.data import prepare
 from bayeslaws.law import param_namespace
 from bayeslaws.likelihoods import get_likelihood
-from bayeslaws.model import resolve_priors, statistics
+from bayeslaws.model import statistics
+from bayeslaws.spec import resolve_priors
 
 GRID = np.geomspace(1e-3, 1e30, 67)  # half-decade steps
 FAR = 1e5  # log x at which limits are checked (x = e^100000)

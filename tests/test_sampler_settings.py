@@ -88,7 +88,7 @@ def test_scalars_share_one_vector_and_float_columns_one_matrix():
 
 
 def test_model_data_is_two_shared_variables():
-    model = sampling._entry(*_spec_values(), "nutpie").model
+    model = sampling.cached_entry(*_spec_values(), "nutpie").model
     assert sorted(v.name for v in model.data_vars) == [COLUMNS, SCALARS]
 
 
@@ -102,8 +102,8 @@ def test_every_name_reads_its_own_value_from_the_shared_data():
 
 
 def _spec_values():
-    from bayeslaws.fitting import prepare_fit
     from bayeslaws.model import data_values
+    from bayeslaws.spec import prepare_fit
 
     spec, obs = prepare_fit("power_law", data(0), "x", "y")
     return spec, data_values(spec, obs)
@@ -117,6 +117,6 @@ def test_data_of_another_layout_gets_its_own_model():
     spec, values = _spec_values()
     other = {**values, "prior__zzz": np.asarray(1.0)}  # one more scalar, sorted last
     assert data_layout(values) != data_layout(other)
-    assert sampling._entry(spec, values, "nutpie") is not sampling._entry(spec, other, "nutpie")
-    assert sampling._entry(spec, values, "nutpie") is sampling._entry(spec, dict(values),
-                                                                      "nutpie")
+    entry = sampling.cached_entry(spec, values, "nutpie")
+    assert entry is not sampling.cached_entry(spec, other, "nutpie")
+    assert entry is sampling.cached_entry(spec, dict(values), "nutpie")
