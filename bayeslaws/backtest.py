@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 
 from bayeslaws.catalogue import get_law
+from bayeslaws.checks import check_choice, has_key
 from bayeslaws.compare import Average, _Shared, compare
-from bayeslaws.data import as_frame, numeric_column
-from bayeslaws.exceptions import BayesLawsError, DataError, LawError, choices
+from bayeslaws.data import as_frame, numeric_column, resolve_inputs
+from bayeslaws.exceptions import BayesLawsError, DataError, LawError, OptionError, choices
+from bayeslaws.fitting import fit as fit_law
 from bayeslaws.law import Law
 
 #: Interval probabilities whose coverage is scored.
@@ -46,12 +48,7 @@ COLUMNS = ("n_fit", "n_heldout", "elpd", "elpd_mean", "rmsle", "abs_rel_error",
 
 # -- inputs ---------------------------------------------------------------------------------
 def _laws(laws: Any) -> dict[str, Law]:
-    """``{name: Law}`` from a name, a Law, a list of them or a dict of name -> law spec.
-
-    A law spec is a catalogue name, a :class:`~bayeslaws.law.Law`, or a dict
-    ``{"law": name, "law_options": {...}}`` (e.g. ``{"law": "bnsl", "law_options":
-    {"breaks": 2}}``).
-    """
+    """``{name: Law}`` from the ``laws`` of :func:`backtest`."""
     if isinstance(laws, str | Law):
         laws = [laws]
     if isinstance(laws, Mapping):
@@ -63,77 +60,52 @@ def _laws(laws: Any) -> dict[str, Law]:
         raise LawError(
             f"laws must be a law name, a Law, a list of them or a dict of name -> law; got "
             f"{type(laws).__name__}. Example: backtest(['power_law', 'saturating_power_law'], "
-            "df, x='x', y='loss')."
-        )
+            "df, x='x', y='loss').")
     if not items:
         raise LawError(
             "backtest needs at least one law; got none. Give a law name, a Law, a list of "
-            "them or a dict of name -> law (see bayeslaws.law_names())."
-        )
+            "them or a dict of name -> law (see bayeslaws.law_names()).")
     out: dict[str, Law] = {}
     for name, law in items:
-        if str(name) == STACKED:
+        name = str(name)
+        if name == STACKED:
             raise LawError(
                 f"Law name {STACKED!r} is the name of the stacked-average row; name the law "
-                "otherwise, e.g. {'sat': 'saturating_power_law'}."
-            )
-        if str(name) in out:
+                "otherwise, e.g. {'sat': 'saturating_power_law'}.")
+        if name in out:
             raise LawError(
                 f"Law name {name!r} appears twice; pass a dict to give each law a distinct "
-                "name, e.g. {'bnsl1': {'law': 'bnsl', 'law_options': {'breaks': 1}}, ...}."
-            )
-        if isinstance(law, Mapping):
-            if "law" not in law:
-                raise LawError(
-                    f"Law spec {name!r} is a dict without a 'law' key: {dict(law)}; give "
-                    "{'law': <name>, 'law_options': {...}}, e.g. {'law': 'bnsl', "
-                    "'law_options': {'breaks': 2}}."
-                )
-            out[str(name)] = get_law(law["law"], **dict(law.get("law_options") or {}))
-        else:
-            out[str(name)] = get_law(law)
+                "name, e.g. {'bnsl1': {'law': 'bnsl', 'law_options': {'breaks': 1}}, ...}.")
+        if isinstance(law, Mapping) and "law" not in law:
+            raise LawError(
+                f"Law spec {name!r} is a dict without a 'law' key: {dict(law)}; give "
+                "{'law': <name>, 'law_options': {...}}, e.g. {'law': 'bnsl', "
+                "'law_options': {'breaks': 2}}.")
+        out[name] = (get_law(law["law"], **dict(law.get("law_options") or {}))
+                     if isinstance(law, Mapping) else get_law(law))
     return out
 
 
-def _example(law: Law) -> str:
-    """``{'N': <column>, 'D': <column>}`` for the messages."""
-    return "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs) + "}"
+def _columns(law: Law, x: Any, frame: pd.DataFrame) -> dict[str, str]:
+    """The columns of ``law``'s inputs from an ``x`` shared by every law of the backtest
+    (checked further by :func:`bayeslaws.data.resolve_inputs`)."""
+    example = "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs) + "}"
+    if isinstance(x, Mapping):
+        missing = [name for name in law.inputs if name not in x]
+        if missing:
+            raise DataError(f"x has no column for input(s) {missing} of law {law.name!r} "
+                            f"(x={dict(x)}); add them, e.g. x={example}.")
+        x = {name: x[name] for name in law.inputs}
+    elif isinstance(x, str) and len(law.inputs) != 1:
+        raise DataError(f"x={x!r} names one column but law {law.name!r} has inputs "
+                        f"{list(law.inputs)}; give a dict, e.g. x={example}.")
+    return resolve_inputs(law, x, frame)
 
 
-def _is_label(value: Any) -> bool:
-    """A single column label: a string or an integer (pandas' default labels)."""
-    return isinstance(value, str | int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
-def _columns(law: Law, x: Mapping[str, str] | str | None) -> dict[str, str]:
-    """The columns of ``law``'s inputs from a shared ``x`` mapping."""
-    if x is None:
-        return {name: name for name in law.inputs}
-    if not isinstance(x, Mapping):
-        if not _is_label(x):
-            raise DataError(
-                f"x must be a column name or a dict {{law input: column}}, got {x!r} "
-                f"({type(x).__name__}); e.g. x={_example(law)}."
-            )
-        if len(law.inputs) != 1:
-            raise DataError(
-                f"x={x!r} names one column but law {law.name!r} has inputs {list(law.inputs)}; "
-                f"give a dict, e.g. x={_example(law)}."
-            )
-        return {law.inputs[0]: str(x)}
-    missing = [name for name in law.inputs if name not in x]
-    if missing:
-        raise DataError(
-            f"x has no column for input(s) {missing} of law {law.name!r} (x={dict(x)}); add "
-            f"them, e.g. x={_example(law)}."
-        )
-    bad = {name: x[name] for name in law.inputs if not _is_label(x[name])}
-    if bad:
-        raise DataError(
-            f"x maps inputs of law {law.name!r} to {bad}, which are not column names; give one "
-            f"column name per input, e.g. x={_example(law)}."
-        )
-    return {name: str(x[name]) for name in law.inputs}
+def _check_column(frame: pd.DataFrame, what: str, column: Any, fix: str) -> None:
+    if not has_key(frame.columns, column):
+        raise DataError(f"{what}={column!r} is not a column of the data; columns: "
+                        f"{choices(frame.columns)}. {fix}")
 
 
 def _check_x_keys(laws: Mapping[str, Law], x: Any) -> None:
@@ -145,38 +117,29 @@ def _check_x_keys(laws: Mapping[str, Law], x: Any) -> None:
     if unknown:
         raise DataError(
             f"x maps {unknown}, which no law in the backtest has as an input; the laws' inputs "
-            f"are {choices(inputs)}. Map each input to a column, e.g. x={{'N': 'params'}}."
-        )
+            f"are {choices(inputs)}. Map each input to a column, e.g. x={{'N': 'params'}}.")
 
 
-def _scale_columns(frame: pd.DataFrame, scale: str | Sequence[str]) -> list[str]:
-    """The column(s) of ``scale`` as a list, each checked to be in ``frame``."""
+def scale_of(frame: pd.DataFrame, scale: str | Sequence[str]) -> np.ndarray:
+    """Scale of each run: the product of the column(s) ``scale`` (e.g. N * D, proportional to
+    compute), each of which must be in ``frame`` and hold finite numbers (a
+    :class:`~bayeslaws.exceptions.DataError` says which does not)."""
     columns = [scale] if isinstance(scale, str) else [str(c) for c in scale]
-    if not columns:
-        raise DataError(
-            "scale names no column; give the column(s) whose product orders the runs by "
-            "scale, e.g. scale=['params', 'tokens']."
-        )
     absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise DataError(
-            f"scale column(s) {absent} are not in the data; columns: {choices(frame.columns)}. "
-            "Give the column(s) whose product orders the runs by scale, e.g. "
-            "scale=['params', 'tokens']."
-        )
-    return columns
-
-
-def scale_of(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Scale of each run: the product of its input columns (e.g. N * D, proportional to compute).
-
-    Each column must hold finite numbers (a :class:`~bayeslaws.exceptions.DataError` names the
-    first row that does not).
-    """
+    if not columns or absent:
+        problem = (f"scale column(s) {absent} are not in the data; columns: "
+                   f"{choices(frame.columns)}" if columns else "scale names no column")
+        raise DataError(f"{problem}. Give the column(s) whose product orders the runs by scale, "
+                        "e.g. scale=['params', 'tokens'].")
     values = np.ones(len(frame))
     for column in dict.fromkeys(columns):
         values = values * numeric_column(frame, column, "the holdout's scale", positive=False)
     return values
+
+
+def _largest(size: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the ``k`` largest values of ``size`` (and of any tied with the k-th)."""
+    return size >= np.sort(size)[size.size - k]
 
 
 def _check_fraction(holdout: Any) -> float:
@@ -185,8 +148,7 @@ def _check_fraction(holdout: Any) -> float:
             or not 0 < float(holdout) < 1:
         raise DataError(
             f"holdout must be a fraction strictly between 0 and 1 (e.g. 0.2 holds out the "
-            f"largest 20% of runs), a boolean mask or a column of 0/1 flags; got {holdout!r}."
-        )
+            f"largest 20% of runs), a boolean mask or a column of 0/1 flags; got {holdout!r}.")
     return float(holdout)
 
 
@@ -213,45 +175,33 @@ def holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequence[str]) 
     n = len(frame)
     what = "The holdout mask"
     if isinstance(holdout, str):
-        if holdout not in frame.columns:
-            raise DataError(
-                f"holdout={holdout!r} is not a column of the data; columns: "
-                f"{choices(frame.columns)}. Give a fraction (e.g. 0.2), a boolean mask or a "
-                "column of 0/1 flags (1 = held out)."
-            )
+        _check_column(frame, "holdout", holdout, "Give a fraction (e.g. 0.2), a boolean mask "
+                      "or a column of 0/1 flags (1 = held out).")
         what = f"The holdout column {holdout!r}"
         holdout = frame[holdout].to_numpy()
     if np.ndim(holdout) == 0:
-        fraction = _check_fraction(holdout)
-        size = scale_of(frame, _scale_columns(frame, scale))
-        k = int(np.ceil(fraction * n))
-        cut = np.sort(size)[n - k]
-        mask = size >= cut
+        mask = _largest(scale_of(frame, scale), int(np.ceil(_check_fraction(holdout) * n)))
     else:
         raw = np.asarray(holdout)
         if raw.shape != (n,):
             raise DataError(
                 f"{what} has shape {raw.shape} but the data has {n} rows; give one "
-                "flag per row (True = held out)."
-            )
+                "flag per row (True = held out).")
         if raw.dtype != bool:
             try:
                 values = set(pd.unique(raw).tolist())
-                flags = values <= {0, 1}
             except TypeError:  # pragma: no cover - unhashable entries
-                values, flags = set(), False
-            if not flags:
+                values = {"unhashable values"}
+            if not values <= {0, 1}:
                 odd = sorted(map(repr, values - {0, 1}))[:5]
                 raise DataError(
                     f"{what} must hold booleans or 0/1 flags (1 = held out); got values "
-                    f"{', '.join(odd)}. Convert it, e.g. (df['step'] > 1000).astype(int)."
-                )
+                    f"{', '.join(odd)}. Convert it, e.g. (df['step'] > 1000).astype(int).")
         mask = raw.astype(bool)
     if mask.all() or not mask.any():
         raise DataError(
             f"The holdout leaves {int((~mask).sum())} runs to fit and {int(mask.sum())} to "
-            "score; both must be non-empty. Choose a smaller fraction or another mask."
-        )
+            "score; both must be non-empty. Choose a smaller fraction or another mask.")
     return mask
 
 
@@ -262,31 +212,24 @@ def grouped_holdout_mask(frame: pd.DataFrame, holdout: Any, scale: str | Sequenc
     Each group with at least two runs holds out its own largest runs (as many as
     ``ceil(fraction * runs)``, always leaving one to fit), so every group is forecast beyond
     its own range; a group with a single run keeps it for fitting. Masks and flag columns are
-    used as given.
+    used as given (``group`` must be a column all the same).
     """
+    _check_column(frame, "group", group, "Give the column of group labels, e.g. group='family'.")
     if isinstance(holdout, str) or np.ndim(holdout) != 0:
         return holdout_mask(frame, holdout, scale)
     fraction = _check_fraction(holdout)
-    if group not in frame.columns:
-        raise DataError(
-            f"group={group!r} is not a column of the data; columns: {choices(frame.columns)}. "
-            "Give the column of group labels, e.g. group='family'."
-        )
-    size = scale_of(frame, _scale_columns(frame, scale))
+    size = scale_of(frame, scale)
     mask = np.zeros(len(frame), dtype=bool)
     for rows in frame.groupby(group, sort=False).indices.values():
         if len(rows) < 2:
             continue
-        k = min(int(np.ceil(fraction * len(rows))), len(rows) - 1)
-        cut = np.sort(size[rows])[len(rows) - k]
-        mask[rows] = size[rows] >= cut
+        mask[rows] = _largest(size[rows], min(int(np.ceil(fraction * len(rows))), len(rows) - 1))
         if mask[rows].all():  # ties at the smallest scale: keep the first run for fitting
             mask[rows[0]] = False
     if not mask.any():
         raise DataError(
             f"holdout={holdout!r} within groups of {group!r} holds out no run; every group has "
-            "a single run. Give a mask (True = held out), or backtest without group=."
-        )
+            "a single run. Give a mask (True = held out), or backtest without group=.")
     return mask
 
 
@@ -304,28 +247,11 @@ def _heldout_at(fits: Sequence[Any], columns: Mapping[str, str],
 # -- scoring --------------------------------------------------------------------------------
 def score(y: np.ndarray, median: np.ndarray, intervals: Mapping[float, tuple],
           log_density: np.ndarray) -> dict[str, float]:
-    """Scores of forecasts of held-out runs.
-
-    Parameters
-    ----------
-    y : array
-        Measured values of the held-out runs.
-    median : array
-        Posterior predictive median at each run.
-    intervals : dict of {float: (lower, upper)}
-        Central predictive intervals by probability (0.5 and 0.9 are scored).
-    log_density : array
-        Log predictive density of each run.
-
-    Returns
-    -------
-    dict
-        ``n_heldout``, ``elpd``, ``elpd_mean``, ``rmsle``, ``abs_rel_error`` and
-        ``coverage_<100 p>`` per interval. Intervals are closed: a run on a bound is covered.
-    """
-    y = np.asarray(y, dtype=float)
-    median = np.asarray(median, dtype=float)
-    log_density = np.asarray(log_density, dtype=float)
+    """Scores (see the module docstring) of forecasts of held-out runs, from their measured
+    ``y``, predictive ``median`` and ``log_density``: ``n_heldout``, ``elpd``, ``elpd_mean``,
+    ``rmsle``, ``abs_rel_error`` and ``coverage_<100 p>`` for each central predictive interval
+    of ``intervals`` ``{prob: (lower, upper)}`` (closed: a run on a bound is covered)."""
+    y, median, log_density = (np.asarray(a, dtype=float) for a in (y, median, log_density))
     out = {
         "n_heldout": int(y.size),
         "elpd": float(log_density.sum()),
@@ -425,48 +351,29 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         ``x``, ``y``, ``group``, ``scale`` or ``holdout`` that do not match the data's columns,
         or a holdout that leaves no run to fit or none to score (before any sampling).
     """
-    from bayeslaws.fitting import fit as fit_law
-
-    if errors not in ("raise", "skip"):
-        raise BayesLawsError(
-            f"errors must be one of 'raise', 'skip', got {errors!r}; 'skip' warns and leaves "
-            "the row of a law that cannot be fitted empty."
-        )
+    check_choice("errors", errors, ("raise", "skip"))
     try:
         probs = tuple(float(p) for p in probs)
+        bad = any(not 0 < p < 1 for p in probs)
     except (TypeError, ValueError):
-        raise BayesLawsError(
-            f"probs must be probabilities strictly between 0 and 1, e.g. (0.5, 0.9); got "
-            f"{probs!r}."
-        ) from None
-    if any(not 0 < p < 1 for p in probs):
-        raise BayesLawsError(
-            f"probs must lie strictly between 0 and 1, e.g. (0.5, 0.9); got {list(probs)}."
-        )
+        bad = True
+    if bad:
+        raise OptionError(f"probs must lie strictly between 0 and 1, e.g. (0.5, 0.9); got "
+                          f"{probs!r}.")
     law_objs = _laws(laws)
     frame = as_frame(data)
     _check_x_keys(law_objs, x)
-    columns = {name: _columns(law, x) for name, law in law_objs.items()}
-    if not isinstance(y, str) or y not in frame.columns:
-        raise DataError(
-            f"y={y!r} is not a column of the data; columns: {choices(frame.columns)}. Give the "
-            "column of the measured loss, e.g. y='loss'."
-        )
+    columns = {name: _columns(law, x, frame) for name, law in law_objs.items()}
+    _check_column(frame, "y", y, "Give the column of the measured loss, e.g. y='loss'.")
     for name, cols in columns.items():
         absent = [c for c in cols.values() if c not in frame.columns]
         if absent:
             raise DataError(
                 f"Column(s) {absent} of law {name!r} (x={cols}) are not in the data; columns: "
-                f"{choices(frame.columns)}. Map each input to a column of the data with x=."
-            )
+                f"{choices(frame.columns)}. Map each input to a column of the data with x=.")
     if scale is None:
         scale = [c for cols in columns.values() for c in cols.values()]
     group = fit_kwargs.get("group")
-    if group is not None and group not in frame.columns:
-        raise DataError(
-            f"group={group!r} is not a column of the data; columns: {choices(frame.columns)}. "
-            "Give the column of group labels, e.g. group='family'."
-        )
     mask = (holdout_mask(frame, holdout, scale) if group is None
             else grouped_holdout_mask(frame, holdout, scale, group))
     train = frame.loc[~mask].reset_index(drop=True)
@@ -516,7 +423,6 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     result["error"] = result["error"].fillna("")
     result.index.name = "law"
     result.attrs["fits"] = _Shared(fits)
-    result.attrs["points"] = (pd.concat(points, ignore_index=True) if points
-                              else pd.DataFrame())
+    result.attrs["points"] = pd.concat(points, ignore_index=True) if points else pd.DataFrame()
     result.attrs["heldout"] = mask
     return result

@@ -38,7 +38,7 @@ import inspect
 import json
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from types import ModuleType
@@ -46,10 +46,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from bayeslaws.exceptions import LawError, choices
-from bayeslaws.law import DataSummary, InputSummary, Law, Parameter
+from bayeslaws.law import DataSummary, InputSummary, Law, inside_supports
 from bayeslaws.priors import Prior
 
 #: Law name -> the module that defines it (for an alias: the module of the law it renames).
@@ -75,8 +74,7 @@ def models_dir() -> Path:
             return candidate
     raise LawError(
         f"The law catalogue was not found next to {package}: reinstall bayeslaws "
-        "(pip install --force-reinstall bayeslaws)."
-    )
+        "(pip install --force-reinstall bayeslaws).")
 
 
 def _load_module(path: Path) -> ModuleType:
@@ -90,8 +88,7 @@ def _load_module(path: Path) -> ModuleType:
         raise LawError(f"{path}: {err}") from err
     except Exception as err:
         raise LawError(
-            f"Cannot load law file {path}: running it raised {type(err).__name__}: {err}."
-        ) from err
+            f"Cannot load law file {path}: running it raised {type(err).__name__}: {err}.") from err
     return module
 
 
@@ -105,8 +102,7 @@ def _module_name(module: ModuleType, path: Path) -> str:
         return module.NAME
     raise LawError(
         f"{path} defines no law: give it LAW = Law(...) or NAME = '...' and "
-        "def build(**options) -> Law (see any file in bayeslaws' models/ folder)."
-    )
+        "def build(**options) -> Law (see any file in bayeslaws' models/ folder).")
 
 
 def _module_aliases(module: ModuleType, path: Path) -> dict[str, Mapping[str, Any]]:
@@ -115,8 +111,7 @@ def _module_aliases(module: ModuleType, path: Path) -> dict[str, Mapping[str, An
     if not isinstance(aliases, Mapping):
         raise LawError(
             f"{path}: ALIASES must be a dict {{alias name: {{'rename': {{old: new}}, ...}}}}, "
-            f"got {type(aliases).__name__}."
-        )
+            f"got {type(aliases).__name__}.")
     valid = set(ALIAS_KEYS) | {f.name for f in fields(Law)} - {"name", "parameters", "function"}
     for alias, declaration in aliases.items():
         if not isinstance(alias, str) or not alias:
@@ -125,14 +120,12 @@ def _module_aliases(module: ModuleType, path: Path) -> dict[str, Mapping[str, An
                 declaration.get("rename"), Mapping):
             raise LawError(
                 f"{path}: alias {alias!r} must be declared as a dict with a 'rename' dict "
-                "{old parameter name: new name}, e.g. {'rename': {'A': 'b'}, 'formula': ...}."
-            )
+                "{old parameter name: new name}, e.g. {'rename': {'A': 'b'}, 'formula': ...}.")
         unknown = sorted(set(declaration) - valid)
         if unknown:
             raise LawError(
                 f"{path}: alias {alias!r} declares unknown key(s) {unknown}; valid keys: "
-                f"{choices(valid)}."
-            )
+                f"{choices(valid)}.")
     return dict(aliases)
 
 
@@ -143,10 +136,6 @@ def _alias_law(law: Law, alias: str, declaration: Mapping[str, Any]) -> Law:
 
 
 # -- validation ------------------------------------------------------------------------------
-def _fail(where: str, law_name: str, message: str) -> LawError:
-    return LawError(f"{where}: law {law_name!r}: {message}")
-
-
 def synthetic_summary(law: Law) -> tuple[DataSummary, dict[str, np.ndarray]]:
     """A data summary and input values of the kind a fit of ``law`` gives (for checks).
 
@@ -156,248 +145,148 @@ def synthetic_summary(law: Law) -> tuple[DataSummary, dict[str, np.ndarray]]:
     lo, hi = CHECK_LOG_RANGE
     inputs = {name: InputSummary(lo, hi, 0.5 * (lo + hi)) for name in law.inputs}
     x = {name: np.exp(np.linspace(lo, hi, CHECK_POINTS)) for name in law.inputs}
-    if law.link == "identity":
-        y_min, y_max, y_centre = 0.2, 0.8, 0.5
-    else:
-        y_min, y_max, y_centre = 2.0, 4.0, math.sqrt(8.0)
-    return DataSummary(n=CHECK_POINTS, inputs=inputs, y_min=y_min, y_max=y_max,
-                       y_centre=y_centre), x
+    y = (0.2, 0.8, 0.5) if law.link == "identity" else (2.0, 4.0, math.sqrt(8.0))
+    return DataSummary(CHECK_POINTS, inputs, *y), x
 
 
-def _median(prior: Prior) -> float:
-    """The prior's median; closed forms here for the families :meth:`Prior.median` draws for
-    (drawing compiles a PyTensor function, too slow for a check at load time)."""
-    a, family = prior.arguments, prior.distribution
-    if family == "Beta" and {"alpha", "beta"} <= set(a):
-        return float(special.betaincinv(a["alpha"], a["beta"], 0.5))
-    if family == "Gamma" and {"alpha", "beta"} <= set(a):
-        return float(special.gammaincinv(a["alpha"], 0.5) / a["beta"])
-    if family == "TruncatedNormal" and {"mu", "sigma"} <= set(a):
-        mu, sigma = a["mu"], a["sigma"]
-        lo = special.ndtr((a.get("lower", -np.inf) - mu) / sigma)
-        hi = special.ndtr((a.get("upper", np.inf) - mu) / sigma)
-        return float(mu + sigma * special.ndtri(0.5 * (lo + hi)))
-    return prior.median()
+#: Exact prior medians (kept under this name for the checks' callers).
+_median = Prior.median
 
 
-def _dependency_order(law: Law, where: str) -> list[Parameter]:
-    """Parameters after those their transforms refer to (the model's order), or a LawError."""
-    names = set(law.parameter_names)
-    done: list[Parameter] = []
-    pending = list(law.parameters)
-    while pending:
-        placed = {p.name for p in done}
-        ready = [p for p in pending if all(r in placed or r not in names
-                                           for r in p.references())]
-        if not ready:
-            raise _fail(where, law.name,
-                        f"parameters {[p.name for p in pending]} refer to each other in a cycle "
-                        "(through centre_slope, bounds or requires); break the cycle.")
-        ready.sort(key=lambda p: p.centre_input is not None)
-        done.append(ready[0])
-        pending.remove(ready[0])
-    return done
+def _refuse(problems: Iterable[tuple[Any, str]]) -> None:
+    """A LawError with the message of the first problem that holds (checks stop there)."""
+    for problem, message in problems:
+        if problem:
+            raise LawError(message)
 
 
-def _inside_supports(law: Law, start: dict[str, float], stats: Mapping[str, float],
-                     where: str) -> dict[str, float]:
-    """``start`` with values outside their support moved inside (as the model's start)."""
-    for par in _dependency_order(law, where):
-        try:
-            lo, hi = par.resolve_bounds({**stats, **start})
-            lo, hi = float(lo), float(hi)
-        except Exception as err:
-            raise _fail(where, law.name,
-                        f"the bounds of parameter {par.name!r} cannot be evaluated at the "
-                        f"starting values {start} ({type(err).__name__}: {err}); fix its lower/"
-                        "upper.") from err
-        value = start[par.name]
-        if lo < value < hi:
-            continue
-        if par.support == "positive":
-            start[par.name] = 1.0
-        elif par.support == "negative":
-            start[par.name] = -1.0
-        elif par.support == "ordered":
-            start[par.name] = lo * 2.0
-        elif par.support in ("unit", "interval"):
-            start[par.name] = 0.5 * (lo + hi)
-    return start
-
-
-def _check_names(law: Law, where: str) -> None:
+def _check_declarations(law: Law, doc: str | None) -> None:
+    """Names that refer to each other exist; formula and docstring are there."""
     names = law.parameter_names
-    if len(set(names)) != len(names):
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        raise _fail(where, law.name,
-                    f"parameter name(s) {repeated} appear more than once in {names}; give "
-                    "every parameter its own name.")
     known = set(names) | set(law.statistics)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    _refuse([(repeated, f"parameter name(s) {repeated} appear more than once in {names}; give "
+                        "every parameter its own name.")])
     for par in law.parameters:
-        if par.centre_input is not None and par.centre_input not in law.inputs:
-            raise _fail(where, law.name,
-                        f"parameter {par.name!r} is centred on unknown input "
-                        f"{par.centre_input!r}; inputs are {choices(law.inputs)}.")
-        slope = par.slope()
-        if slope is not None and slope[0] not in names:
-            raise _fail(where, law.name,
-                        f"parameter {par.name!r} has unknown centring slope {slope[0]!r}; "
-                        f"centre_slope must name a parameter ({choices(names)}), optionally "
-                        "with a leading '-'.")
-        for what, bound in (("lower", par.lower), ("upper", par.upper)):
-            if isinstance(bound, str) and bound not in known:
-                raise _fail(where, law.name,
-                            f"parameter {par.name!r} has {what}={bound!r}, which is neither a "
-                            f"parameter nor a statistic of the law (known: {choices(known)}); "
-                            "fix the name or add it to the law's statistics.")
-            if callable(bound) and not par.requires:
-                raise _fail(where, law.name,
-                            f"parameter {par.name!r} has a computed {what} bound but no "
-                            "requires=(...): list the parameters and statistics it reads.")
+        slope = par.slope()[0] if par.centre_slope is not None else None
+        bounds = (("lower", par.lower), ("upper", par.upper))
         unknown = [r for r in par.requires if r not in known]
-        if unknown:
-            raise _fail(where, law.name,
-                        f"parameter {par.name!r} requires {unknown}, which are neither "
-                        f"parameters nor statistics of the law (known: {choices(known)}).")
-    for what in ("varying", "floors"):
-        listed = getattr(law, what) or ()
-        unknown = [n for n in listed if n not in names]
-        if unknown:
-            raise _fail(where, law.name,
-                        f"{what} names {unknown}, which are not parameters of the law; valid "
-                        f"names: {choices(names)}.")
-    if (law.compute_optimum is not None or law.tokens_for_target is not None) and not (
-            {"N", "D"} <= set(law.inputs)):
-        raise _fail(where, law.name,
-                    "compute_optimum and tokens_for_target are closed forms for laws of N "
-                    f"(parameters) and D (tokens), but the inputs are {list(law.inputs)}; drop "
-                    "them.")
-    for what in ("compute_optimum", "tokens_for_target"):
-        value = getattr(law, what)
-        if value is not None and not callable(value):
-            raise _fail(where, law.name, f"{what} must be a function, got {value!r}.")
+        _refuse((problem, f"parameter {par.name!r} {message}") for problem, message in [
+            (par.centre_input not in (None, *law.inputs),
+             f"is centred on unknown input {par.centre_input!r}; inputs are "
+             f"{choices(law.inputs)}."),
+            (slope not in (None, *names),
+             f"has unknown centring slope {slope!r}; centre_slope must name a parameter "
+             f"({choices(names)}), optionally with a leading '-'."),
+            *((isinstance(bound, str) and bound not in known,
+               f"has {side}={bound!r}, which is neither a parameter nor a statistic of the law "
+               f"(known: {choices(known)}); fix the name or add it to the law's statistics.")
+              for side, bound in bounds),
+            *((callable(bound) and not par.requires,
+               f"has a computed {side} bound but no requires=(...): list the parameters and "
+               "statistics it reads.") for side, bound in bounds),
+            (unknown, f"requires {unknown}, which are neither parameters nor statistics of the "
+                      f"law (known: {choices(known)})."),
+        ])
+    listed = {what: [n for n in getattr(law, what) or () if n not in names]
+              for what in ("varying", "floors")}
+    closed = {what: getattr(law, what) for what in ("compute_optimum", "tokens_for_target")}
+    _refuse([
+        *((bad, f"{what} names {bad}, which are not parameters of the law; valid names: "
+                f"{choices(names)}.") for what, bad in listed.items()),
+        (any(f is not None for f in closed.values()) and not {"N", "D"} <= set(law.inputs),
+         "compute_optimum and tokens_for_target are closed forms for laws of N (parameters) "
+         f"and D (tokens), but the inputs are {list(law.inputs)}; drop them."),
+        *((f is not None and not callable(f), f"{what} must be a function, got {f!r}.")
+          for what, f in closed.items()),
+        (not isinstance(law.formula, str) or not law.formula.strip(),
+         "formula is empty; give the formula in plain text, e.g. formula='y = A x^-alpha'."),
+        (doc is None or ".. math::" not in doc,
+         "the module docstring has no '.. math::' block with the formula; start the file with "
+         "a numpydoc docstring such as r'''Pure power law.\\n\\n.. math:: y = A \\, "
+         "x^{-\\alpha}\\n...''' (see bayeslaws' models/ folder)."),
+    ])
 
 
-def _check_text(law: Law, where: str, doc: str | None) -> None:
-    if not isinstance(law.formula, str) or not law.formula.strip():
-        raise _fail(where, law.name,
-                    "formula is empty; give the formula in plain text, e.g. "
-                    "formula='y = A x^-alpha'.")
-    if doc is None or ".. math::" not in doc:
-        raise _fail(where, law.name,
-                    "the module docstring has no '.. math::' block with the formula; start "
-                    "the file with a numpydoc docstring such as r'''Pure power law.\\n\\n"
-                    ".. math:: y = A \\, x^{-\\alpha}\\n...''' (see bayeslaws' models/ "
-                    "folder).")
-
-
-def _call(where: str, law: Law, what: str, function: Callable, *args):
+def _call(what: str, function: Callable, *args):
+    """``function(*args)``; an error it raises (but a LawError) names ``what`` and the fix."""
     try:
         return function(*args)
     except LawError:
         raise
     except Exception as err:
-        raise _fail(where, law.name,
-                    f"{what} raised {type(err).__name__}: {err}; fix it in the law file "
-                    "(it is called on a synthetic data summary with log inputs from "
-                    f"{CHECK_LOG_RANGE[0]:g} to {CHECK_LOG_RANGE[1]:g}).") from err
+        raise LawError(
+            f"{what} raised {type(err).__name__}: {err}; fix it in the law file (it is called "
+            f"on a synthetic data summary with log inputs from {CHECK_LOG_RANGE[0]:g} to "
+            f"{CHECK_LOG_RANGE[1]:g}).") from err
 
 
-def _number(where: str, law: Law, what: str, value: Any) -> float:
+def _number(what: str, value: Any) -> float:
     try:
         return float(value)
     except (TypeError, ValueError) as err:
-        raise _fail(where, law.name, f"{what} must be a number, got {value!r}.") from err
+        raise LawError(f"{what} must be a number, got {value!r}.") from err
 
 
-def _check_numbers(law: Law, where: str) -> None:
+def _check_numbers(law: Law) -> None:
+    """Priors, starting values and the function on the synthetic data of the law."""
     names = law.parameter_names
     summary, x = synthetic_summary(law)
-    priors = _call(where, law, "default_priors(summary)", law.default_priors, summary)
-    if not isinstance(priors, Mapping):
-        raise _fail(where, law.name,
-                    f"default_priors(summary) must return a dict {{name: Prior}}, got "
-                    f"{type(priors).__name__}.")
+    priors = _call("default_priors(summary)", law.default_priors, summary)
+    initial = {} if law.initial is None else _call("initial(summary)", law.initial, summary)
+    for what, value, kind in (("default_priors", priors, "Prior"), ("initial", initial, "value")):
+        if not isinstance(value, Mapping):
+            raise LawError(f"{what}(summary) must return a dict {{name: {kind}}}, got "
+                           f"{type(value).__name__}.")
     missing = [n for n in names if n not in priors]
     extra = sorted(set(priors) - set(names))
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"no default prior for {missing}")
-        if extra:
-            parts.append(f"default priors under unknown name(s) {extra}")
-        raise _fail(where, law.name,
-                    f"{' and '.join(parts)}; default_priors must return one prior for each "
-                    f"parameter, under its name ({choices(names)}).")
-    for n in names:
-        if not isinstance(priors[n], Prior):
-            raise _fail(where, law.name,
-                        f"the default prior of {n!r} is {priors[n]!r}, not a bayeslaws.Prior; "
-                        "write e.g. Prior('LogNormal', mu=0.0, sigma=1.0) (or use "
-                        "bayeslaws.defaults).")
-    start = {}
-    for n in names:
-        try:
-            start[n] = _median(priors[n])
-        except Exception as err:
-            raise _fail(where, law.name,
-                        f"the median of the default prior of {n!r} ({priors[n]!r}) cannot be "
-                        f"computed ({type(err).__name__}: {err}).") from err
-    initial = {}
-    if law.initial is not None:
-        initial = _call(where, law, "initial(summary)", law.initial, summary)
-        if not isinstance(initial, Mapping):
-            raise _fail(where, law.name,
-                        f"initial(summary) must return a dict {{name: value}}, got "
-                        f"{type(initial).__name__}.")
-        unknown = sorted(set(initial) - set(names))
-        if unknown:
-            raise _fail(where, law.name,
-                        f"initial(summary) gives starting values for {unknown}, which are not "
-                        f"parameters of the law; valid names: {choices(names)}.")
-    stats = {name: _number(where, law, f"statistic {name!r}",
-                           _call(where, law, f"statistic {name!r}", statistic, x))
+    parts = [text for text, bad in ((f"no default prior for {missing}", missing),
+                                    (f"default priors under unknown name(s) {extra}", extra))
+             if bad]
+    unknown = sorted(set(initial) - set(names))
+    _refuse([
+        (parts, f"{' and '.join(parts)}; default_priors must return one prior for each "
+                f"parameter, under its name ({choices(names)})."),
+        (unknown, f"initial(summary) gives starting values for {unknown}, which are not "
+                  f"parameters of the law; valid names: {choices(names)}."),
+    ])
+    _refuse((not isinstance(priors[n], Prior),
+             f"the default prior of {n!r} is {priors[n]!r}, not a bayeslaws.Prior; write e.g. "
+             "Prior('LogNormal', mu=0.0, sigma=1.0) (or use bayeslaws.defaults).") for n in names)
+    start = {n: _call(f"the median of the default prior of {n!r} ({priors[n]!r})", _median,
+                      priors[n]) for n in names}
+    stats = {name: _number(f"statistic {name!r}", _call(f"statistic {name!r}", statistic, x))
              for name, statistic in law.statistics.items()}
-    initial = {k: _number(where, law, f"the starting value of {k!r}", v)
-               for k, v in initial.items()}
-    points = [("the prior medians", _inside_supports(law, dict(start), stats, where))]
+    initial = {k: _number(f"the starting value of {k!r}", v) for k, v in initial.items()}
+    points = {"the prior medians": start}
     if initial:
-        values = _inside_supports(law, {**start, **initial}, stats, where)
-        points.append(("the starting values", values))
-    for label, values in points:
+        points["the starting values"] = {**start, **initial}
+    for label, values in points.items():
+        values = inside_supports(law.parameters, values, stats)
         with np.errstate(all="ignore"):
-            value = _call(where, law, f"the law's function at {label}", law.evaluate, values, x)
+            value = _call(f"the law's function at {label}", law.evaluate, values, x)
             value = np.asarray(value, dtype=float)
-        if value.shape != (CHECK_POINTS,) or not np.all(np.isfinite(value)):
-            raise _fail(where, law.name,
-                        f"the law's function at {label} {values} gives {value!r} for "
-                        f"{CHECK_POINTS} data points; it must return one finite value per "
-                        "point (use xp.* functions of the inputs, in log space where stabler).")
+        _refuse([(value.shape != (CHECK_POINTS,) or not np.all(np.isfinite(value)),
+                  f"the law's function at {label} {values} gives {value!r} for {CHECK_POINTS} "
+                  "data points; it must return one finite value per point (use xp.* functions "
+                  "of the inputs, in log space where stabler).")])
 
 
 def check_law(law: Law, where: str | Path = "<law>", doc: str | None = None) -> Law:
-    """Validate a law as the catalogue does on load; return it unchanged.
+    """Validate a law as the catalogue does on load (see the module docstring for the checks);
+    return it unchanged.
 
-    Parameters
-    ----------
-    law : Law
-        The law to check.
-    where : str or Path
-        The law file (named in error messages).
-    doc : str, optional
-        The law file's module docstring, which must hold a ``.. math::`` block.
-
-    Raises
-    ------
-    LawError
-        Naming the file, the law and the fix (see the module docstring for the checks).
+    ``where`` is the law file and ``doc`` its module docstring, which must hold a ``.. math::``
+    block. A failed check raises a :class:`~bayeslaws.exceptions.LawError` naming the file, the
+    law and the fix.
     """
-    where = str(where)
     if not isinstance(law, Law):
         raise LawError(f"{where}: expected a bayeslaws.law.Law, got {type(law).__name__}.")
-    _check_names(law, where)
-    _check_text(law, where, doc)
-    _check_numbers(law, where)
+    try:
+        _check_declarations(law, doc)
+        _check_numbers(law)
+    except LawError as err:
+        raise LawError(f"{where}: law {law.name!r}: {err}") from err
     return law
 
 
@@ -414,8 +303,7 @@ def _check_module(module: ModuleType, path: Path, taken: Mapping[str, ModuleType
     if law.name != name:
         raise LawError(
             f"{path}: NAME is {name!r} but build() returns a law named {law.name!r}; make them "
-            "agree."
-        )
+            "agree.")
     check_law(law, path, module.__doc__)
     for alias, declaration in aliases.items():
         if alias == name:
@@ -428,25 +316,18 @@ def _check_module(module: ModuleType, path: Path, taken: Mapping[str, ModuleType
             raise LawError(f"{path}: {err}") from err
         check_law(renamed, path, module.__doc__)
         if alias not in (module.__doc__ or ""):
-            raise _fail(str(path), alias,
-                        f"alias of {name!r} is not described in the module docstring; add a "
-                        "paragraph on it (its formula and reference).")
+            raise LawError(f"{path}: law {alias!r}: alias of {name!r} is not described in the "
+                           "module docstring; add a paragraph on it (its formula and reference).")
     return name, aliases
 
 
 def register_law(path: str | Path, *, replace: bool = False) -> str:
     """Register a law file of your own; return the law's name.
 
-    The file is validated as the shipped ones are (see :func:`check_law`) before anything is
-    registered. Aliases it declares (``ALIASES``) are registered too; one whose name is
-    already taken is skipped with a warning unless ``replace=True``.
-
-    Parameters
-    ----------
-    path : str or Path
-        A Python file written like the files in ``models/``.
-    replace : bool
-        Allow replacing a law of the same name (refused by default).
+    ``path`` is a Python file written like the files in ``models/``, validated as the shipped
+    ones are (see :func:`check_law`) before anything is registered. A law of the same name is
+    replaced only with ``replace=True``. Aliases it declares (``ALIASES``) are registered too;
+    one whose name is already taken is skipped with a warning unless ``replace=True``.
     """
     _ensure_loaded()
     path = Path(path)
@@ -457,8 +338,7 @@ def register_law(path: str | Path, *, replace: bool = False) -> str:
     if name in _REGISTRY and not replace:
         raise LawError(
             f"A law named {name!r} is already registered (from "
-            f"{_REGISTRY[name].__file__}); rename yours or pass replace=True."
-        )
+            f"{_REGISTRY[name].__file__}); rename yours or pass replace=True.")
     taken = {} if replace else {k: v for k, v in _REGISTRY.items() if k != name}
     name, aliases = _check_module(module, path, taken)
     _REGISTRY[name] = module
@@ -478,8 +358,7 @@ def register_law(path: str | Path, *, replace: bool = False) -> str:
 
 
 def _forget(name: str) -> None:
-    for key in [k for k in _CHECKED if k[0] == name]:
-        _CHECKED.discard(key)
+    _CHECKED.difference_update([key for key in _CHECKED if key[0] == name])
 
 
 def _ensure_loaded() -> None:
@@ -495,14 +374,10 @@ def _ensure_loaded() -> None:
         name = _module_name(module, path)
         for new in (name, *_module_aliases(module, path)):
             if new in registry:
-                raise LawError(
-                    f"Two law files define {new!r}: {registry[new].__file__}, {path}."
-                )
+                raise LawError(f"Two law files define {new!r}: {registry[new].__file__}, {path}.")
         name, aliases = _check_module(module, path, registry)
-        registry[name] = module
-        for alias, declaration in aliases.items():
-            registry[alias] = module
-            alias_table[alias] = declaration
+        registry.update(dict.fromkeys([name, *aliases], module))
+        alias_table.update(aliases)
     _REGISTRY.update(registry)
     _ALIASES.update(alias_table)
     _CHECKED.update(_options_key(name, {}) for name in registry)
@@ -519,18 +394,15 @@ def _build_module(module: ModuleType, name: str, options: Mapping[str, Any]) -> 
     if unknown:
         raise LawError(
             f"Law {name!r} does not take option(s) {', '.join(unknown)}; valid options: "
-            f"{choices(accepted)}."
-        )
+            f"{choices(accepted)}.")
     return module.build(**options)
 
 
 def _build(name: str, options: Mapping[str, Any]) -> Law:
     module = _REGISTRY[name]
+    law = _build_module(module, name, options)
     if name in _ALIASES:
-        law = _build_module(module, name, options)
         law = _alias_law(law, name, _ALIASES[name])
-    else:
-        law = _build_module(module, name, options)
     key = _options_key(name, options)
     if key not in _CHECKED:
         check_law(law, module.__file__, module.__doc__)
@@ -552,8 +424,7 @@ def get_law(name: str | Law, **options) -> Law:
     if name not in _REGISTRY:
         raise LawError(
             f"Unknown law {name!r}. Valid choices: {choices(_REGISTRY)}. See bayeslaws.laws() "
-            "for formulas, or register your own file with bayeslaws.register_law(path)."
-        )
+            "for formulas, or register your own file with bayeslaws.register_law(path).")
     return _build(name, dict(options))
 
 
@@ -567,16 +438,7 @@ def laws_declaring(attribute: str) -> list[str]:
 
 def laws() -> pd.DataFrame:
     """Table of the catalogue: name, inputs, parameters, formula and reference."""
-    rows = []
-    for name in law_names():
-        law = get_law(name)
-        rows.append(
-            {
-                "name": name,
-                "inputs": ", ".join(law.inputs),
-                "parameters": ", ".join(law.parameter_names),
-                "formula": law.formula,
-                "reference": law.reference,
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"name": name, "inputs": ", ".join(law.inputs),
+                          "parameters": ", ".join(law.parameter_names), "formula": law.formula,
+                          "reference": law.reference}
+                         for name, law in ((name, get_law(name)) for name in law_names())])

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bayeslaws.exceptions import BayesLawsError, LawError, PriorError
+from bayeslaws.priors import Prior
 
 _PRIOR = re.compile(r"^\s*(\w+)\s*=\s*(\w+)\s*\((.*)\)\s*$")
 
@@ -31,8 +32,7 @@ def pairs(items: Iterable[str] | None, what: str) -> dict[str, str]:
             if "=" not in part:
                 raise BayesLawsError(
                     f"{what} {part!r} must look like NAME=VALUE; separate several with commas "
-                    "(e.g. N=params,D=tokens)."
-                )
+                    "(e.g. N=params,D=tokens).")
             key, value = part.split("=", 1)
             out[key.strip()] = value.strip()
     return out
@@ -57,21 +57,23 @@ def numbers(text: str, what: str) -> list[float]:
         ) from None
 
 
+def _floats(values: dict[str, str], where: str, example: str,
+            error: type[BayesLawsError] = BayesLawsError) -> dict[str, float]:
+    """``values`` as floats; ``where`` and ``example`` name the text in the error."""
+    out = {}
+    for key, value in values.items():
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise error(f"{where} {key}={value!r} is not a number; give numbers, e.g. "
+                        f"{example}.") from None
+    return out
+
+
 def points(items: Iterable[str], what: str) -> list[dict[str, float]]:
     """``["N=7e10,D=1.4e12", ...]`` -> one ``{input: value}`` dict per item (a row of a table)."""
-    out = []
-    for item in items:
-        row = {}
-        for key, value in pairs([item], what).items():
-            try:
-                row[key] = float(value)
-            except ValueError:
-                raise BayesLawsError(
-                    f"{what} {item!r}: {key}={value!r} is not a number; give numbers, e.g. "
-                    f"{what} N=7e10,D=1.4e12."
-                ) from None
-        out.append(row)
-    return out
+    return [_floats(pairs([item], what), f"{what} {item!r}:", f"{what} N=7e10,D=1.4e12")
+            for item in items]
 
 
 def options(items: Iterable[str] | None, what: str) -> dict[str, int | float | str]:
@@ -89,25 +91,15 @@ def holdout(text: str) -> float | str:
 
 def parse_prior(text: str):
     """``alpha=Normal(mu=0.3, sigma=0.05)`` -> ``("alpha", Prior(...))``."""
-    from bayeslaws.priors import Prior
-
     match = _PRIOR.match(text)
     if not match:
         raise PriorError(
             f"--prior {text!r} must look like NAME=Distribution(arg=value, ...), e.g. "
-            "--prior 'alpha=Normal(mu=0.3,sigma=0.05)'."
-        )
+            "--prior 'alpha=Normal(mu=0.3,sigma=0.05)'.")
     name, dist, args = match.groups()
-    values = {}
-    for key, value in pairs([args] if args.strip() else [], "--prior argument").items():
-        try:
-            values[key] = float(value)
-        except ValueError:
-            raise PriorError(
-                f"--prior {text!r}: argument {key}={value!r} is not a number; give numbers, "
-                "e.g. --prior 'alpha=Normal(mu=0.3,sigma=0.05)'."
-            ) from None
-    return name, Prior(dist, **values)
+    values = pairs([args] if args.strip() else [], "--prior argument")
+    return name, Prior(dist, **_floats(values, f"--prior {text!r}: argument",
+                                       "--prior 'alpha=Normal(mu=0.3,sigma=0.05)'", PriorError))
 
 
 def parse_law_specs(items: Iterable[str]) -> dict[str, Any]:
@@ -126,21 +118,18 @@ def parse_law_specs(items: Iterable[str]) -> dict[str, Any]:
         if not law:
             raise LawError(
                 f"--law {item!r} names no law; give [NAME=]LAW[:KEY=VALUE,...], e.g. "
-                "--law power_law or --law bnsl2=bnsl:breaks=2 (see `bayeslaws laws`)."
-            )
+                "--law power_law or --law bnsl2=bnsl:breaks=2 (see `bayeslaws laws`).")
         opts = {}
         for part in filter(None, (p.strip() for p in opts_text.split(","))):
             key, sep, value = part.partition("=")
             if not sep:
                 raise LawError(
                     f"Law option {part!r} in --law {item!r} must look like KEY=VALUE, e.g. "
-                    "--law bnsl2=bnsl:breaks=2."
-                )
+                    "--law bnsl2=bnsl:breaks=2.")
             opts[key.strip()] = number(value.strip())
         if name in out:
             raise LawError(
                 f"Law name {name!r} appears twice in {items}; name them apart, e.g. "
-                "--law bnsl1=bnsl:breaks=1 --law bnsl2=bnsl:breaks=2."
-            )
+                "--law bnsl1=bnsl:breaks=1 --law bnsl2=bnsl:breaks=2.")
         out[name] = {"law": law, "law_options": opts}
     return out

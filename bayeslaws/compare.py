@@ -18,7 +18,7 @@ Gelman 2018 (stacking, arXiv:1704.02030).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pandas as pd
 from bayeslaws.checks import check_prob
 from bayeslaws.data import input_columns, prediction_frame
 from bayeslaws.exceptions import BayesLawsError, DataError, SamplerWarning, choices
+from bayeslaws.fitting import fit as fit_law
 from bayeslaws.result import Fit, Kind, load
 
 #: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
@@ -73,71 +74,53 @@ def _check_comparable(fits: Mapping[str, Fit]) -> None:
     if len(fits) < 2:
         raise BayesLawsError(
             f"compare needs at least two fits to compare, got {len(fits)} ({choices(fits)}); "
-            'pass a dict such as {"chinchilla": fit1, "kaplan": fit2}.'
-        )
+            'pass a dict such as {"chinchilla": fit1, "kaplan": fit2}.')
     bad = {name: type(f).__name__ for name, f in fits.items() if not isinstance(f, Fit)}
     if bad:
         raise BayesLawsError(
             f"compare takes bayeslaws Fit objects; got {bad}. Fit each law with bayeslaws.fit "
-            "or read saved fits with bayeslaws.load."
-        )
-    names = list(fits)
-    ref_name = names[0]
-    ref = fits[ref_name]
-    ref_obs = ref.observations
-    ref_scale = density_scale(ref)
-    for name in names[1:]:
-        fit = fits[name]
-        obs = fit.observations
+            "or read saved fits with bayeslaws.load.")
+    (ref_name, ref), *others = fits.items()
+    ref_obs, ref_scale = ref.observations, density_scale(ref)
+    for name, fit in others:
+        obs, scale, pair = fit.observations, density_scale(fit), f"Fits {ref_name!r} and {name!r}"
         if obs.n != ref_obs.n:
             raise BayesLawsError(
-                f"Fits {ref_name!r} and {name!r} were fitted to different data: {ref_obs.n} "
-                f"runs versus {obs.n}. LOO compares laws on the same runs only; refit both on "
-                "the same table."
-            )
-        scale = density_scale(fit)
+                f"{pair} were fitted to different data: {ref_obs.n} runs versus {obs.n}. LOO "
+                "compares laws on the same runs only; refit both on the same table.")
         if scale != ref_scale:
             raise BayesLawsError(
                 f"Fits {ref_name!r} (likelihood {ref.spec.likelihood.name!r}, density of "
                 f"{ref_scale}) and {name!r} (likelihood {fit.spec.likelihood.name!r}, density "
                 f"of {scale}) have log-likelihoods on different scales, which cannot be "
                 "compared. Refit them with likelihoods on the same scale (e.g. 'lognormal' and "
-                "'studentt' are both densities of log y)."
-            )
+                "'studentt' are both densities of log y).")
         if not np.array_equal(obs.y, ref_obs.y):
             row = int(np.flatnonzero(obs.y != ref_obs.y)[0])
             raise BayesLawsError(
-                f"Fits {ref_name!r} and {name!r} were fitted to different y: column "
-                f"{ref_obs.y_column!r} versus {obs.y_column!r}, first differing at run {row} "
-                f"({ref_obs.y[row]!r} versus {obs.y[row]!r}). LOO compares laws on the same "
-                "measurements only; refit both with the same y column and rows in the same "
-                "order."
-            )
-        shared_columns = {
-            column: (ref_obs.x[a], obs.x[b])
-            for a, column in ref_obs.columns.items()
-            for b, other in obs.columns.items() if other == column
-        }
-        for column, (left, right) in shared_columns.items():
+                f"{pair} were fitted to different y: column {ref_obs.y_column!r} versus "
+                f"{obs.y_column!r}, first differing at run {row} ({ref_obs.y[row]!r} versus "
+                f"{obs.y[row]!r}). LOO compares laws on the same measurements only; refit both "
+                "with the same y column and rows in the same order.")
+        shared = [(column, ref_obs.x[a], obs.x[b]) for a, column in ref_obs.columns.items()
+                  for b, other in obs.columns.items() if other == column]
+        for column, left, right in shared:
             if not np.array_equal(left, right):
                 row = int(np.flatnonzero(left != right)[0])
                 raise BayesLawsError(
-                    f"Fits {ref_name!r} and {name!r} were fitted to different data: column "
-                    f"{column!r} differs at run {row} ({left[row]!r} versus {right[row]!r}). "
-                    "Refit both on the same table."
-                )
+                    f"{pair} were fitted to different data: column {column!r} differs at run "
+                    f"{row} ({left[row]!r} versus {right[row]!r}). Refit both on the same table.")
         for role in set(ref_obs.extra) & set(obs.extra):
             if not np.array_equal(ref_obs.extra[role], obs.extra[role]):
-                raise BayesLawsError(
-                    f"Fits {ref_name!r} and {name!r} use different {role!r} columns; refit "
-                    "both on the same table."
-                )
+                raise BayesLawsError(f"{pair} use different {role!r} columns; refit both on the "
+                                     "same table.")
 
 
-def _describe_point(fit: Fit, index: int) -> str:
-    obs = fit.observations
-    inputs = ", ".join(f"{obs.columns[k]}={v[index]:.4g}" for k, v in obs.x.items())
-    return f"run {index} ({inputs}, {obs.y_column}={obs.y[index]:.4g})"
+def _quietly(function: Callable, *args, **kwargs):
+    """``function(*args, **kwargs)`` with ArviZ's UserWarnings silenced (bayeslaws warns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return function(*args, **kwargs)
 
 
 # -- exact refits ---------------------------------------------------------------------------
@@ -148,25 +131,9 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
     The priors are those stored in ``fit`` (not recomputed from the new data), so a refit with
     some runs left out is the same model on less data, as exact cross-validation requires. The
     compiled model is reused, so a refit costs sampling only. A grouped fit is refitted with
-    the same group column, varying parameters and population priors.
-
-    Parameters
-    ----------
-    fit : Fit
-        The fit to repeat.
-    data : DataFrame or dict of columns
-        The new table, with the columns ``fit`` was fitted on.
-    random_seed : int, optional
-        Seed of the refit; default: the fit's own seed.
-    progressbar : bool
-        Show the sampler's progress bar.
-
-    Returns
-    -------
-    Fit
+    the same group column, varying parameters and population priors. ``data`` has the columns
+    ``fit`` was fitted on; ``random_seed`` defaults to the fit's own seed.
     """
-    from bayeslaws.fitting import fit as fit_law
-
     cfg = fit.settings
     grouping = {} if fit.grouping is None else fit.grouping.fit_options()
     return fit_law(
@@ -174,8 +141,7 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
         likelihood=fit.spec.likelihood, sampler=cfg.sampler, draws=cfg.draws, tune=cfg.tune,
         chains=cfg.chains, random_seed=cfg.random_seed if random_seed is None else int(random_seed),
         target_accept=cfg.target_accept, adaptation=cfg.adaptation, progressbar=progressbar,
-        extra=dict(cfg.extra_columns) or None, allow_few_runs=cfg.allow_few_runs, **grouping,
-    )
+        extra=dict(cfg.extra_columns) or None, allow_few_runs=cfg.allow_few_runs, **grouping)
 
 
 class FitWrapper(az.SamplingWrapper):
@@ -192,20 +158,14 @@ class FitWrapper(az.SamplingWrapper):
         self.progressbar = progressbar
         self.refits = 0
 
-    def _table(self) -> pd.DataFrame:
+    def sel_observations(self, idx):
+        """Return ``(table without run idx, table of run idx)`` (with the extra columns)."""
         table = self.fit.data()
         for role, column in self.fit.settings.extra_columns.items():
             table[column] = self.fit.observations.extra[role]
-        return table
-
-    def sel_observations(self, idx):
-        """Return ``(table without run idx, table of run idx)``."""
-        index = int(np.asarray(idx).reshape(-1)[0])
-        table = self._table()
-        keep = np.ones(len(table), dtype=bool)
-        keep[index] = False
-        return (table.loc[keep].reset_index(drop=True),
-                table.loc[~keep].reset_index(drop=True))
+        left_out = np.arange(len(table)) == int(np.asarray(idx).reshape(-1)[0])
+        return (table.loc[~left_out].reset_index(drop=True),
+                table.loc[left_out].reset_index(drop=True))
 
     def sample(self, modified_observed_data):
         """Refit on the reduced table (seeded from the original seed and the refit count)."""
@@ -233,27 +193,11 @@ def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
         k_threshold: float = K_THRESHOLD, progressbar: bool = False, warn: bool = True):
     """PSIS-LOO of one fit, with its unreliable points reported or refitted exactly.
 
-    Parameters
-    ----------
-    fit : Fit
-        The fit.
-    name : str
-        Name used in warnings.
-    reloo : bool
-        Refit the law once per run with Pareto k above ``k_threshold``, leaving that run out
-        (exact LOO for those runs, through :func:`arviz.reloo` and :class:`FitWrapper`).
-    k_threshold : float
-        Pareto k above which a point is reported (and refitted with ``reloo=True``).
-    progressbar : bool
-        Progress bars of the refits.
-    warn : bool
-        Emit a :class:`~bayeslaws.exceptions.SamplerWarning` for points above the threshold
-        that were not refitted.
-
-    Returns
-    -------
-    ELPDData
-        ArviZ's LOO result with pointwise values (``elpd_i``, ``pareto_k``).
+    ``reloo``, ``k_threshold`` and ``progressbar`` are those of :func:`compare` (refits go
+    through :func:`arviz.reloo` and :class:`FitWrapper`); ``name`` names the fit in warnings;
+    ``warn=False`` silences the :class:`~bayeslaws.exceptions.SamplerWarning` about chains that
+    disagree and about points above the threshold that were not refitted. Returns ArviZ's
+    ``ELPDData`` with pointwise values (``elpd_i``, ``pareto_k``).
     """
     rhat = fit.diagnostics().max_rhat
     if warn and rhat > MIXING_RHAT:
@@ -261,35 +205,25 @@ def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
             f"Fit {name!r}: its chains disagree (R-hat up to {rhat:.2f}), e.g. a chain stuck in "
             "another mode, so its LOO mixes distributions and its rank may be wrong. Refit it "
             "(another random_seed, more tuning, tighter priors) until R-hat < 1.01 before "
-            "comparing.",
-            SamplerWarning,
-            stacklevel=3,
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        result = az.loo(fit.trace, pointwise=True)
+            "comparing.", SamplerWarning, stacklevel=3)
+    result = _quietly(az.loo, fit.trace, pointwise=True)
     k = np.asarray(result.pareto_k).reshape(-1)
     bad = np.flatnonzero(k > k_threshold)
     if bad.size and reloo:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            result = az.reloo(FitWrapper(fit, progressbar=progressbar), loo_orig=result,
-                              k_threshold=k_threshold, pointwise=True)
+        result = _quietly(az.reloo, FitWrapper(fit, progressbar=progressbar), loo_orig=result,
+                          k_threshold=k_threshold, pointwise=True)
         result.refitted = [int(i) for i in bad]
         return result
     result.refitted = []
     if bad.size and warn:
-        points = "; ".join(f"{_describe_point(fit, int(i))}: k={k[i]:.2f}" for i in bad[:5])
+        points = "; ".join(f"{fit.describe_run(int(i))}: k={k[i]:.2f}" for i in bad[:5])
         more = f" and {bad.size - 5} more" if bad.size > 5 else ""
         warnings.warn(
             f"Fit {name!r}: Pareto k > {k_threshold} for {bad.size} of {k.size} runs "
             f"({points}{more}). PSIS-LOO is unreliable for these runs, so their elpd (and the "
             "comparison) may be biased. Pass reloo=True to refit the law once per such run "
             "with it left out (exact LOO); many high k also hint at a misspecified law or "
-            "outlying runs (try likelihood='studentt').",
-            SamplerWarning,
-            stacklevel=3,
-        )
+            "outlying runs (try likelihood='studentt').", SamplerWarning, stacklevel=3)
     return result
 
 
@@ -300,7 +234,8 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
     Parameters
     ----------
     fits : dict of {str: Fit}
-        Named fits of the same runs and ``y`` (any laws, any likelihood on ``log y``).
+        Two or more named fits of the same runs and ``y`` (any laws, any likelihood on
+        ``log y``); others are refused with a :class:`~bayeslaws.exceptions.BayesLawsError`.
     reloo : bool
         Refit each law once per run whose Pareto k exceeds ``k_threshold``, leaving it out, so
         that its LOO density is exact (refits reuse the compiled model). Without it such runs
@@ -321,12 +256,6 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
         ``n_high_k`` (runs with Pareto k above the threshold after any refits) and
         ``n_refitted``. ``table.attrs`` holds the fits and LOO results, so
         ``bayeslaws.average(table)`` works directly.
-
-    Raises
-    ------
-    BayesLawsError
-        Fewer than two fits, or fits of different runs, different ``y`` or likelihoods on
-        different scales.
     """
     fits = dict(fits)
     _check_comparable(fits)
@@ -334,18 +263,12 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
     if str(method).lower() not in valid:
         raise BayesLawsError(
             f"Unknown weighting method {method!r}. Valid choices: 'stacking', 'BB-pseudo-BMA', "
-            "'pseudo-BMA' (stacking is recommended)."
-        )
-    elpd = {
-        name: loo(fit, name=name, reloo=reloo, k_threshold=k_threshold, progressbar=progressbar)
-        for name, fit in fits.items()
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        table = az.compare(elpd, method=method, round_to="none")
-    table["n_high_k"] = [
-        int((np.asarray(elpd[name].pareto_k) > k_threshold).sum()) for name in table.index
-    ]
+            "'pseudo-BMA' (stacking is recommended).")
+    elpd = {name: loo(fit, name=name, reloo=reloo, k_threshold=k_threshold,
+                      progressbar=progressbar) for name, fit in fits.items()}
+    table = _quietly(az.compare, elpd, method=method, round_to="none")
+    table["n_high_k"] = [int((np.asarray(elpd[name].pareto_k) > k_threshold).sum())
+                         for name in table.index]
     table["n_refitted"] = [len(elpd[name].refitted) for name in table.index]
     table.attrs[FITS_ATTR] = _Shared(fits)
     table.attrs[LOO_ATTR] = _Shared(elpd)
@@ -364,8 +287,7 @@ def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
         if name in fits:
             raise BayesLawsError(
                 f"Two fits are named {name!r}; name them apart with NAME=PATH, e.g. "
-                f"a={path} b=<other file>."
-            )
+                f"a={path} b=<other file>.")
         fits[name] = load(path)
     return compare(fits, **kwargs)
 
@@ -416,15 +338,11 @@ class Average:
         w = pd.Series({name: float(weights[name]) for name in fits}, dtype=float)
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise BayesLawsError(
-                f"Mixture weights must be finite, >= 0 and not all 0; got {w.to_dict()}."
-            )
+                f"Mixture weights must be finite, >= 0 and not all 0; got {w.to_dict()}.")
         w = w[w > self.MIN_WEIGHT]
         self.weights = w / w.sum()
         self.fits = {name: fits[name] for name in self.weights.index}
-        inputs: list[str] = []
-        for fit in self.fits.values():
-            inputs += [name for name in fit.law.inputs if name not in inputs]
-        self.inputs = tuple(inputs)
+        self.inputs = tuple(dict.fromkeys(n for fit in self.fits.values() for n in fit.law.inputs))
         self.group_columns = tuple(dict.fromkeys(
             c for fit in self.fits.values() for c in fit.group_columns))
 
@@ -440,8 +358,7 @@ class Average:
             raise DataError(
                 f"The averaged forecast needs a value for every input of every law; missing "
                 f"{missing}. Laws and their inputs: {laws}. Give e.g. predict({{"
-                + ", ".join(f"{n!r}: [...]" for n in self.inputs) + "})."
-            )
+                + ", ".join(f"{n!r}: [...]" for n in self.inputs) + "}).")
         table = pd.DataFrame(input_columns(frame, self.inputs))
         for column in self.group_columns:
             if column in frame.columns:
@@ -456,8 +373,7 @@ class Average:
         for i, (name, fit) in enumerate(self.fits.items()):
             seed = None if random_seed is None else int(random_seed) + i
             columns = list(fit.law.inputs) + [c for c in fit.group_columns if c in frame]
-            _, values = fit.predictive_draws(frame[columns], kind=kind, random_seed=seed)
-            out[name] = values
+            out[name] = fit.predictive_draws(frame[columns], kind=kind, random_seed=seed)[1]
         return out
 
     def _pooled(self, at: Any, kind: Kind, random_seed: int | None):
@@ -484,45 +400,26 @@ class Average:
                 kind: Kind = "predictive", random_seed: int | None = 0) -> pd.DataFrame:
         """Forecast y at new scales from the stacked mixture, with an equal-tailed interval.
 
-        Parameters
-        ----------
-        at : dict or DataFrame
-            Values of every input of every averaged law (see :attr:`inputs`).
-        prob : float
-            Probability of the interval (0.9 gives the 5% and 95% quantiles of the mixture).
-        kind : {"predictive", "mean"}
-            With observation noise (a new run's measurement) or the laws' curves alone.
-        random_seed : int, optional
-            Seed of the noise draws.
-
-        Returns
-        -------
-        DataFrame
-            The inputs, then ``mean``, ``median``, ``lower``, ``upper`` of the mixture
-            (exact weighted quantiles over all fits' draws).
+        As :meth:`bayeslaws.Fit.predict`, with ``at`` giving every input of every averaged law
+        (:attr:`inputs`): the inputs, then ``mean``, ``median``, ``lower``, ``upper`` of the
+        mixture (exact weighted quantiles over all fits' draws; ``mean`` is the mixture of the
+        laws' curves when a new run's y has no finite mean, as under ``studentt``).
         """
         prob = check_prob(prob)
         frame, values, weights = self._pooled(at, kind, random_seed)
-        table = frame.reset_index(drop=True).copy()
-        table["mean"] = weights @ values / weights.sum()
         lo, med, hi = weighted_quantile(values, weights, [(1 - prob) / 2, 0.5, (1 + prob) / 2])
-        table["median"] = med
-        table["lower"] = lo
-        table["upper"] = hi
-        return table
+        finite = all(f.spec.likelihood.finite_mean for f in self.fits.values())
+        if kind == "predictive" and not finite:  # a new run's y has no mean: the curves' mean
+            _, values, weights = self._pooled(at, "mean", random_seed)
+        return frame.reset_index(drop=True).assign(mean=weights @ values / weights.sum(),
+                                                   median=med, lower=lo, upper=hi)
 
     def log_density(self, data: Any, y: str | None = None) -> np.ndarray:
         """Log predictive density of measured runs under the mixture, one value per run.
 
         ``log sum_k w_k mean_s p(y_i | theta_s^k)``: the density of ``log y`` for log-scale
-        likelihoods, as stored in fits.
-
-        Parameters
-        ----------
-        data : DataFrame or dict of columns
-            Runs with a value of every input and of ``y``.
-        y : str, optional
-            Column of y; default: the ``y`` column the fits were fitted on.
+        likelihoods, as stored in fits. ``data`` holds every input and ``y`` (default column:
+        the one the fits were fitted on).
         """
         per_fit = {name: log_predictive_density(fit, data, y=y) for name, fit in self.fits.items()}
         stacked = np.stack([per_fit[n] + np.log(self.weights[n]) for n in self.fits], axis=0)
@@ -543,7 +440,7 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
             fits: Mapping[str, Fit] | None = None, *,
             weights: Mapping[str, float] | Sequence[float] | None = None,
             **compare_kwargs) -> Average:
-    """A stacked (model-averaged) posterior predictive distribution.
+    """A stacked (model-averaged) posterior predictive distribution, as an :class:`Average`.
 
     Parameters
     ----------
@@ -557,55 +454,43 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
         Explicit weights instead of stacking weights.
     **compare_kwargs
         Passed to :func:`compare` when fits are given (``reloo``, ``method``).
-
-    Returns
-    -------
-    Average
-        With ``predict(at, prob, kind)``, ``predictive_draws`` and ``weights``.
     """
     if isinstance(comparison_or_fits, pd.DataFrame):
         table = comparison_or_fits
-        if fits is None:
-            fits = table.attrs.get(FITS_ATTR)
+        fits = table.attrs.get(FITS_ATTR) if fits is None else fits
         if fits is None:
             raise BayesLawsError(
                 "This comparison table does not carry its fits; pass them too: "
                 "bayeslaws.average(table, fits={'name': fit, ...}) with the table's names "
-                f"{choices(table.index)}."
-            )
+                f"{choices(table.index)}.")
         missing = [n for n in table.index if n not in fits]
         if missing:
             raise BayesLawsError(
                 f"The comparison table names fits {missing} that are not in fits (given: "
-                f"{choices(fits)}); pass every fit of the table."
-            )
+                f"{choices(fits)}); pass every fit of the table.")
         if weights is None:
             if "weight" not in table.columns:
                 raise BayesLawsError(
                     "The table has no 'weight' column; pass the table of bayeslaws.compare or "
-                    "explicit weights=."
-                )
+                    "explicit weights=.")
             weights = table["weight"].astype(float).to_dict()
         fits = {n: fits[n] for n in table.index}
     elif isinstance(comparison_or_fits, Mapping):
         fits = dict(comparison_or_fits)
-        if weights is None:
-            if len(fits) == 1:
-                weights = {next(iter(fits)): 1.0}
-            else:
-                weights = compare(fits, **compare_kwargs)["weight"].astype(float).to_dict()
+        if weights is None and len(fits) == 1:
+            weights = {next(iter(fits)): 1.0}
+        elif weights is None:
+            weights = compare(fits, **compare_kwargs)["weight"].astype(float).to_dict()
     else:
         raise BayesLawsError(
             "average takes the table of bayeslaws.compare or a dict of named fits, got "
-            f"{type(comparison_or_fits).__name__}."
-        )
+            f"{type(comparison_or_fits).__name__}.")
     if weights is not None and not isinstance(weights, Mapping):
         values = list(weights)
         if len(values) != len(fits):
             raise BayesLawsError(
                 f"Got {len(values)} weights for {len(fits)} fits ({choices(fits)}); give one "
-                "weight per fit."
-            )
+                "weight per fit.")
         weights = dict(zip(fits, values, strict=True))
     missing = [n for n in fits if n not in weights]
     if missing:

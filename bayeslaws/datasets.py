@@ -25,8 +25,7 @@ def data_dir() -> Path:
             return candidate.resolve()
     raise BayesLawsError(
         "Real scaling data not found: set BAYESLAWS_DATA to the folder holding "
-        f"chinchilla-epoch/, bnsl-4digit/, ... (looked in {[str(c) for c in candidates]})."
-    )
+        f"chinchilla-epoch/, bnsl-4digit/, ... (looked in {[str(c) for c in candidates]}).")
 
 
 def has_data() -> bool:

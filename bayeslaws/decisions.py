@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import elementwise
 
-from bayeslaws.checks import check_prob
+from bayeslaws.checks import check_choice, check_prob
 from bayeslaws.exceptions import BayesLawsError, OptionError, choices
 from bayeslaws.law import Law
 
@@ -32,24 +32,18 @@ Direction = Literal["auto", "below", "above"]
 LOG_TOL = {"xatol": 1e-9, "xrtol": 1e-12}
 
 
-#: Kept for bayeslaws.optimal until it imports bayeslaws.checks itself.
-_check_prob = check_prob
-
-
 def _positive_array(values: Any, name: str, example: str) -> np.ndarray:
     try:
         arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
     except (TypeError, ValueError):
         raise BayesLawsError(
             f"{name} must be a positive number or a list of them, e.g. {example}; got "
-            f"{values!r}."
-        ) from None
+            f"{values!r}.") from None
     bad = ~np.isfinite(arr) | (arr <= 0)
     if arr.size == 0 or bad.any():
         shown = arr[bad][0] if bad.any() else "an empty list"
         raise BayesLawsError(
-            f"{name} must hold finite positive numbers, e.g. {example}; got {shown!r}."
-        )
+            f"{name} must hold finite positive numbers, e.g. {example}; got {shown!r}.")
     return arr
 
 
@@ -57,15 +51,14 @@ def _check_target(fit_law: Law, target: Any) -> np.ndarray:
     try:
         arr = np.asarray(target, dtype=float)
     except (TypeError, ValueError):
-        raise BayesLawsError(f"target must be a number (a loss or accuracy); got {target!r}.") \
-            from None
+        arr = np.array(np.nan)  # refused below
     if not np.all(np.isfinite(arr)):
-        raise BayesLawsError(f"target must be a finite number; got {target!r}.")
+        raise BayesLawsError(f"target must be a finite number (a loss or accuracy); got "
+                             f"{target!r}.")
     if fit_law.link == "log" and np.any(arr <= 0):
         raise BayesLawsError(
             f"target must be > 0 for law {fit_law.name!r}, which models a positive loss; got "
-            f"{target!r}."
-        )
+            f"{target!r}.")
     return arr
 
 
@@ -79,14 +72,12 @@ def law_draws(fit, group: str | None = None) -> dict[str, np.ndarray]:
     if not fit.is_grouped:
         if group is not None:
             raise OptionError(
-                f"group={group!r} was given but this fit has no groups; leave group out."
-            )
+                f"group={group!r} was given but this fit has no groups; leave group out.")
         return draws
     if group is None or str(group) not in fit.groups:
         raise OptionError(
             f"This is a grouped fit: pass group= one of its groups "
-            f"({choices(fit.groups)}); got {group!r}."
-        )
+            f"({choices(fit.groups)}); got {group!r}.")
     return {n: draws.get(f"{n}[{group}]", draws.get(n)) for n in names}
 
 
@@ -97,19 +88,19 @@ def _link(law: Law, value):
 def _quantiles(values: np.ndarray, prob: float) -> dict[str, np.ndarray]:
     """Median and equal-tailed interval along axis 0; NaN counts as +inf (never reached)."""
     filled = np.where(np.isnan(values), np.inf, values)
-    q_lo, q_hi = (1 - prob) / 2, (1 + prob) / 2
-    out = np.quantile(filled, [0.5, q_lo, q_hi], axis=0, method="inverted_cdf")
+    out = np.quantile(filled, [0.5, (1 - prob) / 2, (1 + prob) / 2], axis=0,
+                      method="inverted_cdf")
     return {"median": out[0], "lower": out[1], "upper": out[2]}
 
 
 def _summarise(values: np.ndarray, prob: float) -> dict[str, np.ndarray]:
     """Median and interval over the finite draws (NaN = no answer, counted separately)."""
-    q_lo, q_hi = (1 - prob) / 2, (1 + prob) / 2
     with np.errstate(all="ignore"):
         ok = np.isfinite(values).any(axis=0)
         out = np.full((3,) + values.shape[1:], np.nan)
         if ok.any():
-            out[:, ok] = np.nanquantile(values[:, ok], [0.5, q_lo, q_hi], axis=0)
+            out[:, ok] = np.nanquantile(values[:, ok], [0.5, (1 - prob) / 2, (1 + prob) / 2],
+                                        axis=0)
     return {"median": out[0], "lower": out[1], "upper": out[2]}
 
 
@@ -126,11 +117,8 @@ def prob_below(fit, at: Any, target: float | Sequence[float], kind: str = "predi
         Values of every law input, e.g. ``{"N": [7e10], "D": [1.4e12]}``.
     target : float or sequence of float
         One target for all rows or one per row.
-    kind : {"predictive", "mean"}
-        ``"predictive"``: a new run's measured loss (with observation noise); ``"mean"``: the
-        law's curve (parameter uncertainty only).
-    random_seed : int, optional
-        Seed of the noise draws.
+    kind, random_seed :
+        As in :meth:`bayeslaws.Fit.predict` (``"mean"``: parameter uncertainty only).
 
     Returns
     -------
@@ -144,12 +132,10 @@ def prob_below(fit, at: Any, target: float | Sequence[float], kind: str = "predi
     if target_arr.size not in (1, points):
         raise BayesLawsError(
             f"target has {target_arr.size} values but there are {points} prediction points; "
-            "give one target or one per point."
-        )
+            "give one target or one per point.")
     target_row = np.broadcast_to(target_arr.ravel(), (points,))
-    table = pd.DataFrame(x)
-    table["target"] = target_row
-    table["prob_below"] = np.mean(values < target_row, axis=0)
+    table = pd.DataFrame(x).assign(target=target_row,
+                                   prob_below=np.mean(values < target_row, axis=0))
     table.attrs["n_draws"] = values.shape[0]
     return table
 
@@ -180,8 +166,8 @@ def solve_along(law: Law, params: Mapping[str, Any], along: str, fixed: Mapping[
     status : ndarray of int
         0: root found; 1: already met at the lower bound; -1: not reached by the upper bound.
     """
-    names = list(params)
-    others = list(fixed)
+    check_choice("direction", direction, ("auto", "below", "above"))
+    names, others = list(params), list(fixed)
     arrays = [np.asarray(params[n], dtype=float) for n in names]
     arrays += [np.log(np.asarray(fixed[n], dtype=float)) for n in others]
     t = _link(law, target)
@@ -198,17 +184,10 @@ def solve_along(law: Law, params: Mapping[str, Any], along: str, fixed: Mapping[
 
     with np.errstate(all="ignore"):
         e_lo, e_hi = eta(lo, *arrays), eta(hi, *arrays)
-    if direction == "auto":
-        sign = np.where(e_hi <= e_lo, 1.0, -1.0)
-    elif direction in ("below", "above"):
-        sign = np.full(t.shape, 1.0 if direction == "below" else -1.0)
-    else:
-        raise BayesLawsError(
-            f"direction must be one of 'auto', 'below', 'above'; got {direction!r}."
-        )
+    sign = (np.where(e_hi <= e_lo, 1.0, -1.0) if direction == "auto"
+            else np.full(t.shape, 1.0 if direction == "below" else -1.0))
     g_lo, g_hi = sign * (e_lo - t), sign * (e_hi - t)
-    log_x = np.full(t.shape, np.nan)
-    status = np.full(t.shape, -1, dtype=int)
+    log_x, status = np.full(t.shape, np.nan), np.full(t.shape, -1, dtype=int)
     met = g_lo <= 0
     log_x[met], status[met] = lo[met], 1
     todo = ~met & (g_hi <= 0)
@@ -277,16 +256,12 @@ class ScaleFor:
                 f"P(never) = {format_prob(self.p_never, self.draws.size)}>")
 
 
-def _default_bounds(fit, along: str) -> tuple[float, float]:
-    values = fit.observations.x[along]
-    return float(values.min()) * 1e-6, float(values.max()) * 1e15
-
-
 def scale_for(fit, target: float, along: str | None = None,
               fixed: Mapping[str, float] | None = None, prob: float = 0.9,
               bounds: tuple[float, float] | None = None,
               direction: Direction = "auto", group: str | None = None) -> ScaleFor:
-    """Posterior of the scale at which the law's mean reaches ``target``.
+    """Posterior of the scale at which the law's mean reaches ``target``: a :class:`ScaleFor`
+    with the draws of the scale, ``p_never`` and a summary ``table``.
 
     Parameters
     ----------
@@ -308,11 +283,6 @@ def scale_for(fit, target: float, along: str | None = None,
         accuracies); ``"auto"`` takes the way the curve goes in each draw.
     group : str, optional
         For a grouped fit: the fitted group whose law is used.
-
-    Returns
-    -------
-    ScaleFor
-        Draws of the scale, ``p_never`` and a summary ``table``.
     """
     law = fit.law
     prob = check_prob(prob)
@@ -320,25 +290,23 @@ def scale_for(fit, target: float, along: str | None = None,
     if along not in law.inputs:
         raise BayesLawsError(
             f"along={along!r} is not an input of law {law.name!r}; valid choices: "
-            f"{choices(law.inputs)}."
-        )
+            f"{choices(law.inputs)}.")
     fixed = dict(fixed or {})
     if along in fixed:
         raise BayesLawsError(f"{along!r} is the input being scaled: remove it from fixed.")
+    others = [n for n in law.inputs if n != along]
     unknown = sorted(set(fixed) - set(law.inputs))
-    missing = [n for n in law.inputs if n != along and n not in fixed]
+    missing = [n for n in others if n not in fixed]
     if unknown or missing:
-        example = ", ".join(f"{n!r}: 1e12" for n in law.inputs if n != along)
         raise BayesLawsError(
-            f"fixed must give a value for each other input of law {law.name!r} "
-            f"({[n for n in law.inputs if n != along]}); "
+            f"fixed must give a value for each other input of law {law.name!r} ({others}); "
             + (f"unknown {unknown}; " if unknown else "")
             + (f"missing {missing}; " if missing else "")
-            + f"e.g. fixed={{{example}}}."
-        )
+            + "e.g. fixed={" + ", ".join(f"{n!r}: 1e12" for n in others) + "}.")
     fixed = {k: float(_positive_array(v, f"fixed[{k!r}]", "1e12")[0]) for k, v in fixed.items()}
     target_value = float(_check_target(law, target))
-    lo, hi = _default_bounds(fit, along) if bounds is None else bounds
+    observed = fit.observations.x[along]
+    lo, hi = (observed.min() * 1e-6, observed.max() * 1e15) if bounds is None else bounds
     lo, hi = _positive_array([lo, hi], "bounds", "(1e6, 1e15)")
     if not lo < hi:
         raise BayesLawsError(f"bounds must be (lower, upper) with lower < upper; got {bounds!r}.")

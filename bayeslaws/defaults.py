@@ -15,31 +15,43 @@ from bayeslaws.priors import Prior
 
 #: Typical exponent used to centre amplitude priors and starting values.
 TYPICAL_EXPONENT = 0.3
+#: Spread of the default amplitude priors (LogNormal sigma of the term at the data's centre).
+AMPLITUDE_SIGMA = 1.0
 
 
-def exponent_prior(median: float = TYPICAL_EXPONENT, sigma: float = 1.0) -> Prior:
-    """LogNormal exponent prior; the default's 90% interval is about 0.06-1.5."""
+#: Spread of the default exponent prior (LogNormal sigma).
+EXPONENT_SIGMA = 0.6
+
+
+def exponent_prior(median: float = TYPICAL_EXPONENT, sigma: float = EXPONENT_SIGMA) -> Prior:
+    """LogNormal exponent prior. The default's 90% interval is 0.11-0.80 and its 99% interval
+    0.064-1.4, the range of published scaling exponents (Kaplan et al.'s 0.076-0.095 to
+    Chinchilla's 0.28-0.37 and the learning curves of Alabdulmohsin et al.). The former sigma
+    of 1 let 5% of prior curves fall by exp(1.5 x half the data's log span) across the data:
+    factors of 60-1000 on the shared data (``benchmarks/prior_ranges.py``)."""
     return Prior("LogNormal", mu=math.log(median), sigma=sigma)
 
 
 def floor_prior(summary: DataSummary) -> Prior:
-    """Irreducible loss ``E``: median 0.6 x the smallest observed y, one e-fold either way."""
-    return Prior("LogNormal", mu=summary.log_y_min - 0.5, sigma=1.0)
+    """Irreducible loss ``E``: median 0.6 x the smallest observed y, LogNormal sigma 0.7 (90%
+    between 0.19 and 1.9 times the smallest y; 23% above it, where no run could lie)."""
+    return Prior("LogNormal", mu=summary.log_y_min - 0.5, sigma=0.7)
 
 
-def amplitude_prior(summary: DataSummary, input_name: str) -> Prior:
-    """Amplitude ``A`` of a term ``A x^-alpha``, wide on ``log A``.
+def amplitude_prior(summary: DataSummary, input_name: str, share: float = 0.5,
+                    sigma: float = AMPLITUDE_SIGMA) -> Prior:
+    """Amplitude ``A`` of a term ``A x^-alpha``, as the size of the term at the data's centre.
 
-    Centred where the term equals the data's typical y at the centre of ``log x`` for a typical
-    exponent; the standard deviation grows with the distance of the data from x = 1, where
-    ``A`` is defined, so that the prior stays weak whatever units x is in.
+    The prior is on the term's value at the geometric centre of ``x`` (``at_centre=True``, see
+    :class:`~bayeslaws.priors.Prior`), LogNormal with median ``share`` times the data's typical
+    y and ``sigma`` (default :data:`AMPLITUDE_SIGMA`: 90% within a factor of 5 either way). The
+    paper's ``A`` is derived from it and the exponent, so the prior stays on the data's scale
+    whatever units ``x`` is in (a prior on ``A`` itself, at ``x = 1``, needed a standard
+    deviation of about 10 on ``log A`` for Chinchilla and put most curves far off the data).
     """
-    centre = summary.inputs[input_name].log_centre
-    return Prior(
-        "LogNormal",
-        mu=summary.log_y_centre + TYPICAL_EXPONENT * centre,
-        sigma=max(3.0, 0.5 * abs(centre)),
-    )
+    summary.inputs[input_name]  # a KeyError for an input the law does not have
+    return Prior("LogNormal", mu=math.log(share * summary.y_centre), sigma=sigma,
+                 at_centre=True)
 
 
 def location_prior(summary: DataSummary, input_name: str, offset: float = 0.0,
@@ -53,9 +65,18 @@ def location_prior(summary: DataSummary, input_name: str, offset: float = 0.0,
     )
 
 
+#: Median of the default noise prior: run-to-run scatter of published final losses is 0.1-2%.
+NOISE_MEDIAN = 0.01
+
+
 def noise_prior() -> Prior:
-    """Scale of the multiplicative noise (standard deviation of log y)."""
-    return Prior("HalfNormal", sigma=0.5)
+    """Scale ``sigma`` of the multiplicative noise (standard deviation of ``log y``).
+
+    LogNormal with median 1% (:data:`NOISE_MEDIAN`) and sigma 1.2: 90% between 0.14% and 7.2%,
+    10% noise still plausible (2.7% of the mass above it), 50% noise not (it was under the
+    former HalfNormal(0.5), whose median was 34%).
+    """
+    return Prior("LogNormal", mu=math.log(NOISE_MEDIAN), sigma=1.2)
 
 
 def amplitude_start(summary: DataSummary, input_name: str, term_value: float,

@@ -1,13 +1,20 @@
-"""Sampler health after every fit: divergences, R-hat, effective sample size.
+"""Sampler and model health after every fit: divergences, R-hat, effective sample size, stuck
+chains, influential runs.
 
 Thresholds follow current practice (Vehtari et al. 2021): R-hat <= 1.01 and bulk/tail ESS >= 400
-across all chains. Each problem becomes a :class:`~bayeslaws.exceptions.SamplerWarning` that
-says what to do, or a :class:`~bayeslaws.exceptions.SamplerError` with ``strict=True``.
+across all chains. A chain is *stuck* when its mean log density lies far below the best chain's
+(:data:`STUCK_GAP`): it sits in a worse mode that the other chains never visit. PSIS-LOO is
+computed once per fit: a run with Pareto k > 0.7 (:data:`PARETO_K_MAX`) is influential (the
+posterior changes a lot without it), and an effective number of parameters ``p_loo`` above
+twice the law's (:data:`P_LOO_RATIO`) says the law misses the data or some runs are outliers.
+Each problem becomes a :class:`~bayeslaws.exceptions.SamplerWarning` that says what to do, or
+a :class:`~bayeslaws.exceptions.SamplerError` with ``strict=True``.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -19,6 +26,12 @@ from bayeslaws.exceptions import SamplerError, SamplerWarning
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+#: A chain whose mean log density is this many times the typical within-chain sd (and at least
+#: 3 units) below the best chain's is stuck in a worse mode.
+STUCK_GAP = 2.0
+PARETO_K_MAX = 0.7
+#: p_loo above this multiple of the number of parameters (and 3 more) is flagged.
+P_LOO_RATIO = 2.0
 
 
 @dataclass
@@ -39,6 +52,14 @@ class Diagnostics:
     draws: int
     table: pd.DataFrame
     problems: list[str] = field(default_factory=list)
+    #: Mean log density of each chain, and the chains stuck in a worse mode (0-based).
+    chain_logp: list[float] = field(default_factory=list)
+    stuck_chains: list[int] = field(default_factory=list)
+    #: PSIS-LOO: largest Pareto k, effective number of parameters, runs with k > 0.7.
+    max_pareto_k: float = float("nan")
+    p_loo: float = float("nan")
+    n_parameters: int = 0
+    influential: list[str] = field(default_factory=list)
 
     @property
     def max_rhat(self) -> float:
@@ -58,17 +79,55 @@ class Diagnostics:
             "max_rhat": self.max_rhat,
             "min_ess_bulk": self.min_ess_bulk,
             "min_ess_tail": float(self.table["ess_tail"].min()),
+            "stuck_chains": list(self.stuck_chains),
+            "max_pareto_k": self.max_pareto_k,
+            "p_loo": self.p_loo,
+            "influential": list(self.influential),
             "problems": list(self.problems),
         }
 
 
+def chain_log_density(trace: xr.DataTree) -> np.ndarray:
+    """Draws of the log density per chain, ``(chains, draws)`` (empty if not recorded)."""
+    stats = trace["sample_stats"] if "sample_stats" in trace.children else None
+    for name in ("logp", "lp"):
+        if stats is not None and name in stats.data_vars:
+            return np.asarray(stats[name].values, dtype=float)
+    return np.empty((0, 0))
+
+
+def stuck_chains(logp: np.ndarray) -> list[int]:
+    """Chains whose mean log density is far below the best chain's (see :data:`STUCK_GAP`)."""
+    if logp.shape[0] < 2 or logp.shape[1] < 2:
+        return []
+    means = logp.mean(axis=1)
+    spread = float(np.median(logp.std(axis=1)))
+    gap = max(3.0, STUCK_GAP * spread)
+    return [int(c) for c in np.flatnonzero(means < means.max() - gap)]
+
+
+def psis_loo(trace: xr.DataTree):
+    """``arviz.loo`` of the stored log-likelihood, its own warnings silenced (bayeslaws words
+    them), or ``None`` when the trace has no log-likelihood or too few draws for it."""
+    if "log_likelihood" not in trace.children:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return az.loo(trace, pointwise=True)
+        except (ValueError, IndexError):  # too few draws for Pareto smoothing
+            return None
+
+
 def compute(trace: xr.DataTree, names, target_accept: float | None = None,
-            adaptation: str | None = None) -> Diagnostics:
+            adaptation: str | None = None, n_parameters: int | None = None,
+            describe: Callable[[int], str] | None = None) -> Diagnostics:
     """Diagnostics of the posterior variables ``names`` in ``trace``.
 
     ``target_accept`` is the one the fit used (``None``: the sampler's 0.8); the advice on
     divergences names a higher one, and nutpie's diagonal adaptation when the fit used the
-    low-rank one (``adaptation``).
+    low-rank one (``adaptation``). ``n_parameters`` (default: ``len(names)``) is what p_loo is
+    compared with; ``describe(i)`` names run ``i`` in the influential-run warning.
     """
     names = list(names)
     post = trace["posterior"].to_dataset()[names]
@@ -88,7 +147,18 @@ def compute(trace: xr.DataTree, names, target_accept: float | None = None,
     divergences = 0
     if "sample_stats" in trace.children and "diverging" in trace["sample_stats"].data_vars:
         divergences = int(trace["sample_stats"]["diverging"].sum())
-    diag = Diagnostics(divergences=divergences, draws=chains * draws, table=table)
+    diag = Diagnostics(divergences=divergences, draws=chains * draws, table=table,
+                       n_parameters=len(names) if n_parameters is None else int(n_parameters))
+    logp = chain_log_density(trace)
+    if logp.size:
+        diag.chain_logp = [float(v) for v in logp.mean(axis=1)]
+        diag.stuck_chains = stuck_chains(logp)
+    loo = psis_loo(trace)
+    if loo is not None:
+        k = np.asarray(loo.pareto_k).ravel()
+        diag.max_pareto_k, diag.p_loo = float(np.nanmax(k)), float(loo.p)
+        describe = describe or (lambda i: f"run {i}")
+        diag.influential = [describe(int(i)) for i in np.flatnonzero(k > PARETO_K_MAX)]
     diag.problems = _problems(diag, multi, target_accept, adaptation)
     return diag
 
@@ -111,11 +181,23 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
         bad = diag.table.index[diag.table["r_hat"] > RHAT_MAX].tolist()
         if bad:
             worst = diag.table.loc[bad, "r_hat"].max()
+            safer = "target_accept=0.95, tune=2000" + (
+                ", adaptation='diag'" if adaptation == "low_rank" else "")
             out.append(
                 f"R-hat up to {worst:.3f} > {RHAT_MAX} for {bad}: the chains disagree. Refit "
-                "with more tuning and draws (tune=2000, draws=2000); if it persists the "
-                "posterior may be multimodal -- tighten the priors of those parameters."
+                f"with retry=1, or with {safer} (more draws alone rarely help); if it "
+                "persists the posterior may be multimodal -- tighten the priors of those "
+                "parameters."
             )
+    if diag.stuck_chains:
+        means = ", ".join(f"{v:.1f}" for v in diag.chain_logp)
+        out.append(
+            f"Chain(s) {diag.stuck_chains} are stuck in a worse mode: their mean log density is "
+            f"far below the others' (per chain: {means}), so the posterior mixes two different "
+            "explanations of the data. Refit with retry=1 (another seed, longer tuning, "
+            "target_accept=0.95), or with another random_seed and tune=2000; if a worse mode "
+            "keeps appearing, compare the law with simpler ones (bayeslaws.compare)."
+        )
     low = diag.table.index[
         (diag.table["ess_bulk"] < ESS_MIN) | (diag.table["ess_tail"] < ESS_MIN)
     ].tolist()
@@ -124,6 +206,21 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
         out.append(
             f"Effective sample size down to {worst:.0f} (< {ESS_MIN}) for {low}: interval "
             "bounds are noisy. Refit with more draws (e.g. draws=2000) or more chains."
+        )
+    if diag.influential:
+        listed = "; ".join(diag.influential[:5]) + ("; ..." if len(diag.influential) > 5 else "")
+        out.append(
+            f"{len(diag.influential)} run(s) with Pareto k > {PARETO_K_MAX} (max "
+            f"{diag.max_pareto_k:.2f}) dominate the fit: {listed}. Check them for outliers or "
+            "typos, fit with likelihood='studentt' if some runs are outliers, and use "
+            "bayeslaws.compare(..., reloo=True) before trusting LOO."
+        )
+    limit = max(P_LOO_RATIO * diag.n_parameters, diag.n_parameters + 3)
+    if np.isfinite(diag.p_loo) and diag.p_loo > limit:
+        out.append(
+            f"p_loo = {diag.p_loo:.1f} is far above the {diag.n_parameters} parameters: the law "
+            "misses part of the data or some runs are outliers. Plot the residuals "
+            "(fit.plot()), try likelihood='studentt', or compare other law forms."
         )
     return out
 

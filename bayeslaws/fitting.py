@@ -39,7 +39,7 @@ def default_target_accept(spec: ModelSpec, target_accept: float | None,
 
 
 def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
-        priors: Mapping[str, Prior] | None = None, likelihood: str = "lognormal",
+        priors: Mapping[str, Prior] | None = None, likelihood: str | None = None,
         sampler: str = sampling.DEFAULT_SAMPLER, draws: int = 1000, tune: int = 1000,
         chains: int = 4, random_seed: int | None = None, target_accept: float | None = None,
         adaptation: str | None = None, progressbar: bool = True, strict: bool = False,
@@ -47,7 +47,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         extra: Mapping[str, str] | None = None, group: str | None = None,
         pooled: Sequence[str] | None = None, varying: Sequence[str] | None = None,
         tau_scale: float | Mapping[str, float] | None = None,
-        allow_few_runs: bool = False) -> Fit:
+        allow_few_runs: bool = False, retry: int = 0) -> Fit:
     """Fit a scaling law to measurements by full Bayesian inference (NUTS).
 
     Parameters
@@ -63,8 +63,12 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Column of the measured loss (or error, accuracy).
     priors : dict, optional
         ``{parameter: Prior}`` replacing default priors by the paper's parameter names.
-    likelihood : {"lognormal", "studentt"}
-        Noise model on ``log y``; ``studentt`` is robust to outlying runs.
+    likelihood : {"studentt", "lognormal", "binomial", "betabinomial", "beta"}, optional
+        Noise model. Losses: ``studentt`` (Student-t noise on ``log y``, robust to outlying
+        runs; the default) or ``lognormal`` (Normal noise on ``log y``). Fractions such as
+        accuracies: ``betabinomial`` (the default when ``extra`` gives the number of questions,
+        ``{"trials": <column>}``), ``binomial`` (sampling noise of the questions only) or
+        ``beta`` (the default otherwise). See :mod:`bayeslaws.likelihoods`.
     sampler : {"nutpie", "pymc", "numpyro"}
         NUTS implementation. nutpie (default) is the fastest measured on CPU; numpyro runs on
         GPU when JAX sees one.
@@ -105,6 +109,12 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         Fit even with as many parameters as runs (or more), e.g. five small runs of a
         five-parameter law: the priors then carry what the runs cannot pin down, and a
         :class:`~bayeslaws.exceptions.FewRunsWarning` says so. Refused by default.
+    retry : int
+        Refit up to this many times when the sampler reports divergences, R-hat > 1.01 or a
+        chain stuck in a worse mode, each time with safer settings (another seed, twice the
+        tuning and at least 2,000 steps, ``target_accept`` 0.95 then 0.99, nutpie's diagonal
+        adaptation), and with twice the draws when only the ESS is low. Off by default; the
+        settings and problems of every attempt are kept in ``fit.settings.attempts``.
 
     Returns
     -------
@@ -120,20 +130,56 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     target_accept = default_target_accept(spec, target_accept, adaptation)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
-    raw, seconds = sampling.run_nuts(
-        spec, from_data(spec.law, obs, "starting values", data_values, spec, obs),
-        sampler=sampler, draws=draws, tune=tune, chains=chains,
-        random_seed=random_seed, progressbar=progressbar, target_accept=target_accept,
-        adaptation=adaptation,
-    )
+    if not isinstance(retry, int | np.integer) or isinstance(retry, bool) or retry < 0:
+        raise OptionError(f"retry must be an integer >= 0 (refits allowed), got {retry!r}.")
     settings = FitSettings(
         law=spec.law.name, law_options=dict(spec.law.options), likelihood=spec.likelihood.name,
         columns=dict(obs.columns), y_column=obs.y_column, extra_columns=dict(extra or {}),
         sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
         random_seed=int(random_seed), target_accept=target_accept, adaptation=adaptation,
-        allow_few_runs=bool(allow_few_runs), sampling_seconds=seconds,
+        allow_few_runs=bool(allow_few_runs), retry=int(retry),
         bayeslaws_version=versions().get("bayeslaws", "unknown"), versions=versions(),
     )
-    result = Fit(assemble(raw, spec, obs), spec, settings)
+    values = from_data(spec.law, obs, "starting values", data_values, spec, obs)
+    result = _sample(spec, obs, values, settings, progressbar)
+    while result.settings.retry > len(result.settings.attempts) and _needs_retry(result):
+        record = {k: getattr(result.settings, k) for k in RETRIED}
+        record["problems"] = list(result.diagnostics().problems)
+        safer = _safer(result)
+        result = _sample(spec, obs, values, result.settings.replace(
+            **safer, attempts=[*result.settings.attempts, record]), progressbar)
     diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
     return result
+
+
+#: Settings a retry may change (recorded per attempt in ``settings.attempts``).
+RETRIED = ("random_seed", "draws", "tune", "target_accept", "adaptation")
+
+
+def _sample(spec: ModelSpec, obs, values, settings: FitSettings, progressbar: bool) -> Fit:
+    raw, seconds = sampling.run_nuts(
+        spec, values, sampler=settings.sampler, draws=settings.draws, tune=settings.tune,
+        chains=settings.chains, random_seed=settings.random_seed, progressbar=progressbar,
+        target_accept=settings.target_accept, adaptation=settings.adaptation)
+    return Fit(assemble(raw, spec, obs), spec, settings.replace(sampling_seconds=seconds))
+
+
+def _needs_retry(fit: Fit) -> bool:
+    diag = fit.diagnostics()
+    return bool(diag.divergences or diag.stuck_chains or diag.max_rhat > diagnostics.RHAT_MAX
+                or min(diag.min_ess_bulk, float(diag.table["ess_tail"].min()))
+                < diagnostics.ESS_MIN)
+
+
+def _safer(fit: Fit) -> dict:
+    """The next attempt's settings: safer NUTS when the chains misbehaved, more draws when
+    only the effective sample size was short."""
+    diag, cfg = fit.diagnostics(), fit.settings
+    out = {"random_seed": cfg.random_seed + 1}
+    if diag.divergences or diag.stuck_chains or diag.max_rhat > diagnostics.RHAT_MAX:
+        accept = cfg.target_accept or 0.8
+        out.update(tune=max(2 * cfg.tune, 2000), target_accept=0.95 if accept < 0.95 else 0.99,
+                   adaptation="diag" if cfg.sampler == "nutpie" else None)
+    else:
+        out["draws"] = 2 * cfg.draws
+    return out

@@ -13,25 +13,15 @@ Scaling data span many orders of magnitude, so a term ``A * N**-alpha`` makes ``
 ``log A - alpha * mean(log N)``, which removes the correlation; ``A`` itself is recovered exactly
 and the prior stays on ``A`` (the shear has unit Jacobian).
 
-Declarations
-------------
-Everything specific to a law lives in its file, so that the engine never tests a law's name:
-the parameters that vary between groups by default (:attr:`Law.varying`, or the rule of
-:meth:`Law.default_varying` from centring and :attr:`Law.floors`), closed forms of the
-compute-optimal allocation (:attr:`Law.compute_optimum`) and of the tokens needed to reach a
-target (:attr:`Law.tokens_for_target`), and the sampler settings its posterior needs.
-
-Aliases
--------
-:meth:`Law.renamed` gives the same law under another name with renamed parameters (the
-benchmark estimators ``m1`` and ``m2`` are ``power_law`` and ``saturating_power_law`` in
-Alabdulmohsin et al.'s names); a law file lists its aliases in a module-level ``ALIASES``
-dictionary (see :mod:`bayeslaws.catalogue`).
+Everything specific to a law lives in its file (see the fields of :class:`Law`), so that the
+engine never tests a law's name; :meth:`Law.renamed` gives a law under other names (the aliases
+``m1`` and ``m2`` of ``power_law`` and ``saturating_power_law``; see :mod:`bayeslaws.catalogue`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -45,6 +35,9 @@ from bayeslaws.priors import Prior
 Support = Literal["positive", "real", "unit", "interval", "negative", "ordered"]
 SUPPORTS = ("positive", "real", "unit", "interval", "negative", "ordered")
 Bound = float | str | Callable | None
+#: Bounds of the supports that do not depend on ``lower`` and ``upper``.
+_FIXED_BOUNDS = {"unit": (0.0, 1.0), "positive": (0.0, np.inf), "negative": (-np.inf, 0.0),
+                 "real": (-np.inf, np.inf)}
 
 
 @dataclass(frozen=True)
@@ -136,26 +129,21 @@ class Parameter:
         if self.support not in SUPPORTS:
             raise LawError(
                 f"Parameter {self.name!r}: unknown support {self.support!r}; valid choices: "
-                f"{', '.join(SUPPORTS)}."
-            )
+                f"{', '.join(SUPPORTS)}.")
         if self.support == "interval" and (self.lower is None or self.upper is None):
             raise LawError(
                 f"Parameter {self.name!r} has support 'interval' but lower={self.lower!r}, "
-                f"upper={self.upper!r}: give both bounds."
-            )
+                f"upper={self.upper!r}: give both bounds.")
         if self.support == "ordered" and self.lower is None:
             raise LawError(
                 f"Parameter {self.name!r} has support 'ordered': give lower=<name of the "
-                "parameter it must exceed>."
-            )
+                "parameter it must exceed>.")
 
     def references(self) -> tuple[str, ...]:
         """Names of parameters (or statistics) this parameter's transform depends on."""
-        names = list(self.requires)
-        names += [b for b in (self.lower, self.upper) if isinstance(b, str)]
-        slope = self.slope()
-        if slope is not None:
-            names.append(slope[0])
+        names = [*self.requires, *(b for b in (self.lower, self.upper) if isinstance(b, str))]
+        if self.centre_slope is not None:
+            names.append(self.slope()[0])
         return tuple(dict.fromkeys(names))
 
     def resolve_bounds(self, refs: Mapping[str, Any] | None = None, xp=mathops.numpy):
@@ -164,16 +152,10 @@ class Parameter:
         Raises :class:`~bayeslaws.exceptions.LawError` when a named or computed bound needs
         ``refs`` and none are given, or names something ``refs`` lacks.
         """
-        if self.support == "unit":
-            return 0.0, 1.0
-        if self.support in ("interval", "ordered"):
-            return (_resolve(self.lower, refs, xp, -np.inf, self.name),
-                    _resolve(self.upper, refs, xp, np.inf, self.name))
-        if self.support == "positive":
-            return 0.0, np.inf
-        if self.support == "negative":
-            return -np.inf, 0.0
-        return -np.inf, np.inf
+        if self.support in _FIXED_BOUNDS:
+            return _FIXED_BOUNDS[self.support]
+        return (_resolve(self.lower, refs, xp, -np.inf, self.name),
+                _resolve(self.upper, refs, xp, np.inf, self.name))
 
     def forward(self, value, refs: Mapping[str, Any] | None = None):
         """Natural value -> unconstrained sampling value (NumPy)."""
@@ -209,24 +191,11 @@ class Parameter:
             return value, log_width + xp.log_sigmoid(w) + xp.log_sigmoid(-w)
         return w, 0.0 * w
 
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """Numeric bounds (named or computed bounds are given as infinite; see resolve_bounds)."""
-        if self.support == "unit":
-            return 0.0, 1.0
-        if self.support == "interval":
-            lo = float(self.lower) if isinstance(self.lower, int | float) else -np.inf
-            hi = float(self.upper) if isinstance(self.upper, int | float) else np.inf
-            return lo, hi
-        return -np.inf, np.inf
-
     def slope(self) -> tuple[str, float] | None:
         """Name and sign of the centring slope parameter, if any."""
         if self.centre_slope is None:
             return None
-        if self.centre_slope.startswith("-"):
-            return self.centre_slope[1:], -1.0
-        return self.centre_slope, 1.0
+        return self.centre_slope.removeprefix("-"), -1.0 if self.centre_slope[:1] == "-" else 1.0
 
 
 def _resolve(bound, refs, xp, default, name):
@@ -240,8 +209,7 @@ def _resolve(bound, refs, xp, default, name):
         if bound not in refs:
             raise LawError(
                 f"Parameter {name!r} is bounded by {bound!r}, which is neither a parameter nor "
-                f"a statistic of the law (known: {sorted(refs)})."
-            )
+                f"a statistic of the law (known: {sorted(refs)}).")
         return refs[bound]
     return bound(SimpleNamespace(**refs), xp)
 
@@ -254,6 +222,50 @@ def param_namespace(values: Mapping[str, Any], parameters, xp=mathops.numpy, log
             log_value = None if logs is None else logs.get(par.name)
             space[f"log_{par.name}"] = xp.log(values[par.name]) if log_value is None else log_value
     return SimpleNamespace(**space)
+
+
+def ordered(parameters: Sequence[Parameter]) -> list[Parameter]:
+    """Parameters in an order where each comes after those its transform refers to.
+
+    Centring slopes, named or computed bounds and ``requires`` make a parameter depend on
+    others; the order is otherwise the given one, uncentred before centred parameters when both
+    are ready (names that are not parameters, i.e. statistics, are ignored). A cycle of
+    references is a :class:`~bayeslaws.exceptions.LawError`.
+    """
+    names = {p.name for p in parameters}
+    done: list[Parameter] = []
+    pending = list(parameters)
+    while pending:
+        placed = {p.name for p in done}
+        ready = [p for p in pending if all(r in placed or r not in names
+                                           for r in p.references())]
+        if not ready:
+            raise LawError(
+                f"parameters {[p.name for p in pending]} refer to each other in a cycle "
+                "(through centre_slope, bounds or requires); break the cycle in the law file.")
+        done.append(min(ready, key=lambda p: p.centre_input is not None))  # the first such
+        pending.remove(done[-1])
+    return done
+
+
+def inside_supports(parameters: Sequence[Parameter], start: Mapping[str, float],
+                    stats: Mapping[str, float] | None = None) -> dict[str, float]:
+    """``start`` (natural values) with every value outside its parameter's support moved
+    inside: to 1 (positive), -1 (negative), twice the lower bound (ordered) or the middle
+    (unit, interval). ``stats`` are the law's data statistics, for data-dependent bounds."""
+    start = dict(start)
+    for par in ordered(parameters):
+        try:
+            lo, hi = (float(b) for b in par.resolve_bounds({**(stats or {}), **start}))
+        except Exception as err:
+            raise LawError(
+                f"the bounds of parameter {par.name!r} cannot be evaluated at the starting "
+                f"values {start} ({type(err).__name__}: {err}); fix its lower/upper.") from err
+        if not lo < start[par.name] < hi:
+            middle = 0.5 * (lo + hi)
+            start[par.name] = {"positive": 1.0, "negative": -1.0, "ordered": 2.0 * lo,
+                               "unit": middle, "interval": middle}.get(par.support, start[par.name])
+    return start
 
 
 @dataclass(frozen=True)
@@ -294,15 +306,11 @@ class Law:
         Data statistics the law's bounds may name, ``{"Lx_min": lambda x: min(x["Lx"])}``
         (``x`` maps each input to its observed values).
     target_accept : float, optional
-        NUTS target acceptance used when the user gives none (the sampler's default, 0.8,
-        otherwise). Set by laws whose posteriors keep narrow curved ridges after
-        reparametrisation (``bnsl`` and ``loss_to_loss`` 0.95, ``loss_to_accuracy`` and
-        ``data_constrained`` 0.9), with the measurement that justifies it in the law file.
+        NUTS target acceptance used when the user gives none (else the sampler's default), for
+        posteriors with narrow curved ridges (``bnsl`` 0.95); the law file says why.
     adaptation : {"low_rank", "diag", "draw_diag"}, optional
-        nutpie's mass-matrix adaptation used when the user gives none (bayeslaws' default,
-        ``low_rank``, otherwise). The laws with curved ridges above set ``"diag"``: there the
-        low-rank estimate diverged where the diagonal one did not
-        (``benchmarks/adaptation.py``).
+        nutpie's mass-matrix adaptation used when the user gives none (else ``low_rank``);
+        ``"diag"`` where the low-rank estimate diverged (``benchmarks/adaptation.py``).
     varying : tuple of str, optional
         Parameters that vary between groups by default in a grouped (hierarchical) fit, the
         others being shared; ``None`` (the default) means the rule of :meth:`default_varying`.
@@ -329,9 +337,9 @@ class Law:
     Raises
     ------
     LawError
-        ``varying`` or ``floors`` given as a single string rather than a tuple of names.
-        (Everything else is checked when the catalogue loads the law file; see
-        :mod:`bayeslaws.catalogue`.)
+        ``varying`` or ``floors`` given as a single string rather than a tuple of names
+        (everything else is checked when the catalogue loads the law; see
+        :func:`bayeslaws.catalogue.check_law`).
     """
 
     name: str
@@ -358,14 +366,11 @@ class Law:
     def __post_init__(self) -> None:
         for what in ("varying", "floors"):
             value = getattr(self, what)
-            if value is None:
-                continue
             if isinstance(value, str):
-                raise LawError(
-                    f"Law {self.name!r}: {what}={value!r} must be a tuple of parameter names, "
-                    f"e.g. {what}=({value!r},)."
-                )
-            object.__setattr__(self, what, tuple(value))
+                raise LawError(f"Law {self.name!r}: {what}={value!r} must be a tuple of "
+                               f"parameter names, e.g. {what}=({value!r},).")
+            if value is not None:
+                object.__setattr__(self, what, tuple(value))
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -374,25 +379,19 @@ class Law:
     def default_varying(self) -> tuple[str, ...]:
         """The parameters that vary between groups by default in a grouped fit.
 
-        Returns
-        -------
-        tuple of str
-            :attr:`varying` when the law declares it. Otherwise the rule: every centred
-            parameter (``centre_input`` set: amplitudes and locations, the levels of the
-            curve) and every parameter in :attr:`floors`, plus, repeatedly, every ``ordered``
-            or ``interval`` parameter whose bounds refer to one already chosen (later break
-            points follow the first); in the law's order. Exponents and rates are shared.
+        :attr:`varying` when the law declares it. Otherwise the rule: every centred parameter
+        (``centre_input`` set: amplitudes and locations, the levels of the curve) and every
+        parameter in :attr:`floors`, plus, repeatedly, every ``ordered`` or ``interval``
+        parameter whose bounds refer to one already chosen (later break points follow the
+        first); in the law's order. Exponents and rates are shared.
         """
         if self.varying is not None:
             return tuple(self.varying)
         chosen = {p.name for p in self.parameters
                   if p.centre_input is not None or p.name in self.floors}
-        grew = True
-        while grew:
-            extra = {p.name for p in self.parameters if p.name not in chosen
-                     and p.support in ("ordered", "interval")
-                     and any(r in chosen for r in p.references())}
-            grew = bool(extra)
+        while extra := {p.name for p in self.parameters if p.name not in chosen
+                        and p.support in ("ordered", "interval")
+                        and any(r in chosen for r in p.references())}:
             chosen |= extra
         return tuple(p.name for p in self.parameters if p.name in chosen)
 
@@ -400,84 +399,75 @@ class Law:
                 descriptions: Mapping[str, str] | None = None, **overrides) -> Law:
         """The same law under another name, with some parameters renamed (an alias).
 
-        Parameters
-        ----------
-        name : str
-            Name of the new law (``"m1"``).
-        rename : dict of str
-            ``{old parameter name: new name}``; parameters not listed keep their names.
-        descriptions : dict of str, optional
-            New one-line descriptions of parameters, by their new names.
-        **overrides
-            Any other field of :class:`Law` (``formula``, ``reference``, ``description``,
-            ``varying``, ...), given in the new names; they replace what the renaming derives.
+        ``rename`` maps old parameter names to new ones (others keep theirs); ``descriptions``
+        gives new one-line descriptions by new name; ``overrides`` replace any other field of
+        the :class:`Law` (``formula``, ``reference``, ``varying``, ...), in the new names.
+        Parameters, priors, starting values, bounds, centring slopes, ``varying``, ``floors``
+        and the closed forms take the new names; the function calls this law's function with
+        the old names (and ``log_<old>``), so both are numerically identical.
 
-        Returns
-        -------
-        Law
-            A law whose parameters, priors, starting values, bounds and centring slopes,
-            ``varying``, ``floors``, ``compute_optimum`` and ``tokens_for_target`` use the new
-            names, and whose function calls this law's function with the old names (it sees
-            ``log_<old>`` for positive parameters), so that both are numerically identical.
-
-        Raises
-        ------
-        LawError
-            A name in ``rename`` or ``descriptions`` that is not a parameter, two parameters
-            under one name, or an override that is not a field of :class:`Law`.
+        Raises :class:`~bayeslaws.exceptions.LawError` for a name in ``rename`` or
+        ``descriptions`` that is not a parameter, two parameters under one name, a new name
+        that is a data statistic's, or an override that is not a field of :class:`Law`.
         """
-        rename = dict(rename)
-        names = self.parameter_names
-        unknown = [old for old in rename if old not in names]
-        if unknown:
-            raise LawError(
-                f"Alias {name!r} of law {self.name!r} renames {unknown}, which are not its "
-                f"parameters; valid names: {choices(names)}."
-            )
-        new_names = [rename.get(n, n) for n in names]
-        if len(set(new_names)) != len(new_names):
-            raise LawError(
-                f"Alias {name!r} of law {self.name!r}: renaming {rename} gives two parameters "
-                f"one name ({new_names}); choose distinct names."
-            )
-        clash = sorted(set(new_names) & (set(self.statistics) - set(names)))
-        if clash:
-            raise LawError(
-                f"Alias {name!r} of law {self.name!r}: new parameter name(s) {clash} are "
-                "already names of the law's data statistics; choose other names."
-            )
-        descriptions = dict(descriptions or {})
-        bad = sorted(set(descriptions) - set(new_names))
-        if bad:
-            raise LawError(
-                f"Alias {name!r} of law {self.name!r} describes {bad}, which are not its "
-                f"parameters; valid names: {choices(new_names)}."
-            )
-        fields = set(self.__dataclass_fields__)
-        bad = sorted(set(overrides) - fields)
-        if bad:
-            raise LawError(
-                f"Alias {name!r} of law {self.name!r}: {bad} are not fields of a Law; valid "
-                f"overrides: {choices(fields - {'name', 'parameters', 'function'})}."
-            )
+        rename, descriptions = dict(rename), dict(descriptions or {})
         inverse = {new: old for old, new in rename.items()}
+
+        def new_name(old: str) -> str:
+            return rename.get(old, old)
+
+        names = self.parameter_names
+        new_names = [new_name(n) for n in names]
+        fields = set(self.__dataclass_fields__)
+        unknown = [old for old in rename if old not in names]
+        clash = sorted(set(new_names) & (set(self.statistics) - set(names)))
+        undescribed = sorted(set(descriptions) - set(new_names))
+        not_fields = sorted(set(overrides) - fields)
+        for problem, message in (
+            (unknown, f"renames {unknown}, which are not its parameters; valid names: "
+                      f"{choices(names)}."),
+            (len(set(new_names)) < len(new_names),
+             f"renaming {rename} gives two parameters one name ({new_names}); choose distinct "
+             "names."),
+            (clash, f"new parameter name(s) {clash} are already names of the law's data "
+                    "statistics; choose other names."),
+            (undescribed, f"describes {undescribed}, which are not its parameters; valid names: "
+                          f"{choices(new_names)}."),
+            (not_fields, f"{not_fields} are not fields of a Law; valid overrides: "
+                         f"{choices(fields - {'name', 'parameters', 'function'})}."),
+        ):
+            if problem:
+                raise LawError(f"Alias {name!r} of law {self.name!r}: {message}")
+        def old_space(space):  # a namespace in the new names, seen in the old names
+            return SimpleNamespace(**_renamed_keys(vars(space), inverse))
+
+        def bound(b: Bound) -> Bound:
+            if isinstance(b, str):
+                return new_name(b)
+            return _adapted(b, before=old_space) if callable(b) else b
+
+        def parameter(par: Parameter) -> Parameter:
+            new, slope = new_name(par.name), par.slope()
+            if slope is not None:
+                slope = ("-" if slope[1] < 0 else "") + new_name(slope[0])
+            return replace(par, name=new, centre_slope=slope, lower=bound(par.lower),
+                           upper=bound(par.upper), requires=tuple(map(new_name, par.requires)),
+                           description=descriptions.get(new, par.description))
+
+        new_keys = functools.partial(_renamed_keys, names=rename)
+        old_keys = functools.partial(_renamed_keys, names=inverse)
         derived: dict[str, Any] = {
             "name": name,
-            "parameters": tuple(_renamed_parameter(p, rename, inverse, descriptions)
-                                for p in self.parameters),
-            "function": _renamed_function(self.function, inverse),
-            "default_priors": _renamed_keys(self.default_priors, rename),
-            "initial": None if self.initial is None else _renamed_keys(self.initial, rename),
-            "varying": (None if self.varying is None
-                        else tuple(rename.get(n, n) for n in self.varying)),
-            "floors": tuple(rename.get(n, n) for n in self.floors),
-            "compute_optimum": (None if self.compute_optimum is None
-                                else _renamed_arguments(self.compute_optimum, inverse)),
-            "tokens_for_target": (None if self.tokens_for_target is None
-                                  else _renamed_arguments(self.tokens_for_target, inverse)),
+            "parameters": tuple(parameter(p) for p in self.parameters),
+            "function": _adapted(self.function, before=old_space),
+            "default_priors": _adapted(self.default_priors, after=new_keys),
+            "initial": _adapted(self.initial, after=new_keys),
+            "varying": None if self.varying is None else tuple(map(new_name, self.varying)),
+            "floors": tuple(map(new_name, self.floors)),
+            "compute_optimum": _adapted(self.compute_optimum, before=old_keys),
+            "tokens_for_target": _adapted(self.tokens_for_target, before=old_keys),
         }
-        derived.update(overrides)
-        return replace(self, **derived)
+        return replace(self, **{**derived, **overrides})
 
     def evaluate(self, params: Mapping[str, Any], x: Mapping[str, Any], xp=mathops.numpy):
         """Evaluate the law on the link scale.
@@ -495,71 +485,26 @@ class Law:
 
 
 # -- aliases: a law under other parameter names ---------------------------------------------
-def _old_space(space, inverse: Mapping[str, str]) -> dict[str, Any]:
-    """Attributes of a namespace in the new names, translated back to the old names."""
-    out = {}
-    for key, value in vars(space).items():
-        if key in inverse:
-            key = inverse[key]
-        elif key.startswith("log_") and key[4:] in inverse:
-            key = "log_" + inverse[key[4:]]
-        out[key] = value
-    return out
+def _renamed_keys(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """``values`` with each key in ``names`` renamed, and ``log_<key>`` with it."""
+    def new(key: str) -> str:
+        if key in names:
+            return names[key]
+        base = key.removeprefix("log_")
+        return "log_" + names[base] if base != key and base in names else key
+
+    return {new(key): value for key, value in values.items()}
 
 
-def _renamed_function(function: Callable, inverse: Mapping[str, str]) -> Callable:
-    def renamed_function(p, logx, xp):
-        return function(SimpleNamespace(**_old_space(p, inverse)), logx, xp)
+def _adapted(function: Callable | None, before: Callable | None = None,
+             after: Callable | None = None) -> Callable | None:
+    """``function`` with its first argument passed through ``before`` and its result through
+    ``after`` (``None`` stays ``None``); ``__wrapped__`` and ``__doc__`` are the original's."""
+    if function is None:
+        return None
 
-    renamed_function.__wrapped__ = function
-    renamed_function.__doc__ = function.__doc__
-    return renamed_function
+    def adapted(first, *args, **kwargs):
+        out = function(first if before is None else before(first), *args, **kwargs)
+        return out if after is None else after(out)
 
-
-def _renamed_keys(make: Callable, rename: Mapping[str, str]) -> Callable:
-    """``make(summary)`` with the keys of its dictionary renamed (priors, starting values)."""
-    def renamed(summary):
-        return {rename.get(k, k): v for k, v in make(summary).items()}
-
-    renamed.__wrapped__ = make
-    return renamed
-
-
-def _renamed_arguments(function: Callable, inverse: Mapping[str, str]) -> Callable:
-    """``function(params, *args)`` called with ``params`` in the old names."""
-    def renamed(params, *args, **kwargs):
-        return function({inverse.get(k, k): v for k, v in params.items()}, *args, **kwargs)
-
-    renamed.__wrapped__ = function
-    renamed.__doc__ = function.__doc__
-    return renamed
-
-
-def _renamed_bound(bound: Bound, rename: Mapping[str, str], inverse: Mapping[str, str]) -> Bound:
-    if isinstance(bound, str):
-        return rename.get(bound, bound)
-    if callable(bound):
-        def renamed(refs, xp):
-            return bound(SimpleNamespace(**_old_space(refs, inverse)), xp)
-
-        renamed.__wrapped__ = bound
-        return renamed
-    return bound
-
-
-def _renamed_parameter(par: Parameter, rename: Mapping[str, str], inverse: Mapping[str, str],
-                       descriptions: Mapping[str, str]) -> Parameter:
-    new = rename.get(par.name, par.name)
-    slope = par.centre_slope
-    if slope is not None:
-        sign = "-" if slope.startswith("-") else ""
-        slope = sign + rename.get(slope.removeprefix("-"), slope.removeprefix("-"))
-    return replace(
-        par,
-        name=new,
-        centre_slope=slope,
-        lower=_renamed_bound(par.lower, rename, inverse),
-        upper=_renamed_bound(par.upper, rename, inverse),
-        requires=tuple(rename.get(r, r) for r in par.requires),
-        description=descriptions.get(new, par.description),
-    )
+    return functools.update_wrapper(adapted, function)

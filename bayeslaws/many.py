@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslaws import sampling
+from bayeslaws.checks import check_choice
 from bayeslaws.exceptions import BayesLawsError, SamplerWarning
 from bayeslaws.fitting import fit
 from bayeslaws.law import Law
@@ -82,7 +83,8 @@ class FitCollection(Mapping):
 
 def _fit_group(payload: dict[str, Any]) -> dict[str, Any]:
     """Worker: fit one group, return the trace and config (picklable), or the error."""
-    before = sampling.COMPILATIONS.get(payload["kwargs"].get("sampler", "nutpie"), 0)
+    sampler = payload["kwargs"].get("sampler", "nutpie")
+    before = sampling.COMPILATIONS.get(sampler, 0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -90,13 +92,9 @@ def _fit_group(payload: dict[str, Any]) -> dict[str, Any]:
                          **payload["kwargs"])
         except Exception as err:  # noqa: BLE001 -- reported per group by the caller
             return {"error": f"{type(err).__name__}: {err}"}
-    after = sampling.COMPILATIONS.get(payload["kwargs"].get("sampler", "nutpie"), 0)
-    return {
-        "trace": result.trace,
-        "settings": result.settings,
-        "compiled": after - before,
-        "warnings": [str(w.message) for w in caught if issubclass(w.category, SamplerWarning)],
-    }
+    return {"trace": result.trace, "settings": result.settings,
+            "compiled": sampling.COMPILATIONS.get(sampler, 0) - before,
+            "warnings": [str(w.message) for w in caught if issubclass(w.category, SamplerWarning)]}
 
 
 def _is_dask_client(executor: Any) -> bool:
@@ -109,8 +107,7 @@ def _group_seeds(groups: list, random_seed: int | Mapping | None) -> dict:
         if missing:
             raise BayesLawsError(
                 f"random_seed is a mapping but has no seed for group(s) {missing[:5]}; give one "
-                "per group, or one integer to derive a seed for each group."
-            )
+                "per group, or one integer to derive a seed for each group.")
         return {g: int(random_seed[g]) for g in groups}
     states = np.random.SeedSequence(random_seed).generate_state(len(groups))
     return {g: int(s) for g, s in zip(groups, states, strict=True)}
@@ -121,7 +118,8 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
              executor: str | Executor | Any | None = None, max_workers: int | None = None,
              random_seed: int | Mapping[Hashable, int] | None = None, on_error: str = "warn",
              **fit_kwargs: Any) -> FitCollection:
-    """Fit ``law`` separately to every group of rows sharing a value of column ``by``.
+    """Fit ``law`` separately to every group of rows sharing a value of column ``by``; return a
+    :class:`FitCollection` (``group -> Fit``, with ``errors`` and a ``summary()`` table).
 
     Parameters
     ----------
@@ -150,36 +148,28 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
         in ``result.errors``), or raise :class:`BayesLawsError` after the sweep.
     **fit_kwargs
         Passed to :func:`bayeslaws.fit` (priors, likelihood, sampler, draws, tune, chains, ...).
-
-    Returns
-    -------
-    FitCollection
-        Mapping ``group -> Fit`` with ``errors`` and a ``summary()`` table.
     """
-    if on_error not in ON_ERROR:
-        raise BayesLawsError(f"on_error={on_error!r} is not one of {list(ON_ERROR)}.")
+    check_choice("on_error", on_error, ON_ERROR)
     if "group" in fit_kwargs:
         raise BayesLawsError(
             "fit_many fits each group separately; for partial pooling over groups use "
-            "bl.fit(..., group=<column>) instead."
-        )
+            "bl.fit(..., group=<column>) instead.")
     frame = pd.DataFrame(data)
     if by not in frame.columns:
         raise BayesLawsError(
-            f"Group column {by!r} is not in the data. Columns: {sorted(map(str, frame.columns))}."
-        )
+            f"Group column {by!r} is not in the data. Columns: {sorted(map(str, frame.columns))}.")
     groups = list(pd.unique(frame[by]))
     if not groups:
         raise BayesLawsError("The data has no rows: nothing to fit.")
     seeds = _group_seeds(groups, random_seed)
     fit_kwargs.setdefault("progressbar", False)
-    prepare_keys = ("priors", "likelihood", "law_options", "extra")
+    prepare_kwargs = {k: fit_kwargs[k] for k in ("priors", "likelihood", "law_options", "extra")
+                      if k in fit_kwargs}
     specs, errors, payloads = {}, {}, []
     for group in groups:
         part = frame[frame[by] == group].drop(columns=[by]).reset_index(drop=True)
         try:
-            specs[group] = prepare_fit(law, part, x, y, **{k: fit_kwargs[k] for k in prepare_keys
-                                                            if k in fit_kwargs})[0]
+            specs[group] = prepare_fit(law, part, x, y, **prepare_kwargs)[0]
         except BayesLawsError as err:
             errors[group] = f"{type(err).__name__}: {err}"
             continue
@@ -203,9 +193,8 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
         if on_error == "raise":
             raise BayesLawsError(message)
         warnings.warn(message + " (see result.errors)", SamplerWarning, stacklevel=2)
-    ordered = {g: fits[g] for g in groups if g in fits}
-    return FitCollection(ordered, {g: errors[g] for g in groups if g in errors}, seconds,
-                         compilations)
+    return FitCollection({g: fits[g] for g in groups if g in fits},
+                         {g: errors[g] for g in groups if g in errors}, seconds, compilations)
 
 
 def _dispatch(payloads: list[dict], executor: Any, max_workers: int | None) -> list[dict]:
@@ -214,16 +203,14 @@ def _dispatch(payloads: list[dict], executor: Any, max_workers: int | None) -> l
     if executor == "serial":
         return [_fit_group(p) for p in payloads]
     if _is_dask_client(executor):
-        futures = executor.map(_fit_group, payloads, pure=False)
-        return executor.gather(futures)
+        return executor.gather(executor.map(_fit_group, payloads, pure=False))
     if isinstance(executor, Executor):
         return list(executor.map(_fit_group, payloads))
     if executor not in (None, "processes"):
         raise BayesLawsError(
             f"executor={executor!r} is not supported. Valid choices: None or 'processes' (local "
             "process pool), 'serial' (this process), a concurrent.futures.Executor, or a "
-            "dask.distributed.Client (pip install 'bayeslaws[dask]')."
-        )
+            "dask.distributed.Client (pip install 'bayeslaws[dask]').")
     workers = max_workers or multiprocessing.cpu_count()
     if not isinstance(workers, int) or workers < 1:
         raise BayesLawsError(f"max_workers must be an integer >= 1, got {max_workers!r}.")

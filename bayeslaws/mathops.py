@@ -23,40 +23,25 @@ def _logsumexp_with(logaddexp):
     return lambda terms: functools.reduce(logaddexp, list(terms))
 
 
+#: Functions of the same name in NumPy and PyTensor; the namespaces add ``logsumexp``,
+#: ``sigmoid``, ``log_sigmoid`` and ``softplus``.
+SHARED = ("exp", "log", "log1p", "expm1", "sqrt", "abs", "logaddexp", "where", "maximum",
+          "minimum", "cumsum")
+
 numpy = SimpleNamespace(
     name="numpy",
-    exp=np.exp,
-    log=np.log,
-    log1p=np.log1p,
-    expm1=np.expm1,
-    sqrt=np.sqrt,
-    abs=np.abs,
-    logaddexp=np.logaddexp,
+    **{f: getattr(np, f) for f in SHARED},
     logsumexp=_logsumexp_with(np.logaddexp),
     sigmoid=special.expit,
     log_sigmoid=special.log_expit,
     softplus=lambda x: np.logaddexp(0.0, x),
-    where=np.where,
-    maximum=np.maximum,
-    minimum=np.minimum,
-    cumsum=np.cumsum,
 )
 
 tensor = SimpleNamespace(
     name="tensor",
-    exp=pt.exp,
-    log=pt.log,
-    log1p=pt.log1p,
-    expm1=pt.expm1,
-    sqrt=pt.sqrt,
-    abs=pt.abs,
-    logaddexp=pt.logaddexp,
+    **{f: getattr(pt, f) for f in SHARED},
     logsumexp=_logsumexp_with(pt.logaddexp),
     sigmoid=pt.sigmoid,
     log_sigmoid=lambda x: -pt.softplus(-x),
     softplus=pt.softplus,
-    where=pt.where,
-    maximum=pt.maximum,
-    minimum=pt.minimum,
-    cumsum=pt.cumsum,
 )

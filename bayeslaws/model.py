@@ -25,37 +25,11 @@ import pytensor.tensor as pt
 
 from bayeslaws import mathops
 from bayeslaws.data import Observations
-from bayeslaws.exceptions import PriorError
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, POP_SUFFIX, TAU_SUFFIX
-from bayeslaws.law import DataSummary, Law, Parameter, param_namespace
+from bayeslaws.law import DataSummary, Law, Parameter, inside_supports, ordered, param_namespace
 from bayeslaws.spec import ModelSpec
 
 OBSERVED = "y"
-
-
-def ordered(parameters: tuple[Parameter, ...]) -> list[Parameter]:
-    """Parameters in an order where each comes after those its transform refers to.
-
-    Centring slopes and named or computed bounds make a parameter depend on others; the order
-    is otherwise that of the law (names that are not parameters, i.e. statistics, are ignored).
-    """
-    names = {p.name for p in parameters}
-    done: list[Parameter] = []
-    pending = list(parameters)
-    while pending:
-        placed = {p.name for p in done}
-        ready = [p for p in pending if all(r in placed or r not in names
-                                           for r in p.references())]
-        if not ready:
-            raise PriorError(
-                f"Parameters {[p.name for p in pending]} refer to each other in a cycle "
-                "(through centre_slope or bounds); break the cycle in the law file."
-            )
-        # centred parameters stay after uncentred ones when both are ready (stable order)
-        ready.sort(key=lambda p: p.centre_input is not None)
-        done.append(ready[0])
-        pending.remove(ready[0])
-    return done
 
 
 def statistics(law: Law, obs: Observations) -> dict[str, float]:
@@ -65,26 +39,11 @@ def statistics(law: Law, obs: Observations) -> dict[str, float]:
 
 def starting_values(spec: ModelSpec, summary: DataSummary,
                     stats: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Law-provided starting values where given, prior medians otherwise (moved inside the
-    support where needed; ``stats`` are the law's data statistics, for data-dependent bounds)."""
+    """Law-provided starting values where given, prior medians otherwise, moved inside the
+    supports (:func:`bayeslaws.law.inside_supports`; ``stats``: the law's data statistics)."""
     start = {n: spec.priors[n].median() for n in spec.parameter_names}
-    if spec.law.initial is not None:
-        start.update(spec.law.initial(summary))
-    for par in ordered(spec.parameters):
-        lo, hi = par.resolve_bounds({**(stats or {}), **start})
-        lo, hi = float(lo), float(hi)
-        value = start[par.name]
-        if lo < value < hi:
-            continue
-        if par.support == "positive":
-            start[par.name] = 1.0
-        elif par.support == "negative":
-            start[par.name] = -1.0
-        elif par.support == "ordered":
-            start[par.name] = lo * 2.0
-        elif par.support in ("unit", "interval"):
-            start[par.name] = 0.5 * (lo + hi)
-    return start
+    start.update(spec.law.initial(summary) if spec.law.initial is not None else {})
+    return inside_supports(spec.parameters, start, stats)
 
 
 def data_values(spec: ModelSpec, obs: Observations) -> dict[str, np.ndarray]:
@@ -219,7 +178,10 @@ def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:
             typical[name], typical_w[name] = value, w
             prior = spec.priors[name]
             dist = prior.dist({a: data[f"prior__{name}__{a}"] for a in prior.arguments})
-            prior_terms.append(pm.logp(dist, value) + log_jacobian)
+            if prior.at_centre:  # on the value at the data's centre, exp(base): log-Jacobian base
+                prior_terms.append(pm.logp(dist, pt.exp(base)) + base)
+            else:
+                prior_terms.append(pm.logp(dist, value) + log_jacobian)
             if not spec.varies(name):
                 pm.Deterministic(name, value)
                 continue

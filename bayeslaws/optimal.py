@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import elementwise
 
+from bayeslaws.catalogue import laws_declaring
+from bayeslaws.checks import check_choice, check_prob
 from bayeslaws.decisions import (
     LOG_TOL,
-    _check_prob,
     _check_target,
     _link,
     _positive_array,
@@ -48,34 +49,28 @@ def _check_nd_law(law: Law, fixed: Mapping[str, Any] | None, what: str) -> dict[
     if not {"N", "D"} <= set(law.inputs):
         raise BayesLawsError(
             f"{what} needs a law with inputs N (parameters) and D (tokens); law {law.name!r} "
-            f"has {list(law.inputs)}. Choose e.g. 'chinchilla' or 'kaplan'."
-        )
+            f"has {list(law.inputs)}. Choose e.g. 'chinchilla' or 'kaplan'.")
     if law.link != "log":
         raise BayesLawsError(
             f"{what} minimises a loss, but law {law.name!r} models an accuracy (identity "
-            "link); fit a loss law."
-        )
+            "link); fit a loss law.")
     fixed = dict(fixed or {})
     extra = [n for n in law.inputs if n not in ("N", "D")]
     missing = [n for n in extra if n not in fixed]
     if missing:
         raise BayesLawsError(
             f"Law {law.name!r} has input(s) {missing} besides N and D: give their values with "
-            f"fixed={{{', '.join(repr(n) + ': ...' for n in missing)}}}."
-        )
+            f"fixed={{{', '.join(repr(n) + ': ...' for n in missing)}}}.")
     unknown = sorted(set(fixed) - set(extra))
     if unknown:
         raise BayesLawsError(
             f"fixed names {unknown}, which are not extra inputs of law {law.name!r} "
-            f"(those are {extra or 'none'}); N and D are chosen by the optimum."
-        )
+            f"(those are {extra or 'none'}); N and D are chosen by the optimum.")
     return {k: float(_positive_array(v, f"fixed[{k!r}]", "1e9")[0]) for k, v in fixed.items()}
 
 
 def _closed_form_laws() -> str:
     """The catalogue's laws that declare a closed-form optimum, for error messages."""
-    from bayeslaws.catalogue import laws_declaring
-
     try:
         return ", ".join(laws_declaring("compute_optimum")) or "none"
     except Exception:  # a broken user law file must not hide the real message
@@ -87,8 +82,7 @@ def _log_tokens(flops: Flops | None, log_n: np.ndarray, log_c: np.ndarray) -> np
     if flops is None:
         return log_c - np.log(6.0) - log_n
     log_n, log_c = np.broadcast_arrays(log_n, log_c)
-    shape = log_n.shape
-    log_n, log_c = log_n.ravel(), log_c.ravel()
+    shape, log_n, log_c = log_n.shape, log_n.ravel(), log_c.ravel()
 
     def g(v, ln, lc):
         return np.log(np.asarray(flops(np.exp(ln), np.exp(v)), dtype=float)) - lc
@@ -96,8 +90,7 @@ def _log_tokens(flops: Flops | None, log_n: np.ndarray, log_c: np.ndarray) -> np
     guess = log_c - np.log(6.0) - log_n
     with np.errstate(all="ignore"):
         br = elementwise.bracket_root(g, guess - 1.0, guess + 1.0, args=(log_n, log_c))
-        out = np.full(log_n.shape, np.nan)
-        ok = br.success
+        out, ok = np.full(log_n.shape, np.nan), br.success
         if ok.any():
             res = elementwise.find_root(g, (br.bracket[0][ok], br.bracket[1][ok]),
                                         args=(log_n[ok], log_c[ok]), tolerances=LOG_TOL)
@@ -125,14 +118,12 @@ def _minimise_log_n(objective: Callable, grid: np.ndarray, args: Sequence[np.nda
     u = np.full(shape, np.nan)
     status = np.full(shape, -1, dtype=int)
     if inner.any():
-        i = idx[inner]
-        rows = g[inner]
+        i, rows = idx[inner], g[inner]
         take = np.arange(rows.shape[0])
-        x1, x2, x3 = rows[take, i - 1], rows[take, i], rows[take, i + 1]
-        sub = [np.broadcast_to(a, shape)[inner] for a in args]
+        bracket = (rows[take, i - 1], rows[take, i], rows[take, i + 1])
+        sub = tuple(np.broadcast_to(a, shape)[inner] for a in args)
         with np.errstate(all="ignore"):
-            res = elementwise.find_minimum(objective, (x1, x2, x3), args=tuple(sub),
-                                           tolerances=LOG_TOL)
+            res = elementwise.find_minimum(objective, bracket, args=sub, tolerances=LOG_TOL)
         u[inner] = np.where(res.success, res.x, np.nan)
         status[inner] = np.where(res.success, 0, -1)
     return u, status
@@ -148,10 +139,7 @@ def optimal_allocation(law: Law, params: Mapping[str, Any], C: Any, flops: Flops
     shape ``(K,)``; results have shape ``(S, K)``. ``flops=None`` means ``C = 6 N D``.
     """
     fixed = _check_nd_law(law, fixed, "compute_optimal")
-    if method not in ("auto", "closed", "numerical"):
-        raise BayesLawsError(
-            f"method must be 'auto', 'closed' or 'numerical'; got {method!r}."
-        )
+    check_choice("method", method, ("auto", "closed", "numerical"))
     closed = law.compute_optimum if flops is None else None
     if method == "closed" and closed is None:
         reason = (" with a custom flops function: closed forms assume C = 6 N D"
@@ -159,16 +147,14 @@ def optimal_allocation(law: Law, params: Mapping[str, Any], C: Any, flops: Flops
                   ": this law declares no closed form (compute_optimum)")
         raise BayesLawsError(
             f"No closed form for law {law.name!r}{reason}; laws with one: "
-            f"{_closed_form_laws()}. Use method='numerical' (or 'auto')."
-        )
+            f"{_closed_form_laws()}. Use method='numerical' (or 'auto').")
     params = {k: np.asarray(v, dtype=float).reshape(-1)[:, None] for k, v in params.items()}
     log_c = np.log(np.asarray(C, dtype=float).reshape(-1))[None, :]
     if closed is not None and method != "numerical":
         out = closed(params, np.exp(log_c))
-        log_n = np.broadcast_to(out["log_N"], np.broadcast_shapes(out["log_N"].shape,
-                                                                  log_c.shape))
-        log_d = np.broadcast_to(out["log_D"], log_n.shape)
-        status = np.zeros(log_n.shape, dtype=int)
+        shape = np.broadcast_shapes(out["log_N"].shape, log_c.shape)
+        log_n, log_d = (np.broadcast_to(out[key], shape) for key in ("log_N", "log_D"))
+        status = np.zeros(shape, dtype=int)
     else:
         names = list(params)
 
@@ -176,19 +162,15 @@ def optimal_allocation(law: Law, params: Mapping[str, Any], C: Any, flops: Flops
             x = {"N": np.exp(u), "D": np.exp(_log_tokens(flops, u, lc)), **fixed}
             return law.evaluate(dict(zip(names, args, strict=True)), x)
 
-        if log_n_range is None:
-            # log N from 0 (N = 1) to log C, per budget
-            grid = log_c[..., None] * np.linspace(0.0, 1.0, GRID_POINTS)
-        else:
-            grid = np.linspace(*log_n_range, GRID_POINTS)
+        grid = (log_c[..., None] * np.linspace(0.0, 1.0, GRID_POINTS) if log_n_range is None
+                else np.linspace(*log_n_range, GRID_POINTS))  # default: log N from 0 to log C
         shape = np.broadcast_shapes(log_c.shape, *(a.shape for a in params.values()))
-        args = [np.broadcast_to(log_c, shape)] + [np.broadcast_to(params[n], shape)
-                                                  for n in names]
+        args = [np.broadcast_to(a, shape) for a in (log_c, *(params[n] for n in names))]
         log_n, status = _minimise_log_n(objective, grid, args)
         log_d = _log_tokens(flops, log_n, np.broadcast_to(log_c, shape))
     x = {"N": np.exp(log_n), "D": np.exp(log_d), **fixed}
     with np.errstate(all="ignore"):
-        loss = law.mean({k: v for k, v in params.items()}, x)
+        loss = law.mean(params, x)
     return {"log_N": log_n, "log_D": log_d, "loss": np.where(status == 0, loss, np.nan),
             "status": status}
 
@@ -197,6 +179,18 @@ def _slopes(log_c: np.ndarray, log_y: np.ndarray) -> np.ndarray:
     """Least-squares slope of ``log_y`` (S, K) against ``log_c`` (K,) per row."""
     xc = log_c - log_c.mean()
     return ((log_y - log_y.mean(axis=1, keepdims=True)) * xc).sum(axis=1) / (xc ** 2).sum()
+
+
+def _table(first: dict, draws: Mapping[str, np.ndarray], keys: Sequence[str], prob: float,
+           missing: str) -> pd.DataFrame:
+    """``first``, then median and interval of each of ``keys`` per column of the draws, then
+    (as ``missing``) the share of draws without an answer (NaN ``N``)."""
+    frame = dict(first)
+    for key in keys:
+        q = _summarise(draws[key], prob)
+        frame.update({f"{key}_{stat}": q[stat] for stat in ("median", "lower", "upper")})
+    frame[missing] = np.mean(np.isnan(draws["N"]), axis=0)
+    return pd.DataFrame(frame)
 
 
 @dataclass
@@ -226,14 +220,8 @@ class ComputeOptimal:
     @property
     def table(self) -> pd.DataFrame:
         """Per budget: median and interval of N_opt, D_opt, tokens per parameter and loss."""
-        frame = {"C": self.C}
-        for key in ("N", "D", "tokens_per_param", "loss"):
-            q = _summarise(self.draws[key], self.prob)
-            frame[f"{key}_median"] = q["median"]
-            frame[f"{key}_lower"] = q["lower"]
-            frame[f"{key}_upper"] = q["upper"]
-        frame["p_no_optimum"] = np.mean(np.isnan(self.draws["N"]), axis=0)
-        return pd.DataFrame(frame)
+        return _table({"C": self.C}, self.draws, ("N", "D", "tokens_per_param", "loss"),
+                      self.prob, "p_no_optimum")
 
     @property
     def exponents(self) -> pd.DataFrame:
@@ -286,39 +274,30 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
         ``D_opt ~ C^b``: per-draw least-squares slopes over the budgets, and over
         ``C/sqrt(10), C, C*sqrt(10)`` when one budget is given) and the per-draw ``draws``.
     """
-    prob = _check_prob(prob)
+    prob = check_prob(prob)
     budgets = np.sort(_positive_array(C, "C", "[1e21, 1e23]"))
     if flops is not None and not callable(flops):
         raise BayesLawsError(
             f"flops must be a function flops(N, D) -> FLOPs, e.g. lambda N, D: 6 * N * D; got "
-            f"{flops!r}."
-        )
+            f"{flops!r}.")
     law = fit.law
     params = law_draws(fit, group)
     use_closed = method != "numerical" and flops is None and law.compute_optimum is not None
     out = optimal_allocation(law, params, budgets, flops=flops, fixed=fixed, method=method)
     slope_c = budgets if budgets.size > 1 else budgets[0] * np.array([10 ** -0.5, 1, 10 ** 0.5])
-    if budgets.size > 1:
-        slope_out = out
-    else:
-        slope_out = optimal_allocation(law, params, slope_c, flops=flops, fixed=fixed,
-                                       method=method)
+    slope_out = out if budgets.size > 1 else optimal_allocation(
+        law, params, slope_c, flops=flops, fixed=fixed, method=method)
     log_sc = np.log(slope_c)
     with np.errstate(all="ignore"):
         a = _slopes(log_sc, slope_out["log_N"])
         b = _slopes(log_sc, slope_out["log_D"])
     ok = out["status"] == 0
-    n_opt = np.where(ok, np.exp(out["log_N"]), np.nan)
-    d_opt = np.where(ok, np.exp(out["log_D"]), np.nan)
+    n_opt, d_opt = (np.where(ok, np.exp(out[key]), np.nan) for key in ("log_N", "log_D"))
     draws = {"N": n_opt, "D": d_opt, "tokens_per_param": d_opt / n_opt, "loss": out["loss"],
              "a": a, "b": b}
-    notes = []
     failed = float(np.mean(~ok))
-    if failed > 0:
-        notes.append(
-            f"{failed:.1%} of draw-budget pairs have no interior optimum with N in [1, C]; "
-            "their values are left out of the intervals (see p_no_optimum)."
-        )
+    notes = [f"{failed:.1%} of draw-budget pairs have no interior optimum with N in [1, C]; "
+             "their values are left out of the intervals (see p_no_optimum)."] if failed else []
     return ComputeOptimal(C=budgets, draws=draws, method="closed" if use_closed else "numerical",
                           prob=prob, law=law.name, notes=notes)
 
@@ -356,14 +335,9 @@ class InferenceOptimal:
     def table(self) -> pd.DataFrame:
         """Per inference demand: N, D, tokens per parameter, training and total FLOPs, and the
         ratio of the total cost of the Chinchilla-optimal (training-only) choice to it."""
-        frame = {"inference_tokens": self.inference_tokens}
-        for key in ("N", "D", "tokens_per_param", "train_flops", "total_flops", "cost_ratio"):
-            q = _summarise(self.draws[key], self.prob)
-            frame[f"{key}_median"] = q["median"]
-            frame[f"{key}_lower"] = q["lower"]
-            frame[f"{key}_upper"] = q["upper"]
-        frame["p_unreachable"] = np.mean(np.isnan(self.draws["N"]), axis=0)
-        return pd.DataFrame(frame)
+        keys = ("N", "D", "tokens_per_param", "train_flops", "total_flops", "cost_ratio")
+        return _table({"inference_tokens": self.inference_tokens}, self.draws, keys, self.prob,
+                      "p_unreachable")
 
 
 def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0.9,
@@ -378,21 +352,15 @@ def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0
 
     Parameters
     ----------
-    fit : Fit
-        A fit of a loss law with inputs ``N`` and ``D``.
+    fit, prob, fixed, group :
+        As in :func:`compute_optimal`.
     target : float
         Loss to reach.
     inference_tokens : float or sequence of float
         Lifetime inference demand(s) in tokens (``>= 0``).
-    prob : float
-        Probability of the intervals.
-    fixed : dict, optional
-        Values of the law's inputs other than ``N`` and ``D``.
     n_bounds : (float, float), optional
         Search range of ``N`` (default ``1e-3 x`` the smallest to ``1e6 x`` the largest
         observed N); tokens are searched up to ``1e9 x`` the largest observed D.
-    group : str, optional
-        For a hierarchical fit: the fitted group whose law is used.
 
     Returns
     -------
@@ -402,7 +370,7 @@ def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0
     """
     law = fit.law
     fixed = _check_nd_law(law, fixed, "inference_optimal")
-    prob = _check_prob(prob)
+    prob = check_prob(prob)
     target = float(_check_target(law, target))
     try:
         demand = np.atleast_1d(np.asarray(inference_tokens, dtype=float)).ravel()
@@ -411,8 +379,7 @@ def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0
     if demand.size == 0 or not np.all(np.isfinite(demand)) or np.any(demand < 0):
         raise BayesLawsError(
             f"inference_tokens must be numbers >= 0 (lifetime tokens served), e.g. 1e12; got "
-            f"{inference_tokens!r}."
-        )
+            f"{inference_tokens!r}.")
     obs = fit.observations.x
     lo_n, hi_n = ((obs["N"].min() * 1e-3, obs["N"].max() * 1e6) if n_bounds is None
                   else n_bounds)
@@ -430,8 +397,7 @@ def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0
         return np.log(np.where(np.isfinite(log_d), total, np.inf))
 
     shape = (next(iter(params.values())).shape[0], demands.shape[1])
-    args = [np.broadcast_to(demands, shape)] + [np.broadcast_to(params[n], shape)
-                                                for n in names]
+    args = [np.broadcast_to(a, shape) for a in (demands, *(params[n] for n in names))]
     grid = np.linspace(np.log(lo_n), np.log(hi_n), GRID_POINTS)
     log_n, status = _minimise_log_n(cost, grid, args)
     p_full = {n: np.broadcast_to(params[n], shape) for n in names}
@@ -444,13 +410,10 @@ def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0
     draws = {"N": n_opt[:, 1:], "D": d_opt[:, 1:], "tokens_per_param": (d_opt / n_opt)[:, 1:],
              "train_flops": train[:, 1:], "total_flops": total[:, 1:],
              "cost_ratio": (naive / total)[:, 1:]}
-    notes = []
     edge = float(np.mean(status == -1))
-    if edge > 0:
-        notes.append(
-            f"{edge:.1%} of draws have no optimum with N in [{lo_n:.3g}, {hi_n:.3g}]: the target "
-            "is below the loss floor in those draws or needs N outside the range (n_bounds)."
-        )
+    notes = [f"{edge:.1%} of draws have no optimum with N in [{lo_n:.3g}, {hi_n:.3g}]: the "
+             "target is below the loss floor in those draws or needs N outside the range "
+             "(n_bounds)."] if edge else []
     return InferenceOptimal(target=target, inference_tokens=demand, draws=draws, prob=prob,
                             notes=notes)
 

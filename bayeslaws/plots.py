@@ -1,9 +1,6 @@
 """Plots of fits and decisions, in log-log axes.
 
-- :func:`plot_fit` -- data, posterior median law and 50%/90% bands, the region beyond the data
-  shaded, held-out runs marked; one curve per group (per training budget ``C = 6 N D`` for
-  ``(N, D)`` laws, per value of the second input otherwise) for two-input laws; one panel per
-  group for a grouped fit;
+- :func:`plot_fit` -- data, posterior median law and bands, beyond the data shaded;
 - :func:`plot_compare` -- posterior predictive of several fits on one axis;
 - :func:`plot_compute_optimal` -- ``N_opt`` (or ``D_opt``, tokens per parameter, loss) against
   the training budget with bands.
@@ -19,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from bayeslaws.exceptions import BayesLawsError, DataError
 
 #: Transparency of the interval bands, by probability.
 BAND_ALPHA = {0.5: 0.32, 0.9: 0.14}
@@ -67,10 +66,25 @@ def _readable_log_y(ax) -> None:
     ax.yaxis.set_major_formatter(fmt)
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str, beyond: float | None = None,
+            beyond_label: str = "beyond the data", readable: bool = True, **legend):
+    """Log-log axes with labels, title and legend, the x range beyond ``beyond`` shaded;
+    return the figure."""
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+    if beyond is not None:
+        right = ax.get_xlim()[1]
+        ax.axvspan(beyond, right, color="0.88", zorder=0, label=beyond_label)
+        ax.set_xlim(right=right)
+    if readable:
+        _readable_log_y(ax)
+    ax.set_title(title, fontsize=10)
+    ax.legend(**legend)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def _held_out_frame(fit, held_out: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Inputs and y of held-out runs, by the fitted column names or the law's input names."""
-    from bayeslaws.exceptions import DataError
-
     frame = held_out if isinstance(held_out, pd.DataFrame) else pd.DataFrame(held_out)
     obs = fit.observations
     x = {}
@@ -79,15 +93,13 @@ def _held_out_frame(fit, held_out: Any) -> tuple[dict[str, np.ndarray], np.ndarr
         if column not in frame.columns:
             raise DataError(
                 f"held_out lacks a column for input {name} (looked for {obs.columns[name]!r} "
-                f"and {name!r}); columns are {list(frame.columns)}."
-            )
+                f"and {name!r}); columns are {list(frame.columns)}.")
         x[name] = frame[column].to_numpy(dtype=float)
     y_col = obs.y_column if obs.y_column in frame.columns else "y"
     if y_col not in frame.columns:
         raise DataError(
             f"held_out lacks the measured column {obs.y_column!r}; columns are "
-            f"{list(frame.columns)}."
-        )
+            f"{list(frame.columns)}.")
     return x, frame[y_col].to_numpy(dtype=float)
 
 
@@ -147,24 +159,13 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     if held is not None:
         ax.scatter(held[0][inputs[0]], held[1], label=f"held out ({held[1].size})",
                    **HELD_OUT_STYLE)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    right = ax.get_xlim()[1]
-    ax.axvspan(first.max(), right, color="0.88", zorder=0,
-               label=f"beyond the data ({inputs[0]} > max)")
-    ax.set_xlim(right=right)
     column = obs.columns[inputs[0]]
-    ax.set_xlabel(column if column == inputs[0] else f"{column} ({inputs[0]})")
-    ax.set_ylabel(obs.y_column)
-    _readable_log_y(ax)
     bands = "/".join(f"{int(p * 100)}%" for p in sorted(probs))
-    ax.set_title(title or f"{law.name}: posterior median and {bands} intervals", fontsize=10)
-    if grouped:
-        ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
-    else:
-        ax.legend(fontsize=7, ncol=2, loc="best")
-    ax.figure.tight_layout()
-    return ax.figure
+    legend = ({"ncol": 3, "loc": "upper center", "bbox_to_anchor": (0.5, -0.13)} if grouped
+              else {"ncol": 2, "loc": "best"})
+    return _finish(ax, column if column == inputs[0] else f"{column} ({inputs[0]})",
+                   obs.y_column, title or f"{law.name}: posterior median and {bands} intervals",
+                   first.max(), f"beyond the data ({inputs[0]} > max)", fontsize=7, **legend)
 
 
 class _GroupView:
@@ -286,18 +287,11 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
         Draw the first fit's data (for one-input laws; two-input data do not lie on one curve).
     held_out : DataFrame or dict, optional
         Held-out runs of the first fit, drawn as red crosses.
-
-    Returns
-    -------
-    matplotlib Figure
     """
-    from bayeslaws.exceptions import BayesLawsError
-
     if not isinstance(fits, Mapping) or not fits:
         raise BayesLawsError(
             "plot_compare needs a dict of fits by label, e.g. {'chinchilla': fit1, "
-            f"'kaplan': fit2}}; got {type(fits).__name__}."
-        )
+            f"'kaplan': fit2}}; got {type(fits).__name__}.")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -307,8 +301,7 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
         if along not in fit.law.inputs:
             raise BayesLawsError(
                 f"Fit {label!r} (law {fit.law.name!r}) has no input {along!r}; its inputs are "
-                f"{list(fit.law.inputs)}. Choose along= among the inputs all fits share."
-            )
+                f"{list(fit.law.inputs)}. Choose along= among the inputs all fits share.")
     lows = [fit.observations.x[along].min() for fit in fits.values()]
     highs = [fit.observations.x[along].max() for fit in fits.values()]
     grid = np.geomspace(min(lows) / 1.5, max(highs) * extrapolate, 200)
@@ -327,20 +320,12 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
     if held_out is not None:
         hx, hy = _held_out_frame(first_fit, held_out)
         ax.scatter(hx[along], hy, label="held out", **HELD_OUT_STYLE)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.axvspan(max(highs), grid[-1], color="0.88", zorder=0, label="beyond the data")
     ax.set_xlim(grid[0], grid[-1])
-    ax.set_xlabel(along)
-    ax.set_ylabel(obs.y_column)
-    _readable_log_y(ax)
     what = "posterior predictive" if kind == "predictive" else "law mean"
     fixed_text = f" at {', '.join(dict.fromkeys(notes))}" if notes else ""
-    ax.set_title(title or f"{what}: median and {int(prob * 100)}% band{fixed_text}",
-                 fontsize=10)
-    ax.legend(fontsize=8)
-    ax.figure.tight_layout()
-    return ax.figure
+    return _finish(ax, along, obs.y_column,
+                   title or f"{what}: median and {int(prob * 100)}% band{fixed_text}",
+                   max(highs), fontsize=8)
 
 
 QUANTITY_LABELS = {"N": "compute-optimal parameters N_opt", "D": "compute-optimal tokens D_opt",
@@ -367,17 +352,10 @@ def plot_compute_optimal(result: Any, quantity: str = "N", probs: Sequence[float
         Extra dashed lines ``{label: (C values, quantity values)}``, e.g. a published fit.
     data_compute : sequence of float, optional
         The budgets of the fitted runs: the range beyond their maximum is shaded.
-
-    Returns
-    -------
-    matplotlib Figure
     """
-    from bayeslaws.exceptions import BayesLawsError
-
     if quantity not in QUANTITY_LABELS:
         raise BayesLawsError(
-            f"quantity must be one of {sorted(QUANTITY_LABELS)}; got {quantity!r}."
-        )
+            f"quantity must be one of {sorted(QUANTITY_LABELS)}; got {quantity!r}.")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.6))
@@ -388,21 +366,10 @@ def plot_compute_optimal(result: Any, quantity: str = "N", probs: Sequence[float
         _band(ax, res.C, values[ok], probs, f"C{i}", label=f"{label} (median)")
     for j, (label, (c_ref, v_ref)) in enumerate((reference or {}).items()):
         ax.plot(c_ref, v_ref, ls="--", lw=1.3, color=f"C{j + len(results)}", label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    if quantity in ("loss", "tokens_per_param"):
-        _readable_log_y(ax)
-    if data_compute is not None:
-        right = ax.get_xlim()[1]
-        ax.axvspan(float(np.max(data_compute)), right, color="0.88", zorder=0,
-                   label="beyond the fitted budgets")
-        ax.set_xlim(right=right)
-    ax.set_xlabel("training compute C (FLOPs)")
-    ax.set_ylabel(QUANTITY_LABELS[quantity])
-    bands = "/".join(f"{int(p * 100)}%" for p in sorted(probs))
-    ax.set_title(title or f"{QUANTITY_LABELS[quantity]}: median and {bands} intervals",
-                 fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.figure.tight_layout()
-    return ax.figure
+    bands = "/".join(f"{int(p * 100)}%" for p in sorted(probs))
+    return _finish(ax, "training compute C (FLOPs)", QUANTITY_LABELS[quantity],
+                   title or f"{QUANTITY_LABELS[quantity]}: median and {bands} intervals",
+                   None if data_compute is None else float(np.max(data_compute)),
+                   "beyond the fitted budgets", quantity in ("loss", "tokens_per_param"),
+                   fontsize=8)

@@ -26,8 +26,8 @@ import pandas as pd
 from bayeslaws.checks import check_prob
 from bayeslaws.data import Observations
 from bayeslaws.exceptions import OptionError, PriorError
-from bayeslaws.law import Law
-from bayeslaws.model import ordered, statistics
+from bayeslaws.law import DataSummary, Law
+from bayeslaws.model import centring, ordered, statistics
 from bayeslaws.priors import Prior
 from bayeslaws.spec import ModelSpec, prepare_fit
 
@@ -77,8 +77,13 @@ class PriorPredictive:
 
 
 def draw_parameters(spec: ModelSpec, stats: Mapping[str, float], draws: int,
-                    random_seed: int | None = 0) -> dict[str, np.ndarray]:
-    """``draws`` joint prior draws of every parameter, restricted to the law's constraints."""
+                    random_seed: int | None = 0,
+                    summary: DataSummary | None = None) -> dict[str, np.ndarray]:
+    """``draws`` joint prior draws of every parameter, restricted to the law's constraints.
+
+    A prior ``at_centre`` is drawn as the value at the data's centre (``summary``) and turned
+    into the paper's parameter with the centring slope drawn before it.
+    """
     rng = np.random.default_rng(random_seed)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in spec.parameter_names}
     total, accepted = 0, 0
@@ -89,6 +94,12 @@ def draw_parameters(spec: ModelSpec, stats: Mapping[str, float], draws: int,
         for par in ordered(spec.parameters):
             prior: Prior = spec.priors[par.name]
             value = prior.draw(batch, random_seed=rng)
+            if prior.at_centre:
+                if summary is None:
+                    raise PriorError(f"The prior of {par.name!r} is at the data's centre: give "
+                                     "the data summary.")
+                centre = summary.inputs[par.centre_input].log_centre
+                value = value * np.exp(centring(par, values) * centre)
             values[par.name] = value
             lo, hi = par.resolve_bounds({**stats, **values})
             ok &= (np.asarray(lo) < value) & (value < np.asarray(hi))
@@ -106,12 +117,13 @@ def draw_parameters(spec: ModelSpec, stats: Mapping[str, float], draws: int,
 
 
 def prior_predictive(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None,
-                     y: str = "y", *, likelihood: str = "lognormal",
+                     y: str = "y", *, likelihood: str | None = None,
                      priors: Mapping[str, Prior] | None = None,
                      law_options: Mapping[str, Any] | None = None,
                      extra: Mapping[str, str] | None = None, draws: int = 1000,
                      kind: Literal["mean", "predictive"] = "mean",
-                     random_seed: int | None = 0) -> PriorPredictive:
+                     random_seed: int | None = 0, allow_few_runs: bool = True
+                     ) -> PriorPredictive:
     """Draw from the prior predictive distribution of a law at the inputs of ``data``.
 
     Parameters
@@ -125,6 +137,8 @@ def prior_predictive(law: str | Law, data: Any, x: Mapping[str, str] | str | Non
         The law's value (``"mean"``) or a new measurement with observation noise.
     random_seed : int, optional
         Seed of the draws.
+    allow_few_runs : bool
+        Check the priors even on fewer runs than parameters (default; nothing is fitted).
 
     Returns
     -------
@@ -135,8 +149,10 @@ def prior_predictive(law: str | Law, data: Any, x: Mapping[str, str] | str | Non
     if not isinstance(draws, int | np.integer) or draws < 1:
         raise OptionError(f"draws must be an integer >= 1, got {draws!r}.")
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
-                            law_options=law_options, extra=extra)
-    params = draw_parameters(spec, statistics(spec.law, obs), int(draws), random_seed)
+                            law_options=law_options, extra=extra,
+                            allow_few_runs=allow_few_runs)
+    params = draw_parameters(spec, statistics(spec.law, obs), int(draws), random_seed,
+                             summary=obs.summary)
     column = {k: v[:, None] for k, v in params.items()}
     with np.errstate(all="ignore"):
         link = spec.law.evaluate({p.name: column[p.name] for p in spec.law.parameters}, obs.x)

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from bayeslaws.checks import check_prob
+from bayeslaws.optimal import compute_optimal
+from bayeslaws.plots import plot_compute_optimal, plot_fit
 
 FORECAST_FACTORS = (1.0, 10.0, 100.0)
 BUDGET_FACTORS = (1.0, 10.0, 100.0, 1000.0)
@@ -32,7 +34,8 @@ BUDGET_FACTORS = (1.0, 10.0, 100.0, 1000.0)
 
 @dataclass
 class Block:
-    """One piece of a report: ``kind`` is heading, text, list, table or image."""
+    """One piece of a report: ``kind`` is heading, text, list, table (a DataFrame, shown with
+    its index) or image (a PNG file)."""
 
     kind: str
     content: Any
@@ -52,71 +55,59 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _cells(frame: pd.DataFrame, index: bool) -> tuple[list[str], list[list[str]]]:
+    """The header and the formatted rows of ``frame`` (its index first when ``index``)."""
+    head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
+    rows = [([_fmt(label)] if index else []) + [_fmt(v) for v in row.to_numpy()]
+            for label, row in frame.iterrows()]
+    return head, rows
+
+
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     """A DataFrame as a GitHub Markdown table (numbers to 4 significant digits)."""
-    columns = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for label, row in frame.iterrows():
-        cells = ([_fmt(label)] if index else []) + [_fmt(v) for v in row.to_numpy()]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    head, rows = _cells(frame, index)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
-def _html_table(frame: pd.DataFrame, index: bool = True) -> str:
-    head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
-    rows = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
-    for label, row in frame.iterrows():
-        cells = ([_fmt(label)] if index else []) + [_fmt(v) for v in row.to_numpy()]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+def _html_table(frame: pd.DataFrame) -> str:
+    head, rows = _cells(frame, True)
+
+    def row(cells, tag):
+        return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+    return "<table>\n" + "\n".join([row(head, "th")] + [row(r, "td") for r in rows]) + "\n</table>"
 
 
 def to_markdown(blocks: Sequence[Block]) -> str:
-    out = []
-    for block in blocks:
-        if block.kind == "heading":
-            out.append("#" * block.level + " " + block.content)
-        elif block.kind == "text":
-            out.append(block.content)
-        elif block.kind == "list":
-            out.append("\n".join(f"- {item}" for item in block.content))
-        elif block.kind == "table":
-            frame, index = block.content
-            out.append(markdown_table(frame, index=index))
-        elif block.kind == "image":
-            out.append(f"![{block.caption}]({Path(block.content).name})")
-        if block.caption and block.kind == "table":
-            out.append(f"*{block.caption}*")
-    return "\n\n".join(out) + "\n"
+    render = {"heading": lambda b: "#" * b.level + " " + b.content, "text": lambda b: b.content,
+              "list": lambda b: "\n".join(f"- {item}" for item in b.content),
+              "table": lambda b: markdown_table(b.content)
+              + (f"\n\n*{b.caption}*" if b.caption else ""),
+              "image": lambda b: f"![{b.caption}]({Path(b.content).name})"}
+    return "\n\n".join(render[block.kind](block) for block in blocks) + "\n"
 
 
 def to_html(blocks: Sequence[Block], title: str) -> str:
-    body = []
-    for block in blocks:
-        if block.kind == "heading":
-            body.append(f"<h{block.level}>{html.escape(block.content)}</h{block.level}>")
-        elif block.kind == "text":
-            body.append(f"<p>{html.escape(block.content)}</p>")
-        elif block.kind == "list":
-            items = "".join(f"<li>{html.escape(str(i))}</li>" for i in block.content)
-            body.append(f"<ul>{items}</ul>")
-        elif block.kind == "table":
-            frame, index = block.content
-            body.append(_html_table(frame, index=index))
-            if block.caption:
-                body.append(f"<p><em>{html.escape(block.caption)}</em></p>")
-        elif block.kind == "image":
-            data = base64.b64encode(Path(block.content).read_bytes()).decode("ascii")
-            body.append(f'<figure><img alt="{html.escape(block.caption)}" '
-                        f'src="data:image/png;base64,{data}"><figcaption>'
-                        f"{html.escape(block.caption)}</figcaption></figure>")
+    def image(b: Block) -> str:
+        data = base64.b64encode(Path(b.content).read_bytes()).decode("ascii")
+        return (f'<figure><img alt="{html.escape(b.caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+
+    render = {"heading": lambda b: f"<h{b.level}>{html.escape(b.content)}</h{b.level}>",
+              "text": lambda b: f"<p>{html.escape(b.content)}</p>",
+              "list": lambda b: "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>"
+                                                 for i in b.content) + "</ul>",
+              "table": lambda b: _html_table(b.content)
+              + (f"\n<p><em>{html.escape(b.caption)}</em></p>" if b.caption else ""),
+              "image": image}
     style = ("body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:1em 0;font-size:90%}"
              "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
              "img{max-width:100%}")
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>{style}</style></head><body>\n" + "\n".join(body)
-            + "\n</body></html>\n")
+            f"</title><style>{style}</style></head><body>\n"
+            + "\n".join(render[block.kind](block) for block in blocks) + "\n</body></html>\n")
 
 
 # -- sections ------------------------------------------------------------------------------
@@ -130,9 +121,7 @@ def data_summary(fit) -> pd.DataFrame:
                       "max": values.max()}
     rows["y"] = {"column": obs.y_column, "min": obs.y.min(),
                  "centre (geometric mean)": obs.summary.y_centre, "max": obs.y.max()}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "variable"
-    return table
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("variable")
 
 
 def priors_table(fit) -> pd.DataFrame:
@@ -141,9 +130,7 @@ def priors_table(fit) -> pd.DataFrame:
                             + ", ".join(f"{k}={v:.4g}" for k, v in prior.arguments.items()) + ")",
                    "description": descriptions.get(name, "")}
             for name, prior in fit.spec.priors.items()}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "parameter"
-    return table
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter")
 
 
 def loo_summary(fit) -> dict[str, Any]:
@@ -159,7 +146,15 @@ def loo_summary(fit) -> dict[str, Any]:
             "n_very_bad": int(np.sum(k > 1))}
 
 
-def _pareto_k_plot(fit, loo: dict[str, Any], path: Path) -> None:
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _pareto_k_plot(fit, loo: dict[str, Any]):
     import matplotlib.pyplot as plt
 
     obs = fit.observations
@@ -171,14 +166,11 @@ def _pareto_k_plot(fit, loo: dict[str, Any], path: Path) -> None:
     ax.axhline(loo["good_k"], color="orange", ls="--", lw=1,
                label=f"k = {loo['good_k']:.2f} (reliability threshold)")
     ax.axhline(1.0, color="crimson", ls=":", lw=1, label="k = 1")
-    ax.set_xscale("log")
-    ax.set_xlabel(obs.columns[first])
-    ax.set_ylabel("Pareto k")
+    ax.set(xscale="log", xlabel=obs.columns[first], ylabel="Pareto k")
     ax.set_title("PSIS-LOO Pareto k per run", fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def forecast_table(fit, prob: float, factors: Sequence[float] = FORECAST_FACTORS
@@ -207,7 +199,7 @@ def _is_nd_loss(fit) -> bool:
 
 def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[float] | None = None,
                  held_out: Any = None, title: str | None = None) -> Path:
-    """Write ``report.md`` (+ PNGs) and a self-contained ``report.html`` for a fit.
+    """Write ``report.md`` (+ PNGs) and a self-contained ``report.html``; return the ``.md``.
 
     Parameters
     ----------
@@ -224,22 +216,11 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
         Held-out runs to mark in the fit plot.
     title : str, optional
         Report title.
-
-    Returns
-    -------
-    Path
-        The Markdown file.
     """
-    import matplotlib.pyplot as plt
-
-    from bayeslaws.plots import plot_compute_optimal, plot_fit
-
     prob = check_prob(prob)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    law = fit.law
-    obs = fit.observations
-    cfg = fit.settings
+    law, obs, cfg = fit.law, fit.observations, fit.settings
     pct = int(round(prob * 100))
     title = title or f"bayeslaws report: {law.name} fit to {obs.n} runs"
     blocks = [
@@ -249,61 +230,49 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
                       f"{cfg.chains} chains x {cfg.draws} draws after "
                       f"{cfg.tune} tuning steps, seed {cfg.random_seed}."),
         Block("heading", "Data"),
-        Block("table", (data_summary(fit), True), caption=f"{obs.n} runs."),
+        Block("table", data_summary(fit), caption=f"{obs.n} runs."),
         Block("heading", "Priors"),
-        Block("table", (priors_table(fit), True)),
+        Block("table", priors_table(fit)),
     ]
     diag = fit.diagnostics()
     loo = loo_summary(fit)
-    diag_rows = pd.DataFrame.from_dict({
-        "divergent transitions": {"value": diag.divergences, "healthy when": "0"},
-        "max R-hat": {"value": diag.max_rhat, "healthy when": "<= 1.01"},
-        "min bulk ESS": {"value": diag.min_ess_bulk, "healthy when": ">= 400"},
-        "min tail ESS": {"value": float(diag.table["ess_tail"].min()),
-                         "healthy when": ">= 400"},
-        "elpd_loo (se)": {"value": f"{loo['elpd_loo']:.2f} ({loo['se']:.2f})",
-                          "healthy when": "higher is better"},
-        "p_loo": {"value": loo["p_loo"], "healthy when": "below the number of parameters"},
-        "max Pareto k": {"value": loo["max_k"], "healthy when": f"<= {loo['good_k']:.2f}"},
-        "runs with k in (good_k, 1] / > 1": {"value": f"{loo['n_bad']} / {loo['n_very_bad']}",
-                                             "healthy when": "0 / 0"},
-    }, orient="index")
-    diag_rows.index.name = "diagnostic"
-    blocks += [Block("heading", "Diagnostics"), Block("table", (diag_rows, True))]
+    rows = [("divergent transitions", diag.divergences, "0"),
+            ("max R-hat", diag.max_rhat, "<= 1.01"),
+            ("min bulk ESS", diag.min_ess_bulk, ">= 400"),
+            ("min tail ESS", float(diag.table["ess_tail"].min()), ">= 400"),
+            ("elpd_loo (se)", f"{loo['elpd_loo']:.2f} ({loo['se']:.2f})", "higher is better"),
+            ("p_loo", loo["p_loo"], "below the number of parameters"),
+            ("max Pareto k", loo["max_k"], f"<= {loo['good_k']:.2f}"),
+            ("runs with k in (good_k, 1] / > 1", f"{loo['n_bad']} / {loo['n_very_bad']}",
+             "0 / 0")]
+    diag_rows = pd.DataFrame(rows, columns=["diagnostic", "value", "healthy when"])
+    diag_rows = diag_rows.set_index("diagnostic")
+    blocks += [Block("heading", "Diagnostics"), Block("table", diag_rows)]
     problems = list(diag.problems)
     if loo["n_bad"] + loo["n_very_bad"]:
         problems.append(
             f"{loo['n_bad'] + loo['n_very_bad']} runs have Pareto k > {loo['good_k']:.2f}: "
             "the LOO estimate is unreliable for them (influential runs; consider "
-            "likelihood='studentt' or K-fold cross-validation)."
-        )
-    blocks.append(Block("list", problems or ["No sampler or LOO problems."]))
-    k_png = out / "pareto_k.png"
-    _pareto_k_plot(fit, loo, k_png)
-    blocks.append(Block("image", k_png, caption="Pareto k per run"))
-
+            "likelihood='studentt' or K-fold cross-validation).")
+    blocks += [Block("list", problems or ["No sampler or LOO problems."]),
+               Block("image", _save(_pareto_k_plot(fit, loo), out / "pareto_k.png"),
+                     caption="Pareto k per run")]
     summary = fit.summary(prob=prob)
     summary.index.name = "parameter"
-    blocks += [Block("heading", "Posterior"), Block("table", (summary, True),
-                                                    caption=f"{pct}% equal-tailed intervals.")]
-    fit_png = out / "fit.png"
-    fig = plot_fit(fit, held_out=held_out)
-    fig.savefig(fit_png, dpi=110)
-    plt.close(fig)
-    blocks.append(Block("image", fit_png, caption="Data, posterior median and 50%/90% bands"))
-
     blocks += [
+        Block("heading", "Posterior"),
+        Block("table", summary, caption=f"{pct}% equal-tailed intervals."),
+        Block("image", _save(plot_fit(fit, held_out=held_out), out / "fit.png"),
+              caption="Data, posterior median and 50%/90% bands"),
         Block("heading", "Forecasts"),
         Block("text", f"Posterior predictive (a new run's measurement) at the largest observed "
                       f"value of every input times 1, 10 and 100; {pct}% intervals."),
-        Block("table", (forecast_table(fit, prob), True)),
+        Block("table", forecast_table(fit, prob)),
     ]
     if _is_nd_loss(fit) and fit.is_grouped:
         blocks.append(Block("text", "Grouped fit: compute-optimal allocation is per group; "
                                     "run bayeslaws.compute_optimal(fit, C, group=...)."))
     elif _is_nd_loss(fit):
-        from bayeslaws.optimal import compute_optimal
-
         c_data = 6.0 * obs.x["N"] * obs.x["D"]
         budgets = (np.asarray(budgets, dtype=float) if budgets is not None
                    else c_data.max() * np.asarray(BUDGET_FACTORS))
@@ -313,19 +282,15 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
         compact["P(no optimum)"] = table["p_no_optimum"]
         blocks += [
             Block("heading", "Compute-optimal allocation (C = 6 N D)", level=3),
-            Block("table", (compact, True),
-                  caption=f"Median [{pct}% interval]; method: {result.method}."),
-            Block("table", (result.exponents, True),
-                  caption="Exponents of N_opt ~ C^a and D_opt ~ C^b."),
+            Block("table", compact, caption=f"Median [{pct}% interval]; method: {result.method}."),
+            Block("table", result.exponents, caption="Exponents of N_opt ~ C^a and D_opt ~ C^b."),
         ]
         if result.notes:
             blocks.append(Block("list", result.notes))
         grid = compute_optimal(fit, np.geomspace(c_data.min(), budgets.max(), 40), prob=prob)
-        co_png = out / "compute_optimal.png"
-        fig = plot_compute_optimal(grid, data_compute=c_data)
-        fig.savefig(co_png, dpi=110)
-        plt.close(fig)
-        blocks.append(Block("image", co_png, caption="Compute-optimal N against budget"))
+        figure = plot_compute_optimal(grid, data_compute=c_data)
+        blocks.append(Block("image", _save(figure, out / "compute_optimal.png"),
+                            caption="Compute-optimal N against budget"))
     md_path = out / "report.md"
     md_path.write_text(to_markdown(blocks))
     (out / "report.html").write_text(to_html(blocks, title))

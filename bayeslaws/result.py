@@ -191,10 +191,27 @@ class Fit:
         """Divergences, R-hat and ESS per parameter (worst group for varying ones), with a
         sentence per problem."""
         if self._diagnostics is None:
-            self._diagnostics = diag_mod.compute(self.trace, self._names(),
-                                                 self.settings.target_accept,
-                                                 self.settings.adaptation)
+            self._diagnostics = diag_mod.compute(
+                self.trace, self._names(), self.settings.target_accept, self.settings.adaptation,
+                n_parameters=self.n_parameters, describe=self.describe_run)
         return self._diagnostics
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of scalar parameters (a varying one counts once per group, plus its
+        population's centre and spread)."""
+        g = self.grouping
+        if g is None:
+            return len(self.spec.parameter_names)
+        return len(g.pooled) + len(g.varying) * (len(g.groups) + 2)
+
+    def describe_run(self, index: int) -> str:
+        """Run ``index`` of the fitted data in words: its inputs and y, by the user's columns."""
+        obs = self.observations
+        inputs = ", ".join(f"{obs.columns[k]}={v[index]:.4g}" for k, v in obs.x.items())
+        group = "" if obs.groups is None else f", {self.grouping.column}=" \
+            f"{self.groups[obs.groups[index]]}"
+        return f"run {index} ({inputs}{group}, {obs.y_column}={obs.y[index]:.4g})"
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
         """Posterior table: mean, sd, median, equal-tailed interval, R-hat and ESS.
@@ -373,7 +390,9 @@ class Fit:
         -------
         DataFrame
             The inputs (and, for a grouped fit, a column named like the group column, ``"new"``
-            for a new group), then ``mean``, ``median``, ``lower``, ``upper``.
+            for a new group), then ``mean``, ``median``, ``lower``, ``upper``. ``mean`` is
+            the mean of the law's curve when a new run's y has no finite mean
+            (``likelihood="studentt"``: ``exp`` of Student-t noise), so it is always finite.
         """
         prob = check_prob(prob)
         x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
@@ -382,7 +401,12 @@ class Fit:
             index = self._point_groups(prediction_frame(at, self.group_columns), group,
                                        values.shape[1])
             table[self.grouping.column] = [self.groups[i] if i >= 0 else NEW for i in index]
-        table["mean"] = values.mean(axis=0)
+        if kind == "predictive" and not self.spec.likelihood.finite_mean:
+            _, values_mean = self.predictive_draws(at, kind="mean", random_seed=random_seed,
+                                                   group=group)
+            table["mean"] = values_mean.mean(axis=0)  # a new run's y has no finite mean
+        else:
+            table["mean"] = values.mean(axis=0)
         table["median"] = np.median(values, axis=0)
         table["lower"] = np.quantile(values, (1 - prob) / 2, axis=0)
         table["upper"] = np.quantile(values, (1 + prob) / 2, axis=0)

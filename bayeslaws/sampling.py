@@ -60,7 +60,7 @@ def clear_cache() -> None:
 #: compiled in this process and the same function loaded from PyTensor's on-disk cache differ
 #: in the last bits, and NUTS turns that into different draws: the same seed then gave another
 #: posterior in a process with a cold cache than in one with a warm cache (PyMC's sampler and
-#: nutpie alike). Without fastmath both agree (``tests/test_reliability_repro.py``).
+#: nutpie alike). Without fastmath both agree (``tests/test_reproducibility.py``).
 COMPILE_FLAGS = {"numba__fastmath": False}
 
 

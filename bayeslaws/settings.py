@@ -44,6 +44,9 @@ class FitSettings:
         ``adaptation`` ``None``: not nutpie).
     allow_few_runs : bool
         Whether the fit was allowed as many parameters as runs.
+    retry : int
+        Refits allowed with safer settings when the sampler reported trouble; ``attempts``
+        lists the settings and problems of every earlier attempt (the fit is the last one).
     sampling_seconds : float
         Wall time of sampling alone.
     bayeslaws_version, versions
@@ -64,6 +67,8 @@ class FitSettings:
     target_accept: float | None = None
     adaptation: str | None = None
     allow_few_runs: bool = False
+    retry: int = 0
+    attempts: list[dict[str, Any]] = field(default_factory=list)
     sampling_seconds: float = math.nan
     bayeslaws_version: str = "unknown"
     versions: dict[str, str] = field(default_factory=dict)
@@ -85,6 +90,7 @@ class FitSettings:
             raise FitFileError(f"The stored fit settings lack {missing}; refit and save again.")
         for key in ("columns", "law_options", "extra_columns", "versions"):
             values[key] = dict(values.get(key) or {})
+        values["attempts"] = [dict(a) for a in values.get("attempts") or []]
         for key in ("draws", "tune", "chains", "random_seed"):
             if key in values:
                 values[key] = int(values[key])

@@ -18,7 +18,7 @@ from bayeslaws.data import Observations, as_frame, check_for_likelihood, from_da
 from bayeslaws.exceptions import OptionError, PriorError, choices
 from bayeslaws.hierarchy import Grouping, group_labels, resolve_grouping
 from bayeslaws.law import DataSummary, Law, Parameter
-from bayeslaws.likelihoods import Likelihood, get_likelihood
+from bayeslaws.likelihoods import Likelihood, default_likelihood, get_likelihood
 from bayeslaws.priors import Prior, coerce_prior
 
 
@@ -79,12 +79,21 @@ def resolve_priors(law: Law, likelihood: Likelihood, summary: DataSummary,
                 f"{likelihood.name!r}. Valid names: {choices(names)}."
             )
         priors[name] = coerce_prior(name, prior)
+    by_name = {p.name: p for p in law.parameters + likelihood.parameters}
+    for name in names:
+        par = by_name[name]
+        if priors[name].at_centre and (par.support != "positive" or par.centre_input is None):
+            raise PriorError(
+                f"The prior of {name!r} has at_centre=True, but {name!r} is not a positive "
+                "parameter sampled at the data's centre (no centre_input in law "
+                f"{law.name!r}); drop at_centre=True to put the prior on {name!r} itself."
+            )
     return {n: priors[n] for n in names}
 
 
 def prepare_fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None,
                 y: str = "y", *, priors: Mapping[str, Prior] | None = None,
-                likelihood: str | Likelihood = "lognormal",
+                likelihood: str | Likelihood | None = None,
                 law_options: Mapping[str, Any] | None = None,
                 extra: Mapping[str, str] | None = None, group: str | None = None,
                 pooled: Sequence[str] | None = None, varying: Sequence[str] | None = None,
@@ -92,8 +101,9 @@ def prepare_fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = N
                 allow_few_runs: bool = False) -> tuple[ModelSpec, Observations]:
     """Everything a fit checks before sampling: law, likelihood, data, priors and groups.
 
-    Arguments as for :func:`bayeslaws.fit`. Returns the spec and the validated observations
-    (with each run's group index when ``group`` is given).
+    Arguments as for :func:`bayeslaws.fit` (``likelihood=None``: the law's default,
+    :func:`bayeslaws.likelihoods.default_likelihood`). Returns the spec and the validated
+    observations (with each run's group index when ``group`` is given).
     """
     if group is None and (pooled is not None or varying is not None or tau_scale is not None):
         raise OptionError(
@@ -101,6 +111,8 @@ def prepare_fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = N
             "of group labels> too, or drop them for a single pooled curve."
         )
     law_obj = get_law(law, **dict(law_options or {}))
+    if likelihood is None:
+        likelihood = default_likelihood(law_obj.link, extra)
     lik = get_likelihood(likelihood, law_obj.link, law_obj.name)
     index = labels = None
     if group is not None:

@@ -1,7 +1,7 @@
 """nutpie's low-rank mass-matrix adaptation against its diagonal one, on every catalogue law.
 
-Each law is fitted to the simulated data of its recovery test (``tests/test_catalogue.py``), the
-three bnsl cases, the real Chinchilla data and a hierarchical fit (``tests/test_hierarchy.py``),
+Each law is fitted to the simulated data of its recovery test (``tests/test_recovery.py``), the
+three bnsl cases, the real Chinchilla data and a hierarchical fit (``tests/helpers.py``),
 at the package's default settings (4 chains x 1,000 draws after 1,000 tuning steps), once with
 ``adaptation="diag"`` (nutpie's default, at the law's own target_accept or nutpie's 0.8) and
 once with ``adaptation="low_rank"`` (at the law's own target_accept or 0.9). Both fits of a law
@@ -35,24 +35,24 @@ from bayeslaws import sampling  # noqa: E402
 from bayeslaws.catalogue import get_law  # noqa: E402
 from bayeslaws.simulate import simulate  # noqa: E402
 from benchmarks.tables import markdown  # noqa: E402
-from tests import test_catalogue as catalogue  # noqa: E402
-from tests import test_hierarchy as hierarchy  # noqa: E402
+from tests import helpers  # noqa: E402
+from tests import test_recovery as recovery  # noqa: E402
 
 SETTINGS = {"chains": 4, "draws": 1000, "tune": 1000, "progressbar": False}
 ADAPTATIONS = ("diag", "low_rank")
 
 
 def _catalogue_case(case: str, seed: int):
-    options, truth, inputs, likelihood, extra, _ = catalogue.CASES[case]
-    data = catalogue.simulate_case(case, seed)
-    args = (catalogue.LAW_OF.get(case, case), data)
+    options, truth, inputs, likelihood, extra, _ = helpers.CASES[case]
+    data = helpers.simulate_case(case, seed)
+    args = (helpers.LAW_OF.get(case, case), data)
     kwargs = {"x": {k: k for k in inputs}, "y": "y", "likelihood": likelihood,
               "law_options": options, "extra": {k: k for k in extra} or None}
     return args, kwargs, truth
 
 
 def _bnsl_case(case: str, seed: int):
-    breaks, truth, x, sigma = catalogue.BNSL_CASES[case]
+    breaks, truth, x, sigma = recovery.BNSL_CASES[case]
     data = simulate(get_law("bnsl", breaks=breaks), truth, {"x": x}, sigma=sigma,
                     random_seed=seed)
     return ("bnsl", data), {"x": "x", "y": "y", "law_options": {"breaks": breaks}}, truth
@@ -65,15 +65,15 @@ def _chinchilla(seed: int):
 
 
 def _hierarchical(seed: int):
-    data = hierarchy.simulate(seed)
+    data = helpers.simulate_groups(seed)
     return (("saturating_power_law", data),
             {"x": "x", "y": "loss", "group": "family"}, None)
 
 
 def cases() -> dict:
     """name -> function of a seed returning (positional args, keyword args, truth or None)."""
-    out = {c: (lambda s, c=c: _catalogue_case(c, s)) for c in catalogue.CASES}
-    out.update({f"bnsl_{c}": (lambda s, c=c: _bnsl_case(c, s)) for c in catalogue.BNSL_CASES})
+    out = {c: (lambda s, c=c: _catalogue_case(c, s)) for c in helpers.CASES}
+    out.update({f"bnsl_{c}": (lambda s, c=c: _bnsl_case(c, s)) for c in recovery.BNSL_CASES})
     out["chinchilla (real data)"] = _chinchilla
     out["saturating_power_law, hierarchical (5 groups)"] = _hierarchical
     return out
@@ -91,7 +91,7 @@ def measure(fit, truth) -> dict:
            "max_rhat": fit.diagnostics().max_rhat,
            "target_accept": fit.config["target_accept"] or 0.8}
     if truth is not None:
-        row["truth_in_90"] = not catalogue.covered(fit, truth)
+        row["truth_in_90"] = not recovery.covered(fit, truth)
     return row
 
 

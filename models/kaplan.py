@@ -34,8 +34,9 @@ def function(p, logx, xp):
 
 def default_priors(s):
     return {
-        "N_c": location_prior(s, "N", offset=10.0, sigma=10.0),
-        "D_c": location_prior(s, "D", offset=10.0, sigma=10.0),
+        # where each term alone gives the typical loss at the data's centre for exponents 0.1
+        "N_c": location_prior(s, "N", offset=s.log_y_centre / 0.1, sigma=3.0),
+        "D_c": location_prior(s, "D", offset=s.log_y_centre / 0.1, sigma=3.0),
         "alpha_N": exponent_prior(0.1),
         "alpha_D": exponent_prior(0.1),
     }

@@ -33,7 +33,7 @@ def function(p, logx, xp):
 def default_priors(s):
     info = s.inputs["x"]
     return {
-        "b": amplitude_prior(s, "x"),
+        "b": amplitude_prior(s, "x", share=1.0),
         "c": exponent_prior(),
         "g": Prior("LogNormal", mu=-info.log_max, sigma=max(2.0, info.log_span)),
     }

@@ -40,7 +40,7 @@ def function(p, logx, xp):
 
 
 def default_priors(s):
-    return {"A": amplitude_prior(s, "x"), "alpha": exponent_prior()}
+    return {"A": amplitude_prior(s, "x", share=1.0), "alpha": exponent_prior()}
 
 
 def initial(s):

@@ -1,4 +1,9 @@
-"""Shared fixtures: real-data access, small sampling settings, hypothesis profiles."""
+"""Shared fixtures: real-data access, small sampling settings, hypothesis profiles.
+
+Fixtures used by several test files live here: ``demo_fit`` (one real fit, computed once per
+session) and ``no_sampling``. Plain helpers (tables, simulated data, fits from fixed draws) are
+in ``tests/helpers.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ import pytest
 import xarray as xr
 from hypothesis import HealthCheck, settings
 
+import bayeslaws as bl
+from bayeslaws import sampling
 from bayeslaws.datasets import has_data
+from bayeslaws.simulate import demo_data
 
 settings.register_profile(
     "fast", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -75,3 +83,23 @@ def prior_sampler(spec, values, *, draws, chains, random_seed, **_):
     raw = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior, coords=coords),
                                  "sample_stats": xr.Dataset(stats_ds)})
     return raw, 0.0
+
+
+@pytest.fixture(scope="session")
+def demo_fit():
+    """The demo data's Chinchilla fit (2 x 400 draws), sampled once and shared by every file
+    that reads it: tests/test_result.py, test_io.py, test_priors.py, test_recovery.py and
+    test_sampling.py (which checks that refitting the law compiles nothing new)."""
+    data = demo_data(random_seed=0)
+    return bl.fit("chinchilla", data, x={"N": "params", "D": "tokens"}, y="loss",
+                  random_seed=1, **SMALL)
+
+
+@pytest.fixture
+def no_sampling(monkeypatch):
+    """Fail the test if sampling starts: bad input must be refused before sampling (request it
+    with ``@pytest.mark.usefixtures("no_sampling")``)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("sampling started although the input is invalid")
+
+    monkeypatch.setattr(sampling, "run_nuts", refuse)

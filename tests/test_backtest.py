@@ -1,4 +1,5 @@
-"""Leave-future-out backtests: holdout masks, scores, the true law winning, the CLI."""
+"""bayeslaws/backtest.py: leave-future-out backtests -- holdout masks, scores, the true law
+winning, and the ``backtest`` command. Grouped backtests are in tests/test_hierarchy.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 import bayeslaws as bl
 from bayeslaws import cli
 from bayeslaws.backtest import COLUMNS, STACKED, grouped_holdout_mask, holdout_mask, score
-from bayeslaws.cli_args import parse_law_specs
 from bayeslaws.exceptions import DataError, LawError
 from tests.conftest import SMALL
 
@@ -81,20 +81,6 @@ def test_holdout_refuses_bad_flag_column_and_scale():
         grouped_holdout_mask(frame, 0.5, "x", "family")
     with pytest.raises(DataError, match="holds out no run"):
         grouped_holdout_mask(frame, 0.5, "x", "name")  # every group a single run
-
-
-def test_parse_law_specs():
-    got = parse_law_specs(["power_law", "bnsl2=bnsl:breaks=2", "b1=bnsl:breaks=1"])
-    assert got == {"power_law": {"law": "power_law", "law_options": {}},
-                   "bnsl2": {"law": "bnsl", "law_options": {"breaks": 2}},
-                   "b1": {"law": "bnsl", "law_options": {"breaks": 1}}}
-    assert parse_law_specs(["s=saturating_power_law:E=1.5"])["s"]["law_options"] == {"E": 1.5}
-    with pytest.raises(LawError, match="KEY=VALUE"):
-        parse_law_specs(["bnsl:breaks"])
-    with pytest.raises(LawError, match="appears twice"):
-        parse_law_specs(["bnsl", "bnsl"])
-    with pytest.raises(LawError, match="names no law"):
-        parse_law_specs(["b2="])
 
 
 def test_backtest_refuses_bad_input():

@@ -1,4 +1,5 @@
-"""Case studies on real data: their data loading (fast) and a smoke run (slow)."""
+"""The case studies of ``case_studies/`` on real data: their data loading (fast) and smoke runs
+(slow: they compile and sample several models)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,25 @@ def test_pythia_case_study_smoke(tmp_path):
     text = out.read_text()
     assert "`betabinomial`: 90% intervals cover" in text
     assert (tmp_path / "p_binomial.png").exists() and (tmp_path / "p_betabinomial.png").exists()
+
+
+@pytest.mark.slow
+@requires_data
+def test_revisiting_case_study_runs_on_a_subset(tmp_path):
+    module = load_script("case_studies", "revisiting_hierarchical")
+    out = tmp_path / "r.md"
+    assert module.main(["--domains", "NMT", "--max-curves", "2", "--draws", "100", "--tune",
+                        "100", "--chains", "2", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| NMT | 2 |" in text and "hierarchical, tau_scale 0.5" in text
+
+
+@pytest.mark.slow
+@requires_data
+def test_gadre_case_study_runs_protocol(tmp_path):
+    module = load_script("case_studies", "gadre_hierarchical")
+    out = tmp_path / "g.md"
+    assert module.main(["--scenarios", "protocol", "--draws", "100", "--tune", "100",
+                        "--chains", "2", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| protocol | hierarchical |" in text and "1.44B*" in text

@@ -1,16 +1,25 @@
-"""Command line (issue 2): laws, fit, summary, predict, demo, and clear errors (exit 2)."""
+"""bayeslaws/cli.py and cli_args.py: the command line -- laws, fit, summary, predict, demo, the
+decision commands (optimal, target, prob-below, report) -- and clear errors (exit 2).
+
+The ``backtest`` and ``compare`` commands, and the commands on a grouped fit, are tested with
+the fits of their modules in tests/test_backtest.py, test_compare.py and test_hierarchy.py.
+"""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import bayeslaws as bl
 from bayeslaws import cli_args
 from bayeslaws.cli import main
-from bayeslaws.cli_args import parse_prior
-from bayeslaws.exceptions import BayesLawsError, PriorError
-from bayeslaws.simulate import simulate
+from bayeslaws.cli_args import parse_law_specs, parse_prior
+from bayeslaws.exceptions import BayesLawsError, LawError, PriorError
+from bayeslaws.simulate import demo_data, simulate
+from tests.helpers import power_law_data as data
 
 QUICK = ["--chains", "2", "--draws", "300", "--tune", "300", "--quiet", "--seed", "1"]
 
@@ -59,6 +68,18 @@ def test_predict_group_needs_a_grouped_fit(saved_fit, capsys):
     assert "needs a hierarchical fit" in capsys.readouterr().err
 
 
+def test_cli_passes_adaptation_and_target_accept(tmp_path):
+    csv = tmp_path / "runs.csv"
+    data(0).to_csv(csv, index=False)
+    out = tmp_path / "fit.nc"
+    main(["fit", str(csv), "--law", "power_law", "--x", "x=x", "--y", "y", "--out", str(out),
+          "--draws", "200", "--tune", "200", "--chains", "2", "--seed", "0", "--quiet",
+          "--adaptation", "diag", "--target-accept", "0.85"])
+    fit = bl.load(out)
+    assert fit.config["adaptation"] == "diag"
+    assert fit.config["target_accept"] == 0.85
+
+
 def test_user_prior_from_command_line():
     name, prior = parse_prior("alpha=Normal(mu=0.3, sigma=0.05)")
     assert name == "alpha" and prior.distribution == "Normal"
@@ -90,6 +111,20 @@ def test_string_parsers():
     assert cli_args.holdout("0.25") == 0.25 and cli_args.holdout("late") == "late"
 
 
+def test_parse_law_specs():
+    got = parse_law_specs(["power_law", "bnsl2=bnsl:breaks=2", "b1=bnsl:breaks=1"])
+    assert got == {"power_law": {"law": "power_law", "law_options": {}},
+                   "bnsl2": {"law": "bnsl", "law_options": {"breaks": 2}},
+                   "b1": {"law": "bnsl", "law_options": {"breaks": 1}}}
+    assert parse_law_specs(["s=saturating_power_law:E=1.5"])["s"]["law_options"] == {"E": 1.5}
+    with pytest.raises(LawError, match="KEY=VALUE"):
+        parse_law_specs(["bnsl:breaks"])
+    with pytest.raises(LawError, match="appears twice"):
+        parse_law_specs(["bnsl", "bnsl"])
+    with pytest.raises(LawError, match="names no law"):
+        parse_law_specs(["b2="])
+
+
 @pytest.mark.parametrize("argv, message", [
     (["fit", "missing.csv", "--law", "chinchilla", "--y", "loss", "--out", "x.nc"], "missing.csv"),
     (["laws", "--name", "nope"], "nope"),
@@ -112,3 +147,79 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert "SIMULATED" in text and "median" in text
     assert (tmp_path / "demo_fit.png").stat().st_size > 10_000
     assert (tmp_path / "demo_fit.nc").exists()
+
+
+# -- decision commands on a saved Chinchilla fit ----------------------------------------------
+#: The decision commands run on a small wiring fit: its sampler warnings are expected.
+QUIET_SAMPLER = pytest.mark.filterwarnings("ignore::bayeslaws.SamplerWarning")
+
+
+QUICK_CHINCHILLA = ["--chains", "2", "--draws", "300", "--tune", "300", "--quiet", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def saved_chin_fit(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli_decisions")
+    demo_data(random_seed=0).to_csv(folder / "runs.csv", index=False)
+    out = folder / "fit.nc"
+    code = main(["fit", str(folder / "runs.csv"), "--law", "chinchilla", "--x", "N=params",
+                 "--x", "D=tokens", "--y", "loss", "--out", str(out), *QUICK_CHINCHILLA])
+    assert code in (0, None)
+    return out
+
+
+@QUIET_SAMPLER
+def test_optimal_prints_and_writes_the_python_answer(saved_chin_fit, tmp_path, capsys):
+    csv = tmp_path / "opt.csv"
+    assert main(["optimal", str(saved_chin_fit), "--C", "1e21,1e23", "--csv", str(csv)]) == 0
+    text = capsys.readouterr().out
+    assert "method closed" in text and "exponents" in text
+    table = pd.read_csv(csv)
+    expected = bl.compute_optimal(bl.load(saved_chin_fit), [1e21, 1e23]).table
+    np.testing.assert_allclose(table["C"], [1e21, 1e23])
+    np.testing.assert_allclose(table["N_median"], expected["N_median"], rtol=1e-12)
+    np.testing.assert_allclose(table["tokens_per_param_upper"],
+                               expected["tokens_per_param_upper"], rtol=1e-12)
+
+
+@QUIET_SAMPLER
+def test_optimal_inference_aware_mode(saved_chin_fit, capsys):
+    assert main(["optimal", str(saved_chin_fit), "--target", "2.1",
+                 "--inference-tokens", "0,1e13"]) == 0
+    text = capsys.readouterr().out
+    assert "6ND + 2N" in text and "cost_ratio_median" in text
+    assert main(["optimal", str(saved_chin_fit), "--target", "2.1"]) == 2
+    assert "needs both --target and --inference-tokens" in capsys.readouterr().err
+    assert main(["optimal", str(saved_chin_fit)]) == 2
+    assert "Give --C budgets" in capsys.readouterr().err
+
+
+@QUIET_SAMPLER
+def test_target_matches_scale_for(saved_chin_fit, capsys):
+    assert main(["target", str(saved_chin_fit), "--target", "2.1", "--along", "N",
+                 "--fixed", "D=1e12"]) == 0
+    text = capsys.readouterr().out
+    expected = bl.load(saved_chin_fit).scale_for(2.1, along="N", fixed={"D": 1e12}).table
+    median = float(re.search(r"^0\s+N\s+2\.1\s+1e\+12\s+(\S+)", text, flags=re.M).group(1))
+    assert median == pytest.approx(expected["median"].iloc[0], rel=1e-3)  # printed to 4 digits
+    assert main(["target", str(saved_chin_fit), "--target", "2.1", "--along", "Q",
+                 "--fixed", "D=1e12"]) == 2
+    assert "along='Q' is not an input" in capsys.readouterr().err
+
+
+@QUIET_SAMPLER
+def test_prob_below_prints_tail_probabilities_honestly(saved_chin_fit, capsys):
+    assert main(["prob-below", str(saved_chin_fit), "--at", "N=7e10,D=1.4e12", "--target", "1.0",
+                 "--at", "N=7e10,D=1.4e12"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("< 1/600") == 2  # 2 chains x 300 draws, none below a loss of 1.0
+
+
+@QUIET_SAMPLER
+def test_report_command_writes_markdown_html_and_figures(saved_chin_fit, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["report", str(saved_chin_fit), "--out", str(out), "--budgets", "1e22,1e24"]) == 0
+    assert "report.md" in capsys.readouterr().out
+    for name in ("report.md", "report.html", "fit.png", "pareto_k.png", "compute_optimal.png"):
+        assert (out / name).stat().st_size > 1000
+    assert "| 1e+22 |" in (out / "report.md").read_text()

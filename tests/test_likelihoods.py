@@ -1,5 +1,8 @@
-"""Observation models: the sampled (PyMC) and stored (NumPy) densities agree, draws are valid
-fractions or counts, and unusable data are refused before sampling."""
+"""bayeslaws/likelihoods.py: the observation models.
+
+The sampled (PyMC) and stored (NumPy) densities agree, draws are valid fractions or counts,
+unusable data are refused before sampling, and a likelihood must suit its law.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ import pytest
 from scipy import stats
 
 import bayeslaws as bl
-from bayeslaws.exceptions import DataError
+from bayeslaws.exceptions import BayesLawsError, DataError
 from bayeslaws.likelihoods import LIKELIHOODS, get_likelihood
+from tests.helpers import simulate_case
 
 MEAN = np.array([0.05, 0.3, 0.5, 0.77, 0.98])
 Y = np.array([0.04, 0.35, 0.5, 0.8, 0.97])
@@ -135,3 +139,9 @@ def test_count_likelihoods_are_comparable_by_loo_and_beta_is_not():
     assert scale("binomial") == scale("betabinomial")
     assert scale("beta") != scale("binomial")
     assert scale("lognormal") == scale("studentt") == "log y"
+
+
+def test_fraction_laws_refuse_a_loss_likelihood():
+    data = simulate_case("sigmoid_floor")
+    with pytest.raises(BayesLawsError, match="use one of 'beta', 'betabinomial', 'binomial'"):
+        bl.fit("sigmoid", data, x="x", y="y", likelihood="lognormal")

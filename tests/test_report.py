@@ -1,4 +1,8 @@
-"""Reports and plots (issue 5): the report renders, holds every section and its figures."""
+"""bayeslaws/report.py: the report renders, holds every section and its figures.
+
+The fits are built from fixed parameter draws (no sampling; ``fixed_draws_fit`` of
+tests/helpers.py). The plots themselves are tested in tests/test_plots.py.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,10 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-import bayeslaws as bl
 from bayeslaws.exceptions import BayesLawsError
 from bayeslaws.report import markdown_table, write_report
 from bayeslaws.simulate import CHINCHILLA_REPLICATION, chinchilla_grid, simulate
-from tests.test_decisions import chinchilla_draws, fixed_draws_fit
+from tests.helpers import chinchilla_draws, fixed_draws_fit
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -80,37 +83,3 @@ def test_markdown_table_formats_numbers():
     table = markdown_table(pd.DataFrame({"a": [1.234567, np.inf], "b": ["x", "y"]}), index=False)
     assert table.splitlines()[0] == "| a | b |"
     assert "| 1.235 | x |" in table and "| inf | y |" in table
-
-
-def test_plot_fit_marks_held_out_runs_and_extrapolation(chin, one_input):
-    held = simulate("chinchilla", CHINCHILLA_REPLICATION, {"N": [7e10], "D": [1.4e12]})
-    fig = chin.plot(held_out=held)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "held out (1)" in labels
-    assert any("(extrapolated)" in label for label in labels)
-    assert any(label.startswith("beyond the data") for label in labels)
-    fig1 = one_input.plot(held_out={"x": [5e9], "y": [1.52]})
-    ax = fig1.axes[0]
-    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    with pytest.raises(bl.DataError, match="held_out lacks the measured column 'y'"):
-        one_input.plot(held_out={"x": [5e9]})
-
-
-def test_plot_compare_and_compute_optimal(chin, one_input):
-    other = fixed_draws_fit("power_law", {"A": np.full(4, 2.5), "alpha": np.full(4, 0.01),
-                                          "sigma": np.full(4, 0.02)},
-                            one_input.data(), "x")
-    fig = bl.plot_compare({"saturating": one_input, "power law": other})
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels[:2] == ["saturating", "power law"]
-    with pytest.raises(BayesLawsError, match="dict of fits by label"):
-        bl.plot_compare([one_input, other])
-    with pytest.raises(BayesLawsError, match="has no input 'N'"):
-        bl.plot_compare({"a": one_input}, along="N")
-    result = bl.compute_optimal(chin, np.geomspace(1e19, 1e25, 12))
-    fig = bl.plot_compute_optimal(result, reference={"published": ([1e19, 1e25], [1e8, 1e11])},
-                                  data_compute=[1e19, 1e21])
-    lines = fig.axes[0].get_lines()
-    np.testing.assert_allclose(lines[0].get_ydata(), np.median(result.draws["N"], axis=0))
-    with pytest.raises(BayesLawsError, match="quantity must be one of"):
-        bl.plot_compute_optimal(result, quantity="M")

@@ -1,7 +1,7 @@
 """Make the bayeslaws 0.1.0 saved-fit fixtures (run once, at commit 7103fae, before the pipeline
 merge): a plain chinchilla fit and a grouped saturating power law, with their predictions.
 
-tests/test_reliability_files.py checks that today's bayeslaws loads both files and predicts
+tests/test_io.py checks that today's bayeslaws loads both files and predicts
 exactly what 0.1.0 predicted. Run from the repository root:
 ``python tests/data/make_fixtures_0_1_0.py``.
 """

@@ -1,4 +1,5 @@
-"""Same data, law, priors, sampler and seed: identical posterior, also in a new process.
+"""Reproducibility: same data, law, priors, sampler and seed give an identical posterior, also
+in a new process.
 
 Also concurrency: two processes that fit at the same time, sharing the PyTensor and numba
 compile caches, both succeed -- and, having the same seed, agree exactly.

@@ -1,10 +1,13 @@
-"""Saved fits lose nothing, are written atomically, and bad files get a clear FitFileError.
+"""bayeslaws/io.py (``Fit.save`` and ``bl.load``): saved fits lose nothing, are written
+atomically, and bad files get a clear FitFileError.
 
 Round trips cover every catalogue law with every likelihood that suits it. To keep them cheap,
 the sampler is replaced by draws from the fit's own priors (restricted to the law's
 constraints): everything else -- validation, trace assembly, log-likelihood, diagnostics, the
 stored settings -- is the real pipeline, for plain and grouped fits alike (the same stand-in
-sampler serves both); one real tiny grouped fit (slow) covers a sampler's own output too.
+sampler serves both); one real tiny grouped fit (slow) covers a sampler's own output too. The
+last checks save and load the demo data's real Chinchilla fit (the ``demo_fit`` fixture of
+conftest.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import bayeslaws as bl
 from bayeslaws import io, sampling
 from bayeslaws.likelihoods import LIKELIHOODS
 from tests.conftest import prior_sampler
-from tests.test_reliability_numerics import EXPECT, Expect, table
+from tests.helpers import EXPECT, Expect, table
 
 
 def combos():
@@ -320,3 +323,53 @@ def test_fit_saved_by_version_0_1_0_loads_and_predicts_identically(name, at):
         mean = pd.read_csv(FIXTURES / f"fit_0.1.0_{name}_predict_mean.csv")
         pd.testing.assert_frame_equal(fit.predict(pd.DataFrame(at), kind="mean"), mean,
                                       check_dtype=False, rtol=1e-12, atol=0)
+
+
+# -- the demo fit: round trip and refusals ----------------------------------------------------
+def test_save_load_round_trip_reproduces_predict(demo_fit, tmp_path):
+    path = demo_fit.save(tmp_path / "fit.nc")
+    again = bl.load(path)
+    at = {"N": [7e10], "D": [1.4e12]}
+    pd.testing.assert_frame_equal(again.predict(at, prob=0.9), demo_fit.predict(at, prob=0.9))
+    assert again.law.name == "chinchilla"
+    assert again.priors == demo_fit.priors
+    assert again.config["random_seed"] == 1
+    assert again.config["versions"]["pymc"]
+    np.testing.assert_array_equal(again.posterior["alpha"].values,
+                                  demo_fit.posterior["alpha"].values)
+    assert again.data().columns.tolist() == ["params", "tokens", "loss"]
+
+
+def test_load_refuses_damaged_and_foreign_files(demo_fit, tmp_path):
+    path = demo_fit.save(tmp_path / "fit.nc")
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(bl.FitFileError, match="damaged or truncated"):
+        bl.load(truncated)
+    foreign = tmp_path / "foreign.nc"
+    import xarray as xr
+
+    xr.Dataset({"a": ("x", [1.0, 2.0])}).to_netcdf(foreign, engine="h5netcdf")
+    with pytest.raises(bl.FitFileError, match="not a bayeslaws fit"):
+        bl.load(foreign)
+    with pytest.raises(bl.FitFileError, match="No saved fit"):
+        bl.load(tmp_path / "missing.nc")
+
+
+def test_load_refuses_unknown_law(demo_fit, tmp_path):
+    import json
+
+    import xarray as xr
+
+    from bayeslaws.io import CONFIG_ATTR
+
+    path = demo_fit.save(tmp_path / "fit.nc")
+    with xr.open_datatree(path, engine="h5netcdf") as handle:
+        tree = handle.load()
+    config = json.loads(tree.attrs[CONFIG_ATTR])
+    config["law"] = "my_private_law"
+    tree.attrs[CONFIG_ATTR] = json.dumps(config)
+    other = tmp_path / "other.nc"
+    tree.to_netcdf(other, engine="h5netcdf")
+    with pytest.raises(bl.FitFileError, match=r"my_private_law.*register_law"):
+        bl.load(other)

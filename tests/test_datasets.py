@@ -1,4 +1,4 @@
-"""Real data (issue 2): the Chinchilla replication data set of Besiroglu et al. 2024.
+"""bayeslaws/datasets.py: the Chinchilla replication data set of Besiroglu et al. 2024.
 
 The posterior medians of E, alpha and beta must lie inside the replication's published 95%
 bootstrap intervals (README of ../shared/data). The posterior sd of these parameters is about

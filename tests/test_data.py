@@ -1,12 +1,17 @@
-"""Every wrong table gets a clear DataError before sampling, or a fit that is correct.
+"""bayeslaws/data.py: every wrong table gets a clear DataError before sampling, or a fit.
 
-Property tests generate tables (valid ones, ones with a planted defect, and ones of arbitrary
+Named defects first: each bad value, missing column or unusable shape gets an error naming the
+value, the column and the fix -- before sampling (the ``no_sampling`` fixture fails a test whose
+fit starts sampling).
+
+Property tests then generate tables (valid ones, ones with a planted defect, and ones of arbitrary
 floats) and call :func:`bayeslaws.fit` with the sampler replaced by a probe. The probe receives
 the model and data the sampler would have got and checks that the model's log density and its
 gradient are finite at the starting point -- what NUTS needs to start without a PyTensor error or
 NaN. A defect that makes fitting meaningless must raise :class:`~bayeslaws.DataError` naming the
 column; anything else must reach the probe. Two real small fits cover the "correct fit" branch at
-the extremes of scale (x over 30 orders of magnitude, y of order 1e-200).
+the extremes of scale (x over 30 orders of magnitude, y of order 1e-200); they are in
+tests/test_recovery.py.
 """
 
 from __future__ import annotations
@@ -25,10 +30,82 @@ from hypothesis import strategies as st
 import bayeslaws as bl
 from bayeslaws import sampling
 from bayeslaws.model import build_model, set_data
-from tests.conftest import SMALL
-from tests.test_reliability_numerics import EXPECT, Expect
+from tests.helpers import EXPECT, Expect, fit_runs, runs
 
 
+# -- named defects, refused before sampling ---------------------------------------------------
+@pytest.mark.usefixtures("no_sampling")
+@pytest.mark.parametrize("bad, pattern", [
+    (0.0, r"'size'.*must be > 0.*row 3"),
+    (-5.0, r"'size'.*must be > 0.*-5.0"),
+    (np.nan, r"'size'.*non-finite value nan at row 3"),
+    (np.inf, r"'size'.*non-finite value inf at row 3"),
+])
+def test_bad_x_values(bad, pattern):
+    data = runs()
+    data.loc[3, "size"] = bad
+    with pytest.raises(bl.DataError, match=pattern):
+        fit_runs(data)
+
+
+@pytest.mark.usefixtures("no_sampling")
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
+def test_bad_y_values(bad):
+    data = runs()
+    data.loc[5, "loss"] = bad
+    with pytest.raises(bl.DataError, match=r"'loss' \(for y\).*row 5"):
+        fit_runs(data)
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_strings_in_a_column():
+    data = runs().astype({"size": object})
+    data.loc[2, "size"] = "1e7 params"
+    with pytest.raises(bl.DataError, match=r"non-numeric value '1e7 params' at row 2"):
+        fit_runs(data)
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_missing_column_lists_available_ones():
+    with pytest.raises(bl.DataError, match=r"'params'.*not in data.*'loss', 'size'"):
+        fit_runs(runs(), x="params")
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_missing_law_input():
+    with pytest.raises(bl.DataError, match=r"needs input\(s\) \['D'\]"):
+        fit_runs(runs().assign(N=1e9), law="chinchilla", x={"N": "size"})
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_unknown_law_input():
+    with pytest.raises(bl.DataError, match=r"no input\(s\) \['M'\].*'D', 'N'"):
+        fit_runs(runs(), law="chinchilla", x={"N": "size", "D": "size", "M": "size"})
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_mismatched_lengths():
+    with pytest.raises(bl.DataError, match=r"mismatched lengths \(size: 5, loss: 4\)"):
+        fit_runs({"size": [1e6, 1e7, 1e8, 1e9, 1e10], "loss": [3.0, 2.5, 2.2, 2.1]})
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_fewer_rows_than_parameters():
+    with pytest.raises(bl.DataError, match=r"4 parameters but the data have only 4 rows"):
+        fit_runs(runs(4), likelihood="lognormal")  # E, A, alpha, sigma
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_empty_frame_and_constant_columns():
+    with pytest.raises(bl.DataError, match="empty"):
+        fit_runs(runs().iloc[:0])
+    with pytest.raises(bl.DataError, match="single value"):
+        fit_runs(runs().assign(size=1e8))
+    with pytest.raises(bl.DataError, match="same value"):
+        fit_runs(runs().assign(loss=2.0))
+
+
+# -- generated tables: an error, or a finite start for the sampler ----------------------------
 class ReachedSampling(Exception):  # noqa: N818 -- a signal, not an error
     """Raised by the probe in place of sampling, carrying what the sampler would get."""
 
@@ -107,6 +184,7 @@ LAWS = st.sampled_from(bl.law_names())
 #: Laws whose inputs are all scales (parameters, tokens, compute...): any positive range is valid.
 #: The others take losses or learning rates (ranges declared in the numerics test's EXPECT).
 SCALE_LAWS = st.sampled_from([n for n in bl.law_names() if not EXPECT.get(n, Expect()).data])
+
 
 #: Defects that leave nothing to fit, or make the log scale meaningless: each must be refused.
 REFUSED = ("nan", "inf", "-inf", "zero", "negative", "text", "none", "bool", "complex",
@@ -261,44 +339,3 @@ def test_y_equal_up_to_rounding_is_constant():
     outcome, err = attempt("power_law", {"x": x, "y": y}, x="x", y="y")
     assert outcome == "error"
     assert "same value 2.0 in every row" in str(err)
-
-
-# -- real fits: the "correct fit" branch at extreme scales ------------------------------------
-def _check_recovery(fit, truth: dict[str, float]):
-    summary = fit.summary(prob=0.99)
-    for name, value in truth.items():
-        lo, hi = summary.loc[name, "eti99_lower"], summary.loc[name, "eti99_upper"]
-        assert lo <= value <= hi, f"{name}={value} outside its 99% interval [{lo}, {hi}]"
-    table = fit.predict({name: [1e-3, 1.0, 1e30] for name in fit.law.inputs})
-    assert np.isfinite(table[["mean", "median", "lower", "upper"]].to_numpy()).all()
-
-
-def test_fit_with_x_spanning_thirty_decades():
-    """x from 1e0 to 1e30: the fit recovers the law within its 99% intervals.
-
-    Truth: y = 0.5 + 20 x^-0.1 with 2% noise on 30 runs. 99% intervals are wide enough that a
-    correct fit misses a true value only by chance (about 1% per parameter with this seed fixed).
-    """
-    rng = np.random.default_rng(11)
-    x = np.geomspace(1.0, 1e30, 30)
-    y = (0.5 + 20.0 * x**-0.1) * np.exp(rng.normal(0, 0.02, x.size))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", bl.SamplerWarning)
-        fit = bl.fit("saturating_power_law", {"x": x, "y": y}, x="x", y="y", random_seed=3,
-                     **SMALL)
-    assert fit.diagnostics().divergences == 0
-    assert fit.diagnostics().max_rhat < 1.05
-    _check_recovery(fit, {"E": 0.5, "A": 20.0, "alpha": 0.1})
-
-
-@pytest.mark.slow
-def test_fit_with_y_of_order_1e_minus_200():
-    """Units must not matter: y of order 1e-200 (log y about -460) fits like y of order 1."""
-    rng = np.random.default_rng(12)
-    x = np.geomspace(1e3, 1e9, 20)
-    y = 3e-200 * x**-0.25 * np.exp(rng.normal(0, 0.02, x.size))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", bl.SamplerWarning)
-        fit = bl.fit("power_law", {"x": x, "y": y}, x="x", y="y", random_seed=4, **SMALL)
-    assert fit.diagnostics().divergences == 0
-    _check_recovery(fit, {"A": 3e-200, "alpha": 0.25})

@@ -1,0 +1,89 @@
+"""bayeslaws/prior_predictive.py: what a law and its default priors say before seeing y.
+
+The prior predictive check must put data simulated from each catalogue law (``CASES`` of
+tests/helpers.py) inside its 90% band and stay on the data's scale as documented in each law
+file; the parameter draws keep every law's constraints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayeslaws as bl
+from bayeslaws.catalogue import get_law
+from bayeslaws.exceptions import BayesLawsError, PriorError
+from bayeslaws.prior_predictive import draw_parameters, prior_predictive
+from tests.helpers import CASES, LAW_OF, simulate_case
+
+
+def test_ordered_break_points_are_drawn_in_order():
+    data = simulate_case("m2")  # any one-input data set
+    law = get_law("bnsl", breaks=3)
+    spec, obs = bl.fitting.prepare_fit(law, data, x="x", y="y", likelihood="lognormal")
+    draws = draw_parameters(spec, {}, 500, random_seed=0, summary=obs.summary)
+    assert np.all(draws["d1"] < draws["d2"]) and np.all(draws["d2"] < draws["d3"])
+
+
+def test_sigmoid_ceiling_stays_above_the_floor_in_prior_draws():
+    data = simulate_case("sigmoid_floor")
+    check = prior_predictive("sigmoid", data, x="x", likelihood="beta", draws=500)
+    assert np.all(check.parameters["ceiling"] > check.parameters["floor"])
+    assert np.all((check.draws >= 0) & (check.draws <= 1))
+
+
+def test_loss_to_loss_bound_follows_the_data():
+    data = simulate_case("loss_to_loss")
+    check = prior_predictive("loss_to_loss", data, x="Lx", draws=300)
+    assert np.all(check.parameters["E_x"] < data["Lx"].min())
+
+
+#: Documented prior predictive ranges: for loss laws, the prior median at the data lies within
+#: ``factor`` of the observed values (a weakly informative prior on the data's scale); fraction
+#: laws stay in [0, 1] (loss_to_accuracy's errors may fall below 0 before clipping).
+MEDIAN_FACTOR = {"data_constrained": 300.0, "overtraining": 300.0}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_prior_predictive_covers_the_data_on_its_scale(case):
+    options, _, inputs, likelihood, extra, _ = CASES[case]
+    data = simulate_case(case)
+    check = prior_predictive(LAW_OF.get(case, case), data, x={k: k for k in inputs},
+                             likelihood=likelihood, law_options=options,
+                             extra={k: k for k in extra} or None, draws=1000, random_seed=0)
+    assert np.isfinite(check.draws).mean() > 0.99
+    assert check.coverage(0.9) >= 0.9, check.table()
+    table = check.table(0.9)
+    if check.spec.law.link == "log":
+        ratio = table["median"] / table["observed"]
+        factor = MEDIAN_FACTOR.get(case, 10.0)
+        assert ratio.between(1 / factor, factor).all(), table
+    elif case != "loss_to_accuracy":
+        assert np.all((check.draws >= 0) & (check.draws <= 1))
+
+
+def test_prior_predictive_with_noise_and_bad_arguments():
+    data = simulate_case("test_time_coverage")
+    check = prior_predictive("test_time_coverage", data, x="k", likelihood="binomial",
+                             extra={"trials": "trials"}, kind="predictive", draws=200)
+    counts = check.draws * 500
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-9)
+    with pytest.raises(BayesLawsError, match="kind must be"):
+        prior_predictive("m1", simulate_case("m1"), x="x", kind="posterior")
+    with pytest.raises(BayesLawsError, match="draws must be"):
+        prior_predictive("m1", simulate_case("m1"), x="x", draws=0)
+
+
+def test_impossible_constraints_are_reported():
+    data = simulate_case("sigmoid_floor")
+    priors = {"floor": bl.Prior("Beta", alpha=200.0, beta=1.0),
+              "ceiling": bl.Prior("Beta", alpha=1.0, beta=200.0)}
+    with pytest.raises(PriorError, match="satisfy its constraints"):
+        prior_predictive("sigmoid", data, x="x", likelihood="beta", priors=priors, draws=50)
+
+
+def test_prior_predictive_table_columns():
+    check = bl.prior_predictive("m2", simulate_case("m2"), x="x", draws=100)
+    assert list(check.table().columns) == ["x", "observed", "median", "lower", "upper"]
+    assert isinstance(check.table(), pd.DataFrame)

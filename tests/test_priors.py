@@ -1,0 +1,46 @@
+"""bayeslaws/priors.py and the priors of a fit: Prior objects and their checks, and user priors
+over a law's defaults (refused before sampling when they name no parameter).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import bayeslaws as bl
+from bayeslaws.simulate import demo_data
+from tests.helpers import fit_runs, runs
+
+
+def test_prior_round_trips_through_dict():
+    prior = bl.Prior("TruncatedNormal", mu=0.3, sigma=0.1, lower=0.0)
+    assert bl.Prior.from_dict(prior.to_dict()) == prior
+    assert re.search(r"Prior\('Normal', mu=0.3, sigma=0.05\)",
+                     repr(bl.Prior("Normal", mu=0.3, sigma=0.05)))
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_prior_with_invalid_arguments():
+    with pytest.raises(bl.PriorError, match=r"sigma=-0.1 must be > 0"):
+        bl.Prior("Normal", mu=0.3, sigma=-0.1)
+    with pytest.raises(bl.PriorError, match=r"does not take argument\(s\) scale"):
+        bl.Prior("HalfNormal", scale=1.0)
+    with pytest.raises(bl.PriorError, match=r"Unknown prior distribution 'Gaussian'"):
+        bl.Prior("Gaussian", mu=0.0, sigma=1.0)
+    with pytest.raises(bl.PriorError, match="must be a bayeslaws.Prior"):
+        fit_runs(runs(), priors={"alpha": 0.3})
+
+
+@pytest.mark.usefixtures("no_sampling")
+def test_unknown_prior_name_lists_valid_names():
+    with pytest.raises(bl.PriorError, match=r"Unknown prior name 'alpah'.*'A', 'E', 'alpha'"):
+        fit_runs(runs(), priors={"alpah": bl.Prior("Normal", mu=0.3, sigma=0.1)})
+
+
+def test_user_prior_overrides_default(demo_fit):
+    prior = bl.Prior("Normal", mu=0.3, sigma=0.05)
+    spec, _ = bl.fitting.prepare_fit("chinchilla", demo_data(), x={"N": "params", "D": "tokens"},
+                                     y="loss", priors={"alpha": prior})
+    assert spec.priors["alpha"] == prior
+    assert spec.priors["beta"] == demo_fit.priors["beta"]

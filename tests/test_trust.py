@@ -1,0 +1,177 @@
+"""Trust at default settings: the warnings that name stuck chains, influential runs and a high
+p_loo, the retry policy, finite forecast summaries and the default likelihoods.
+
+The sampler is replaced where the test is about bayeslaws' reaction to sampler output (stuck
+chains, divergences); one small real fit checks that an outlying run is named.
+"""
+
+from __future__ import annotations
+
+import warnings
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import bayeslaws as bl
+from bayeslaws import diagnostics, sampling
+from tests.conftest import SMALL, prior_sampler
+
+
+def power_data(n: int = 14, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1e3, 1e7, n)
+    return pd.DataFrame({"x": x, "y": 2.0 + 30 * x**-0.3 * np.exp(0.01 * rng.normal(size=n))})
+
+
+def mock_fit(law="saturating_power_law", data=None, sampler=prior_sampler, **kwargs):
+    with mock.patch.object(sampling, "run_nuts", side_effect=sampler), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = bl.fit(law, power_data() if data is None else data, x="x", y="y",
+                     random_seed=kwargs.pop("random_seed", 0), progressbar=False, **kwargs)
+    return fit, [str(w.message) for w in caught if issubclass(w.category, bl.SamplerWarning)]
+
+
+# -- stuck chains -----------------------------------------------------------------------------
+def test_stuck_chain_rule_flags_only_a_far_lower_chain():
+    rng = np.random.default_rng(0)
+    healthy = rng.normal(-10.0, 1.6, size=(4, 500))
+    assert diagnostics.stuck_chains(healthy) == []
+    stuck = healthy.copy()
+    stuck[2] -= 60.0  # the issue's case: one chain's log-likelihood 71 against 139
+    assert diagnostics.stuck_chains(stuck) == [2]
+    # a shift within the within-chain spread is Monte Carlo noise, not a mode
+    noisy = healthy.copy()
+    noisy[1] -= 2.0
+    assert diagnostics.stuck_chains(noisy) == []
+
+
+def stuck_sampler(chain: int, gap: float = 60.0):
+    def run(spec, values, **kwargs):
+        raw, seconds = prior_sampler(spec, values, **kwargs)
+        stats = raw["sample_stats"].to_dataset()
+        lp = np.random.default_rng(1).normal(-10.0, 1.5, stats["lp"].shape)
+        lp[chain] -= gap
+        stats["lp"] = (("chain", "draw"), lp)
+        raw["sample_stats"] = xr.DataTree(stats)
+        return raw, seconds
+    return run
+
+
+def test_stuck_chain_is_named_in_the_warning_with_what_to_do():
+    fit, caught = mock_fit(sampler=stuck_sampler(chain=1), chains=4, draws=50)
+    assert fit.diagnostics().stuck_chains == [1]
+    message = next(m for m in caught if "stuck in a worse mode" in m)
+    assert "Chain(s) [1]" in message and "retry=1" in message
+
+
+# -- influential runs and p_loo ---------------------------------------------------------------
+def test_an_outlying_run_is_named_with_its_inputs_and_loss():
+    data = power_data(12)
+    data.loc[5, "y"] *= 3.0  # one run 3x off the law
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = bl.fit("power_law", data, x="x", y="y", likelihood="lognormal", random_seed=1,
+                     **SMALL)
+    diag = fit.diagnostics()
+    assert diag.max_pareto_k > diagnostics.PARETO_K_MAX
+    assert any(d.startswith("run 5 (x=") for d in diag.influential)
+    message = next(str(w.message) for w in caught if "Pareto k" in str(w.message))
+    assert f"run 5 (x={data.loc[5, 'x']:.4g}, y={data.loc[5, 'y']:.4g})" in message
+    assert "studentt" in message
+
+
+def test_p_loo_far_above_the_parameters_is_flagged():
+    table = pd.DataFrame({"r_hat": [1.0], "ess_bulk": [1000.0], "ess_tail": [1000.0]},
+                         index=["alpha"])
+    diag = diagnostics.Diagnostics(divergences=0, draws=4000, table=table, p_loo=20.0,
+                                   n_parameters=4)
+    problems = diagnostics._problems(diag, multi_chain=True)
+    assert any("p_loo = 20.0 is far above the 4 parameters" in p for p in problems)
+    diag.p_loo = 6.0  # within twice the parameters: no flag
+    assert not any("p_loo" in p for p in diagnostics._problems(diag, multi_chain=True))
+
+
+# -- retry policy -----------------------------------------------------------------------------
+def divergent_then_clean(calls: list):
+    def run(spec, values, **kwargs):
+        calls.append(kwargs)
+        raw, seconds = prior_sampler(spec, values, **kwargs)
+        if len(calls) == 1:
+            stats = raw["sample_stats"].to_dataset()
+            diverging = np.zeros(stats["diverging"].shape, dtype=bool)
+            diverging[0, :3] = True
+            stats["diverging"] = (("chain", "draw"), diverging)
+            raw["sample_stats"] = xr.DataTree(stats)
+        return raw, seconds
+    return run
+
+
+def test_retry_refits_with_safer_settings_and_records_the_attempts(tmp_path):
+    calls: list = []
+    # 2 x 250 independent draws: ESS above 400, so only the divergences ask for a retry
+    fit, caught = mock_fit(sampler=divergent_then_clean(calls), retry=2, chains=2, draws=250)
+    assert len(calls) == 2  # the clean second attempt ends the retries
+    first, second = calls
+    assert second["random_seed"] == first["random_seed"] + 1
+    assert second["tune"] == 2000 and second["target_accept"] == 0.95
+    assert second["adaptation"] == "diag"
+    attempts = fit.settings.attempts
+    assert len(attempts) == 1 and attempts[0]["target_accept"] == first["target_accept"]
+    assert any("divergent" in p for p in attempts[0]["problems"])
+    assert fit.diagnostics().divergences == 0 and not any("divergent" in m for m in caught)
+    back = bl.load(fit.save(tmp_path / "retried.nc"))
+    assert back.settings.attempts == attempts and back.settings.retry == 2
+
+
+def test_without_retry_one_attempt_and_the_warning():
+    calls: list = []
+    fit, caught = mock_fit(sampler=divergent_then_clean(calls), chains=2, draws=40)
+    assert len(calls) == 1 and fit.settings.attempts == []
+    assert any("divergent" in m and "retry" not in m.split("refit")[0] for m in caught)
+
+
+def test_retry_must_be_a_count():
+    with pytest.raises(bl.OptionError, match="retry must be an integer >= 0"):
+        bl.fit("power_law", power_data(), x="x", y="y", retry=-1)
+
+
+# -- default likelihoods and finite summaries -------------------------------------------------
+def test_default_likelihoods_by_law_scale():
+    fit, _ = mock_fit(chains=1, draws=20)
+    assert fit.spec.likelihood.name == "studentt"
+    x = np.geomspace(1e8, 1e11, 8)
+    acc = 0.25 + 0.6 / (1 + np.exp(-1.5 * (np.log(x) - np.log(3e9))))
+    data = pd.DataFrame({"x": x, "y": acc, "n": 500})
+    with_trials, _ = mock_fit("sigmoid", data, chains=1, draws=20, extra={"trials": "n"},
+                              law_options={"chance": 0.25})
+    assert with_trials.spec.likelihood.name == "betabinomial"
+    without, _ = mock_fit("sigmoid", data, chains=1, draws=20, law_options={"chance": 0.25})
+    assert without.spec.likelihood.name == "beta"
+
+
+@pytest.mark.parametrize("likelihood", ["studentt", "lognormal"])
+def test_forecast_mean_is_finite_and_says_what_it_is(likelihood):
+    fit, _ = mock_fit(likelihood=likelihood, chains=2, draws=200)
+    at = {"x": [1e8, 1e10]}
+    table = fit.predict(at)
+    assert np.all(np.isfinite(table[["mean", "median", "lower", "upper"]].to_numpy()))
+    curve = fit.predict(at, kind="mean")["mean"].to_numpy()
+    if likelihood == "studentt":  # exp of Student-t noise has no mean: the curve's mean
+        np.testing.assert_array_equal(table["mean"].to_numpy(), curve)
+    else:
+        assert not np.array_equal(table["mean"].to_numpy(), curve)
+
+
+def test_stacked_average_mean_is_finite_under_studentt():
+    fits = {name: mock_fit(law, chains=2, draws=200, random_seed=i)[0]
+            for i, (name, law) in enumerate((("sat", "saturating_power_law"),
+                                             ("pow", "power_law")))}
+    avg = bl.average(fits, weights={"sat": 0.5, "pow": 0.5})
+    table = avg.predict({"x": [1e9, 1e12]})
+    assert np.all(np.isfinite(table[["mean", "median", "lower", "upper"]].to_numpy()))
+    curve = avg.predict({"x": [1e9, 1e12]}, kind="mean")["mean"].to_numpy()
+    np.testing.assert_allclose(table["mean"].to_numpy(), curve)
