@@ -86,22 +86,6 @@ def _laws(laws: Any) -> dict[str, Law]:
     return out
 
 
-def _columns(law: Law, x: Any, frame: pd.DataFrame) -> dict[str, str]:
-    """The columns of ``law``'s inputs from an ``x`` shared by every law of the backtest
-    (checked further by :func:`bayeslaws.data.resolve_inputs`)."""
-    example = "{" + ", ".join(f"{i!r}: <column>" for i in law.inputs) + "}"
-    if isinstance(x, Mapping):
-        missing = [name for name in law.inputs if name not in x]
-        if missing:
-            raise DataError(f"x has no column for input(s) {missing} of law {law.name!r} "
-                            f"(x={dict(x)}); add them, e.g. x={example}.")
-        x = {name: x[name] for name in law.inputs}
-    elif isinstance(x, str) and len(law.inputs) != 1:
-        raise DataError(f"x={x!r} names one column but law {law.name!r} has inputs "
-                        f"{list(law.inputs)}; give a dict, e.g. x={example}.")
-    return resolve_inputs(law, x, frame)
-
-
 def _check_column(frame: pd.DataFrame, what: str, column: Any, fix: str) -> None:
     if not has_key(frame.columns, column):
         raise DataError(f"{what}={column!r} is not a column of the data; columns: "
@@ -363,14 +347,8 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     law_objs = _laws(laws)
     frame = as_frame(data)
     _check_x_keys(law_objs, x)
-    columns = {name: _columns(law, x, frame) for name, law in law_objs.items()}
+    columns = {name: resolve_inputs(law, x, frame, shared=True) for name, law in law_objs.items()}
     _check_column(frame, "y", y, "Give the column of the measured loss, e.g. y='loss'.")
-    for name, cols in columns.items():
-        absent = [c for c in cols.values() if c not in frame.columns]
-        if absent:
-            raise DataError(
-                f"Column(s) {absent} of law {name!r} (x={cols}) are not in the data; columns: "
-                f"{choices(frame.columns)}. Map each input to a column of the data with x=.")
     if scale is None:
         scale = [c for cols in columns.values() for c in cols.values()]
     group = fit_kwargs.get("group")

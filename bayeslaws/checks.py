@@ -16,8 +16,7 @@ def check_prob(prob: float) -> float:
         value = float("nan")
     if isinstance(prob, bool) or not 0 < value < 1:
         raise OptionError(
-            f"prob must be between 0 and 1 (e.g. 0.9 for a 90% interval); got {prob!r}."
-        )
+            f"prob must be between 0 and 1 (e.g. 0.9 for a 90% interval); got {prob!r}.")
     return value
 
 

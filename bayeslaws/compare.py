@@ -380,9 +380,8 @@ class Average:
         frame = self._inputs(at)
         parts = self.components(frame, kind=kind, random_seed=random_seed)
         values = np.concatenate(list(parts.values()), axis=0)
-        weights = np.concatenate([
-            np.full(v.shape[0], self.weights[name] / v.shape[0]) for name, v in parts.items()
-        ])
+        weights = np.concatenate([np.full(v.shape[0], self.weights[name] / v.shape[0])
+                                  for name, v in parts.items()])
         return frame, values, weights
 
     def predictive_draws(self, at: Any, kind: Kind = "predictive", random_seed: int | None = 0,

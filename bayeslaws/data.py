@@ -38,13 +38,18 @@ class Observations:
     def n(self) -> int:
         return int(self.y.shape[0])
 
+    @classmethod
+    def of(cls, x: dict[str, np.ndarray], y: np.ndarray, columns: dict[str, str],
+           y_column: str, positive_y: bool, extra: dict[str, np.ndarray] | None = None,
+           groups: np.ndarray | None = None) -> Observations:
+        """Observations with their :func:`summarise` (``positive_y``: y is a positive loss)."""
+        return cls(x, y, columns, y_column, summarise(x, y, positive_y), dict(extra or {}),
+                   groups)
+
 
 def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
-    """Turn a DataFrame or a mapping of equal-length columns into a DataFrame.
-
-    Column labels become strings (the names stored in saved fits), so ``1`` and ``"1"`` count
-    as the same name.
-    """
+    """Turn a DataFrame or a mapping of equal-length columns into a DataFrame, with string
+    column labels (the names stored in saved fits: ``1`` and ``"1"`` are the same name)."""
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, Mapping):
@@ -52,27 +57,21 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
         if deep:
             raise DataError(
                 f"Column(s) {deep} of {what} are {np.ndim(data[deep[0]])}-dimensional; give "
-                "each column as a flat list with one value per training run."
-            )
+                "each column as a flat list with one value per training run.")
         lengths = {str(k): int(np.size(v)) for k, v in data.items()}
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
-            raise DataError(
-                f"The columns of {what} have mismatched lengths ({detail}); give every column "
-                "one value per training run."
-            )
+            raise DataError(f"The columns of {what} have mismatched lengths ({detail}); give "
+                            "every column one value per training run.")
         frame = pd.DataFrame({k: np.ravel(v) for k, v in data.items()})
     else:
         raise DataError(
-            f"{what} must be a pandas DataFrame or a dict of columns, got {type(data).__name__}."
-        )
+            f"{what} must be a pandas DataFrame or a dict of columns, got {type(data).__name__}.")
     labels = [str(c) for c in frame.columns]
     duplicated = sorted({c for c in labels if labels.count(c) > 1})
     if duplicated:
-        raise DataError(
-            f"{what} has duplicated column names {duplicated}; rename them so each is unique "
-            "(e.g. df.columns = ['params', 'tokens', 'loss'])."
-        )
+        raise DataError(f"{what} has duplicated column names {duplicated}; rename them so each "
+                        "is unique (e.g. df.columns = ['params', 'tokens', 'loss']).")
     if list(frame.columns) != labels:
         frame = frame.set_axis(labels, axis=1)
     return frame
@@ -86,129 +85,109 @@ def _first(mask: np.ndarray) -> int | None:
 
 def _where(raw: pd.Series, row: int) -> str:
     """``row 3``, with the index label too when the index is not simply 0, 1, 2, ..."""
-    label = raw.index[row]
-    if isinstance(raw.index, pd.RangeIndex) and raw.index.start == 0 and raw.index.step == 1:
-        return f"row {row}"
-    return f"row {row} (index {label!r})"
+    plain = isinstance(raw.index, pd.RangeIndex) and raw.index.start == 0 and raw.index.step == 1
+    return f"row {row}" if plain else f"row {row} (index {raw.index[row]!r})"
+
+
+def _non_numeric(raw: pd.Series, column: str, role: str, row: int | None) -> None:
+    if row is not None:
+        raise DataError(f"Column {column!r} (for {role}) holds a non-numeric value "
+                        f"{raw.iloc[row]!r} at {_where(raw, row)}; convert the column to numbers.")
 
 
 def _check_dtype(raw: pd.Series, column: str, role: str) -> None:
     """Refuse column types that would silently turn into wrong numbers."""
-    dtype = raw.dtype
-    kind = None
-    if pd.api.types.is_bool_dtype(dtype):
-        kind = "true/false values"
-    elif pd.api.types.is_complex_dtype(dtype):
-        kind = "complex numbers"
-    elif pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        kind = "dates or durations"
-    elif isinstance(dtype, pd.CategoricalDtype):
-        kind = "categories"
+    dtype, types = raw.dtype, pd.api.types
+    kind = ("true/false values" if types.is_bool_dtype(dtype)
+            else "complex numbers" if types.is_complex_dtype(dtype)
+            else "dates or durations" if (types.is_datetime64_any_dtype(dtype)
+                                          or types.is_timedelta64_dtype(dtype))
+            else "categories" if isinstance(dtype, pd.CategoricalDtype) else None)
     if kind is not None:
-        raise DataError(
-            f"Column {column!r} (for {role}) holds {kind} (dtype {dtype}), not measurements; "
-            "pass a column of numbers (parameters, tokens, compute or loss)."
-        )
-    if pd.api.types.is_object_dtype(dtype):
-        odd = [i for i, v in enumerate(raw.to_numpy())
-               if isinstance(v, bool | np.bool_ | complex | np.complexfloating)]
-        if odd:
-            row = odd[0]
-            raise DataError(
-                f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at "
-                f"{_where(raw, row)}; convert the column to numbers."
-            )
+        raise DataError(f"Column {column!r} (for {role}) holds {kind} (dtype {dtype}), not "
+                        "measurements; pass a column of numbers (parameters, tokens, compute or "
+                        "loss).")
+    if types.is_object_dtype(dtype):
+        odd = [isinstance(v, bool | np.bool_ | complex | np.complexfloating) for v in raw]
+        _non_numeric(raw, column, role, _first(np.array(odd, dtype=bool)))
 
 
 def numeric_column(frame: pd.DataFrame, column: str, role: str, *, positive: bool,
                    what: str = "data") -> np.ndarray:
     """Return ``frame[column]`` as finite floats (positive if asked), or raise naming the row."""
     if column not in frame.columns:
-        raise DataError(
-            f"Column {column!r} (for {role}) is not in {what}. Available columns: "
-            f"{choices(map(str, frame.columns))}."
-        )
+        raise DataError(f"Column {column!r} (for {role}) is not in {what}. Available columns: "
+                        f"{choices(map(str, frame.columns))}.")
     raw = frame[column]
     if isinstance(raw, pd.DataFrame):  # pragma: no cover - as_frame refuses duplicated names
         raise DataError(f"Column {column!r} (for {role}) is ambiguous in {what}.")
     _check_dtype(raw, column, role)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     missing = pd.isna(raw).to_numpy()
-    bad_type = np.isnan(values) & ~missing
-    if (row := _first(bad_type)) is not None:
-        raise DataError(
-            f"Column {column!r} (for {role}) holds a non-numeric value {raw.iloc[row]!r} at "
-            f"{_where(raw, row)}; convert the column to numbers."
-        )
+    _non_numeric(raw, column, role, _first(np.isnan(values) & ~missing))
     if (row := _first(missing)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) has a missing (NaN or empty) value: non-finite "
             f"value nan at {_where(raw, row)} ({int(missing.sum())} such rows); drop those rows "
-            "(df.dropna()) or fill them in before fitting."
-        )
+            "(df.dropna()) or fill them in before fitting.")
     bad = ~np.isfinite(values)
     if (row := _first(bad)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) has a non-finite value "
             f"{float(values[row])!r} at {_where(raw, row)} ({int(bad.sum())} such rows); drop "
-            "or fix those rows before fitting."
-        )
+            "or fix those rows before fitting.")
     if positive and (row := _first(values <= 0)) is not None:
         raise DataError(
             f"Column {column!r} (for {role}) must be > 0 (scaling laws work in log scale), but "
             f"{_where(raw, row)} has {float(values[row])!r} ({int((values <= 0).sum())} such "
-            "rows); drop those rows or check the units."
-        )
+            "rows); drop those rows or check the units.")
     return values
 
 
-def resolve_inputs(law: Law, x: Mapping[str, str] | None, frame: pd.DataFrame) -> dict[str, str]:
-    """Map each law input to a column of ``frame``, checking names."""
+def resolve_inputs(law: Law, x: Mapping[str, str] | str | None, frame: pd.DataFrame, *,
+                   shared: bool = False) -> dict[str, str]:
+    """Map each law input to a column of ``frame``, checking names. ``shared``: ``x`` serves
+    several laws (a backtest), so keys of other laws' inputs are left to the caller and every
+    column is checked against ``frame`` now (before any law is fitted)."""
+    example = "x={" + ", ".join(repr(n) + ": <column>" for n in law.inputs) + "}"
     if x is None:
         missing = [name for name in law.inputs if name not in frame.columns]
         if missing:
             raise DataError(
                 f"Law {law.name!r} needs inputs {list(law.inputs)}; columns {missing} are not in "
-                f"the data. Pass x={{{', '.join(repr(n) + ': <column>' for n in law.inputs)}}}. "
-                f"Available columns: {choices(map(str, frame.columns))}."
-            )
+                f"the data. Pass {example}. Available columns: {choices(map(str, frame.columns))}.")
         return {name: name for name in law.inputs}
     if not isinstance(x, Mapping):
-        if not _is_label(x):
-            example = ", ".join(repr(n) + ": <column>" for n in law.inputs)
-            raise DataError(
-                f"x must be a column name or a dict {{law input: column}}, got {x!r} "
-                f"({type(x).__name__}); e.g. x={{{example}}}."
-            )
-        x = str(x)
+        if not is_label(x):
+            raise DataError(f"x must be a column name or a dict {{law input: column}}, got {x!r} "
+                            f"({type(x).__name__}); e.g. {example}.")
         if len(law.inputs) != 1:
-            raise DataError(
-                f"Law {law.name!r} has inputs {list(law.inputs)}: pass x as a dict, e.g. "
-                f"x={{{', '.join(repr(n) + ': <column>' for n in law.inputs)}}}."
-            )
-        return {law.inputs[0]: x}
+            raise DataError(f"x={x!r} names one column but law {law.name!r} has inputs "
+                            f"{list(law.inputs)}; give a dict, e.g. {example}.")
+        x = {law.inputs[0]: str(x)}
     unknown = sorted(set(x) - set(law.inputs))
-    if unknown:
+    if unknown and not shared:
         raise DataError(
             f"Law {law.name!r} has no input(s) {unknown}. Its inputs are "
-            f"{choices(law.inputs)}; map each to a column, e.g. x={{{law.inputs[0]!r}: 'params'}}."
-        )
+            f"{choices(law.inputs)}; map each to a column, e.g. x={{{law.inputs[0]!r}: 'params'}}.")
     missing = [name for name in law.inputs if name not in x]
     if missing:
-        raise DataError(
-            f"Law {law.name!r} needs input(s) {missing} too; add them to x (inputs: "
-            f"{choices(law.inputs)})."
-        )
-    bad = {name: x[name] for name in law.inputs if not _is_label(x[name])}
+        raise DataError(f"Law {law.name!r} needs input(s) {missing} too: x={dict(x)} has no "
+                        f"column for input(s) {missing}; add them, e.g. {example}.")
+    bad = {name: x[name] for name in law.inputs if not is_label(x[name])}
     if bad:
+        raise DataError(f"x maps law inputs to {bad}, which are not column names; give one "
+                        f"column name per input, e.g. {example}.")
+    columns = {name: str(x[name]) for name in law.inputs}
+    absent = [c for c in columns.values() if c not in frame.columns]
+    if shared and absent:
         raise DataError(
-            f"x maps law inputs to {bad}, which are not column names; give one column name per "
-            f"input, e.g. x={{{', '.join(repr(n) + ': <column>' for n in law.inputs)}}}."
-        )
-    return {name: str(x[name]) for name in law.inputs}
+            f"Column(s) {absent} of law {law.name!r} (x={columns}) are not in the data; columns: "
+            f"{choices(frame.columns)}. Map each input to a column of the data with x=.")
+    return columns
 
 
-def _is_label(value: Any) -> bool:
+def is_label(value: Any) -> bool:
     """A single column label: a string or an integer (pandas' default labels)."""
     return isinstance(value, str | int | np.integer) and not isinstance(value, bool | np.bool_)
 
@@ -225,98 +204,64 @@ def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool) -> D
     )
 
 
+def _single_value(values: np.ndarray) -> str:
+    """Words for a column whose values are (nearly) all equal."""
+    return ("" if np.unique(values).size < 2 else
+            f" (up to a relative spread below {SPREAD_MIN:g})")
+
+
 def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
             n_parameters: int, extra: Mapping[str, str] | None = None,
             allow_few_runs: bool = False, groups: np.ndarray | None = None) -> Observations:
     """Validate ``data`` for ``law`` and return :class:`Observations`.
 
-    Parameters
-    ----------
-    law : Law
-        The law to be fitted.
-    data : DataFrame or dict of columns
-        One row per training run.
-    x : dict, str or None
-        Law input name -> column. ``None`` uses columns named like the inputs.
-    y : str
-        Column of the measured quantity (loss, error or accuracy).
-    n_parameters : int
-        Parameters of law and likelihood; the data need more rows than this.
-    extra : dict, optional
-        Extra columns a likelihood needs (e.g. ``{"trials": "n"}``).
-    allow_few_runs : bool
-        Accept as many runs as parameters (or fewer), with a :class:`FewRunsWarning`: the
-        priors then decide what the runs cannot.
-    groups : ndarray, optional
-        Group index of each row, for grouped fits.
+    ``x``, ``y``, ``extra`` and ``allow_few_runs`` are those of :func:`bayeslaws.fit`;
+    ``n_parameters`` counts the law's and likelihood's parameters (the data need more rows
+    unless ``allow_few_runs``), ``groups`` the group index of each row of a grouped fit.
     """
     frame = as_frame(data)
     if len(frame) == 0:
         raise DataError("The data are empty: give one row per training run.")
     columns = resolve_inputs(law, x, frame)
-    if not _is_label(y):
+    if not is_label(y):
         raise DataError(
-            f"y must be the name of one column, got {y!r} ({type(y).__name__}); e.g. y='loss'."
-        )
+            f"y must be the name of one column, got {y!r} ({type(y).__name__}); e.g. y='loss'.")
     y = str(y)
-    positive_y = law.link == "log"
-    y_values = numeric_column(frame, y, "y", positive=positive_y)
+    y_values = numeric_column(frame, y, "y", positive=law.link == "log")
     if law.link == "identity" and (row := _first((y_values < 0) | (y_values > 1))) is not None:
         raise DataError(
             f"Law {law.name!r} models a fraction: column {y!r} must lie in [0, 1], but row {row} "
-            f"has {float(y_values[row])!r}. Convert percentages to fractions."
-        )
-    x_values = {
-        name: numeric_column(frame, column, f"input {name}", positive=True)
-        for name, column in columns.items()
-    }
+            f"has {float(y_values[row])!r}. Convert percentages to fractions.")
+    x_values = {name: numeric_column(frame, column, f"input {name}", positive=True)
+                for name, column in columns.items()}
     for name, values in x_values.items():
-        log_span = np.log(values.max()) - np.log(values.min())
-        if log_span <= SPREAD_MIN:
+        if np.log(values.max()) - np.log(values.min()) <= SPREAD_MIN:
             raise DataError(
                 f"Input {name} (column {columns[name]!r}) takes a single value "
-                f"{float(values[0])!r}"
-                + ("" if np.unique(values).size < 2 else
-                   f" (up to a relative spread below {SPREAD_MIN:g})")
-                + ": a scaling law needs runs at two or more scales of every input."
-            )
-    scale = float(np.max(np.abs(y_values)))
-    if np.ptp(y_values) <= SPREAD_MIN * scale:
+                f"{float(values[0])!r}{_single_value(values)}: a scaling law needs runs at two "
+                "or more scales of every input.")
+    if np.ptp(y_values) <= SPREAD_MIN * float(np.max(np.abs(y_values))):
         raise DataError(
             f"Column {y!r} has the same value {float(y_values[0])!r} in every row"
-            + ("" if np.unique(y_values).size < 2 else
-               f" (up to a relative spread below {SPREAD_MIN:g})")
-            + ": nothing scales, so no law can be identified. Check that the right column was "
-            "chosen."
-        )
+            f"{_single_value(y_values)}: nothing scales, so no law can be identified. Check "
+            "that the right column was chosen.")
     if len(frame) <= n_parameters:
         if not allow_few_runs:
             raise DataError(
                 f"Law {law.name!r} with this likelihood has {n_parameters} parameters but the "
                 f"data have only {len(frame)} rows: give at least {n_parameters + 1} runs, "
                 "choose a simpler law, or pass allow_few_runs=True to let the priors carry "
-                "what the runs cannot pin down."
-            )
+                "what the runs cannot pin down.")
         warnings.warn(
             f"{len(frame)} runs for the {n_parameters} parameters of law {law.name!r} with "
             "this likelihood (allow_few_runs=True): the priors, not the runs, decide part of "
             "the posterior and the forecast. Compare fit.summary() with the priors "
             "(fit.priors) and check them with bayeslaws.prior_predictive.",
-            FewRunsWarning, stacklevel=4,
-        )
-    extra_values = {
-        role: numeric_column(frame, column, role, positive=True)
-        for role, column in (extra or {}).items()
-    }
-    return Observations(
-        x=x_values,
-        y=y_values,
-        columns=columns,
-        y_column=y,
-        summary=summarise(x_values, y_values, positive_y),
-        extra=extra_values,
-        groups=groups,
-    )
+            FewRunsWarning, stacklevel=4)
+    extra_values = {role: numeric_column(frame, column, role, positive=True)
+                    for role, column in (extra or {}).items()}
+    return Observations.of(x_values, y_values, columns, y, law.link == "log", extra_values,
+                           groups)
 
 
 def prediction_frame(at: Any, labels: Sequence[str] = ()) -> pd.DataFrame:
@@ -330,10 +275,8 @@ def prediction_frame(at: Any, labels: Sequence[str] = ()) -> pd.DataFrame:
     target = max((a.size for a in arrays.values()), default=0)
     if any(a.size not in (1, target) for a in arrays.values()):
         detail = ", ".join(f"{k}: {a.size}" for k, a in arrays.items())
-        raise DataError(
-            f"Prediction inputs have mismatched lengths ({detail}); give equal-length lists "
-            "(a single value is repeated)."
-        )
+        raise DataError(f"Prediction inputs have mismatched lengths ({detail}); give "
+                        "equal-length lists (a single value is repeated).")
     return pd.DataFrame({k: np.broadcast_to(a, (target,)) for k, a in arrays.items()})
 
 
@@ -344,10 +287,8 @@ def prediction_inputs(law: Law, at: Any, labels: Sequence[str] = ()) -> dict[str
     missing = [name for name in law.inputs if name not in frame.columns]
     if missing:
         example = "{" + ", ".join(f"{n!r}: [1e9]" for n in law.inputs) + "}"
-        raise DataError(
-            f"Prediction needs a value for input(s) {missing} of law {law.name!r} (inputs: "
-            f"{choices(law.inputs)}), e.g. predict({example})."
-        )
+        raise DataError(f"Prediction needs a value for input(s) {missing} of law {law.name!r} "
+                        f"(inputs: {choices(law.inputs)}), e.g. predict({example}).")
     return input_columns(frame, law.inputs)
 
 
@@ -359,11 +300,9 @@ def input_columns(frame: pd.DataFrame, inputs: Sequence[str]) -> dict[str, np.nd
 
 def check_for_likelihood(likelihood: Any, obs: Observations) -> None:
     """Run the likelihood's own data check, naming the y column in its error."""
-    check = getattr(likelihood, "check", None)
-    if check is None:
-        return
     try:
-        check(obs.y, obs.extra)
+        if likelihood.check is not None:
+            likelihood.check(obs.y, obs.extra)
     except DataError as err:
         raise DataError(f"Column {obs.y_column!r} (for y): {err}") from None
 
@@ -389,11 +328,9 @@ def from_data(law: Law, obs: Observations, what: str, compute: Any, *args: Any) 
         return result
     ranges = ", ".join(
         f"{obs.columns.get(name, name)!r} {float(values.min()):.3g} to {float(values.max()):.3g}"
-        for name, values in obs.x.items()
-    )
+        for name, values in obs.x.items())
     raise DataError(
         f"Law {law.name!r} cannot set its {what} from these data ({problem}; inputs {ranges}, "
         f"y {float(obs.y.min()):.3g} to {float(obs.y.max()):.3g}). Check that the columns hold "
         "what the law expects in its usual units (e.g. losses in nats, not scales), or pass "
-        "priors= for every parameter."
-    )
+        "priors= for every parameter.")

@@ -17,18 +17,17 @@ from bayeslaws.priors import Prior
 TYPICAL_EXPONENT = 0.3
 #: Spread of the default amplitude priors (LogNormal sigma of the term at the data's centre).
 AMPLITUDE_SIGMA = 1.0
-
-
 #: Spread of the default exponent prior (LogNormal sigma).
 EXPONENT_SIGMA = 0.6
+#: Median of the default noise prior: run-to-run scatter of published final losses is 0.1-2%.
+NOISE_MEDIAN = 0.01
 
 
 def exponent_prior(median: float = TYPICAL_EXPONENT, sigma: float = EXPONENT_SIGMA) -> Prior:
     """LogNormal exponent prior. The default's 90% interval is 0.11-0.80 and its 99% interval
     0.064-1.4, the range of published scaling exponents (Kaplan et al.'s 0.076-0.095 to
-    Chinchilla's 0.28-0.37 and the learning curves of Alabdulmohsin et al.). The former sigma
-    of 1 let 5% of prior curves fall by exp(1.5 x half the data's log span) across the data:
-    factors of 60-1000 on the shared data (``benchmarks/prior_ranges.py``)."""
+    Chinchilla's 0.28-0.37 and the learning curves of Alabdulmohsin et al.); a wider sigma puts
+    prior curves far off the data (``benchmarks/prior_ranges.py``)."""
     return Prior("LogNormal", mu=math.log(median), sigma=sigma)
 
 
@@ -58,24 +57,14 @@ def location_prior(summary: DataSummary, input_name: str, offset: float = 0.0,
                    sigma: float | None = None) -> Prior:
     """A scale location (``N_c``, a break point) given as LogNormal around the data's centre."""
     info = summary.inputs[input_name]
-    return Prior(
-        "LogNormal",
-        mu=info.log_centre + offset,
-        sigma=sigma if sigma is not None else max(2.0, info.log_span),
-    )
-
-
-#: Median of the default noise prior: run-to-run scatter of published final losses is 0.1-2%.
-NOISE_MEDIAN = 0.01
+    return Prior("LogNormal", mu=info.log_centre + offset,
+                 sigma=sigma if sigma is not None else max(2.0, info.log_span))
 
 
 def noise_prior() -> Prior:
-    """Scale ``sigma`` of the multiplicative noise (standard deviation of ``log y``).
-
-    LogNormal with median 1% (:data:`NOISE_MEDIAN`) and sigma 1.2: 90% between 0.14% and 7.2%,
-    10% noise still plausible (2.7% of the mass above it), 50% noise not (it was under the
-    former HalfNormal(0.5), whose median was 34%).
-    """
+    """Scale ``sigma`` of the multiplicative noise (standard deviation of ``log y``):
+    LogNormal with median 1% (:data:`NOISE_MEDIAN`) and sigma 1.2, 90% between 0.14% and 7.2%,
+    10% noise still plausible (2.7% of the mass above it), 50% noise not."""
     return Prior("LogNormal", mu=math.log(NOISE_MEDIAN), sigma=1.2)
 
 
@@ -86,11 +75,9 @@ def amplitude_start(summary: DataSummary, input_name: str, term_value: float,
 
 
 def negative_exponent_prior(median: float = -TYPICAL_EXPONENT, sigma: float = 0.5) -> Prior:
-    """Exponent ``b < 0`` of a term ``a x^b`` (papers that write the sign into the exponent).
-
-    A Normal truncated above at 0 with median near ``median``; the default puts 90% of its mass
-    between about -1.1 and -0.03.
-    """
+    """Exponent ``b < 0`` of a term ``a x^b`` (papers that write the sign into the exponent):
+    a Normal truncated above at 0 with median near ``median``; the default puts 90% of its mass
+    between about -1.1 and -0.03."""
     return Prior("TruncatedNormal", mu=median, sigma=sigma, upper=0.0)
 
 
@@ -117,9 +104,7 @@ def sharpness_prior(summary: DataSummary, input_name: str) -> Prior:
 
 def slope_change_prior(sigma: float = 3.0) -> Prior:
     """Change ``c`` of the log-log slope at a break; may be negative (U-shapes, double descent).
-
-    Normal(0, 3): slope changes of several units (sharp emergent drops) stay plausible.
-    """
+    Normal(0, 3): slope changes of several units (sharp emergent drops) stay plausible."""
     return Prior("Normal", mu=0.0, sigma=sigma)
 
 

@@ -74,24 +74,19 @@ class Diagnostics:
         return not self.problems
 
     def as_dict(self) -> dict:
-        return {
-            "divergences": self.divergences,
-            "max_rhat": self.max_rhat,
-            "min_ess_bulk": self.min_ess_bulk,
-            "min_ess_tail": float(self.table["ess_tail"].min()),
-            "stuck_chains": list(self.stuck_chains),
-            "max_pareto_k": self.max_pareto_k,
-            "p_loo": self.p_loo,
-            "influential": list(self.influential),
-            "problems": list(self.problems),
-        }
+        return {"divergences": self.divergences, "max_rhat": self.max_rhat,
+                "min_ess_bulk": self.min_ess_bulk,
+                "min_ess_tail": float(self.table["ess_tail"].min()),
+                "stuck_chains": list(self.stuck_chains), "max_pareto_k": self.max_pareto_k,
+                "p_loo": self.p_loo, "influential": list(self.influential),
+                "problems": list(self.problems)}
 
 
 def chain_log_density(trace: xr.DataTree) -> np.ndarray:
     """Draws of the log density per chain, ``(chains, draws)`` (empty if not recorded)."""
-    stats = trace["sample_stats"] if "sample_stats" in trace.children else None
+    stats = trace["sample_stats"] if "sample_stats" in trace.children else {}
     for name in ("logp", "lp"):
-        if stats is not None and name in stats.data_vars:
+        if name in stats:
             return np.asarray(stats[name].values, dtype=float)
     return np.empty((0, 0))
 
@@ -101,8 +96,7 @@ def stuck_chains(logp: np.ndarray) -> list[int]:
     if logp.shape[0] < 2 or logp.shape[1] < 2:
         return []
     means = logp.mean(axis=1)
-    spread = float(np.median(logp.std(axis=1)))
-    gap = max(3.0, STUCK_GAP * spread)
+    gap = max(3.0, STUCK_GAP * float(np.median(logp.std(axis=1))))
     return [int(c) for c in np.flatnonzero(means < means.max() - gap)]
 
 
@@ -132,21 +126,15 @@ def compute(trace: xr.DataTree, names, target_accept: float | None = None,
     names = list(names)
     post = trace["posterior"].to_dataset()[names]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    rows = {}
     multi = chains > 1
     rhat = az.rhat(post) if multi else None
-    bulk = az.ess(post, method="bulk")
-    tail = az.ess(post, method="tail")
-    for name in names:
-        rows[name] = {
-            "r_hat": float(np.max(rhat[name])) if multi else np.nan,
-            "ess_bulk": float(np.min(bulk[name])),
-            "ess_tail": float(np.min(tail[name])),
-        }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    divergences = 0
-    if "sample_stats" in trace.children and "diverging" in trace["sample_stats"].data_vars:
-        divergences = int(trace["sample_stats"]["diverging"].sum())
+    bulk, tail = az.ess(post, method="bulk"), az.ess(post, method="tail")
+    table = pd.DataFrame.from_dict({name: {
+        "r_hat": float(np.max(rhat[name])) if multi else np.nan,
+        "ess_bulk": float(np.min(bulk[name])), "ess_tail": float(np.min(tail[name])),
+    } for name in names}, orient="index")
+    stats = trace["sample_stats"] if "sample_stats" in trace.children else {}
+    divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
     diag = Diagnostics(divergences=divergences, draws=chains * draws, table=table,
                        n_parameters=len(names) if n_parameters is None else int(n_parameters))
     logp = chain_log_density(trace)
@@ -175,8 +163,7 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
             f"{diag.divergences} divergent transitions out of {diag.draws} draws: parts of the "
             "posterior were not explored and intervals may be wrong. Check that priors suit the "
             "data (fit.summary()), try likelihood='studentt' if some runs are outliers, or "
-            f"refit with target_accept={higher}{diag_too}."
-        )
+            f"refit with target_accept={higher}{diag_too}.")
     if multi_chain:
         bad = diag.table.index[diag.table["r_hat"] > RHAT_MAX].tolist()
         if bad:
@@ -187,8 +174,7 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
                 f"R-hat up to {worst:.3f} > {RHAT_MAX} for {bad}: the chains disagree. Refit "
                 f"with retry=1, or with {safer} (more draws alone rarely help); if it "
                 "persists the posterior may be multimodal -- tighten the priors of those "
-                "parameters."
-            )
+                "parameters.")
     if diag.stuck_chains:
         means = ", ".join(f"{v:.1f}" for v in diag.chain_logp)
         out.append(
@@ -196,32 +182,27 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
             f"far below the others' (per chain: {means}), so the posterior mixes two different "
             "explanations of the data. Refit with retry=1 (another seed, longer tuning, "
             "target_accept=0.95), or with another random_seed and tune=2000; if a worse mode "
-            "keeps appearing, compare the law with simpler ones (bayeslaws.compare)."
-        )
-    low = diag.table.index[
-        (diag.table["ess_bulk"] < ESS_MIN) | (diag.table["ess_tail"] < ESS_MIN)
-    ].tolist()
+            "keeps appearing, compare the law with simpler ones (bayeslaws.compare).")
+    ess = diag.table[["ess_bulk", "ess_tail"]]
+    low = diag.table.index[(ess < ESS_MIN).any(axis=1)].tolist()
     if low:
-        worst = diag.table.loc[low, ["ess_bulk", "ess_tail"]].min().min()
         out.append(
-            f"Effective sample size down to {worst:.0f} (< {ESS_MIN}) for {low}: interval "
-            "bounds are noisy. Refit with more draws (e.g. draws=2000) or more chains."
-        )
+            f"Effective sample size down to {ess.loc[low].min().min():.0f} (< {ESS_MIN}) for "
+            f"{low}: interval bounds are noisy. Refit with more draws (e.g. draws=2000) or more "
+            "chains.")
     if diag.influential:
         listed = "; ".join(diag.influential[:5]) + ("; ..." if len(diag.influential) > 5 else "")
         out.append(
             f"{len(diag.influential)} run(s) with Pareto k > {PARETO_K_MAX} (max "
             f"{diag.max_pareto_k:.2f}) dominate the fit: {listed}. Check them for outliers or "
             "typos, fit with likelihood='studentt' if some runs are outliers, and use "
-            "bayeslaws.compare(..., reloo=True) before trusting LOO."
-        )
+            "bayeslaws.compare(..., reloo=True) before trusting LOO.")
     limit = max(P_LOO_RATIO * diag.n_parameters, diag.n_parameters + 3)
     if np.isfinite(diag.p_loo) and diag.p_loo > limit:
         out.append(
             f"p_loo = {diag.p_loo:.1f} is far above the {diag.n_parameters} parameters: the law "
             "misses part of the data or some runs are outliers. Plot the residuals "
-            "(fit.plot()), try likelihood='studentt', or compare other law forms."
-        )
+            "(fit.plot()), try likelihood='studentt', or compare other law forms.")
     return out
 
 

@@ -27,17 +27,6 @@ def _check_settings(draws: int, tune: int, chains: int, target_accept: float | N
         raise OptionError(f"target_accept must be in (0, 1), got {target_accept!r}.")
 
 
-def default_target_accept(spec: ModelSpec, target_accept: float | None,
-                          adaptation: str | None = None) -> float | None:
-    """The user's ``target_accept``, else the law's default, else 0.9 with nutpie's low-rank
-    adaptation (``None``: the sampler's own, 0.8)."""
-    if target_accept is not None:
-        return target_accept
-    if spec.law.target_accept is not None:
-        return spec.law.target_accept
-    return sampling.LOW_RANK_TARGET_ACCEPT if adaptation == "low_rank" else None
-
-
 def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
         priors: Mapping[str, Prior] | None = None, likelihood: str | None = None,
         sampler: str = sampling.DEFAULT_SAMPLER, draws: int = 1000, tune: int = 1000,
@@ -127,7 +116,9 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
                             varying=varying, tau_scale=tau_scale, allow_few_runs=allow_few_runs)
     adaptation = sampling.resolve_adaptation(sampler, adaptation, spec.law.adaptation,
                                              grouped=spec.grouping is not None)
-    target_accept = default_target_accept(spec, target_accept, adaptation)
+    if target_accept is None:  # the law's, else 0.9 with low-rank adaptation, else the sampler's
+        target_accept = spec.law.target_accept or (
+            sampling.LOW_RANK_TARGET_ACCEPT if adaptation == "low_rank" else None)
     if random_seed is None:
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     if not isinstance(retry, int | np.integer) or isinstance(retry, bool) or retry < 0:
@@ -138,16 +129,14 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
         random_seed=int(random_seed), target_accept=target_accept, adaptation=adaptation,
         allow_few_runs=bool(allow_few_runs), retry=int(retry),
-        bayeslaws_version=versions().get("bayeslaws", "unknown"), versions=versions(),
-    )
+        bayeslaws_version=versions().get("bayeslaws", "unknown"), versions=versions())
     values = from_data(spec.law, obs, "starting values", data_values, spec, obs)
     result = _sample(spec, obs, values, settings, progressbar)
     while result.settings.retry > len(result.settings.attempts) and _needs_retry(result):
-        record = {k: getattr(result.settings, k) for k in RETRIED}
-        record["problems"] = list(result.diagnostics().problems)
-        safer = _safer(result)
+        record = {**{k: getattr(result.settings, k) for k in RETRIED},
+                  "problems": list(result.diagnostics().problems)}
         result = _sample(spec, obs, values, result.settings.replace(
-            **safer, attempts=[*result.settings.attempts, record]), progressbar)
+            **_safer(result), attempts=[*result.settings.attempts, record]), progressbar)
     diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
     return result
 

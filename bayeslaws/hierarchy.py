@@ -3,12 +3,12 @@
 ``bl.fit(law, df, ..., group="dataset", pooled=["alpha", "beta"], varying=["E", "A", "B"])``
 fits one law to several groups (training sets, model families, tasks) at once. Parameters in
 ``pooled`` are shared by every group; each parameter in ``varying`` gets one value per group,
-drawn from a population whose centre and spread are estimated.
-
-This module only describes the pooling (:class:`Grouping`, checked by :func:`resolve_grouping`);
-the grouping is part of the model specification (:class:`bayeslaws.spec.ModelSpec`), so the one
-model builder, sampler, trace and result class serve grouped and plain fits alike (a plain fit
-is the case without groups).
+drawn from a population whose centre and spread are estimated. By default the law file's
+:meth:`~bayeslaws.law.Law.default_varying` vary (levels vary, exponents are shared: groups
+shift a curve without changing its slope), e.g. ``chinchilla``: ``E``, ``A``, ``B``. This
+module only describes the pooling (:class:`Grouping`, checked by :func:`resolve_grouping`); it
+is part of :class:`bayeslaws.spec.ModelSpec`, so one model builder, trace and result class
+serve grouped and plain fits alike.
 
 Model
 -----
@@ -22,36 +22,19 @@ given, on that same scale, the non-centred population model
 which samples cleanly with few groups and few points per group (no funnel between ``tau`` and
 the group values). ``mu`` -- the value of a typical group -- gets exactly the law's default (or
 the user's) prior, with the log-Jacobian of the transform, as a pooled parameter would;
-``tau ~ HalfNormal(tau_scale)`` with :data:`DEFAULT_TAU_SCALE` = 0.5 by default: on the log scale
-groups are a priori within a factor of about ``exp(2 * 0.5) = 2.7`` of each other (95%), and
-much smaller spreads (a few percent) are well supported. Override with ``tau_scale=0.2`` or
-``tau_scale={"E": 0.1}``.
+``tau ~ HalfNormal(tau_scale)`` with :data:`DEFAULT_TAU_SCALE` = 0.5 by default: on the log
+scale groups are a priori within a factor of about ``exp(2 * 0.5) = 2.7`` of each other (95%),
+and much smaller spreads (a few percent) are well supported. Override with ``tau_scale=0.2``
+or ``tau_scale={"E": 0.1}``.
 
 The posterior holds each pooled parameter with dims ``(chain, draw)``, each varying one with
 dims ``(chain, draw, group)`` (coordinate: the group labels, as strings), and for each varying
 parameter ``<name>_pop`` (the typical group's value on the paper's scale) and ``<name>_tau``
-(the between-group standard deviation on the sampling scale, e.g. of ``log E``).
-
-Replicates
-----------
-Several runs of one group at the same scale (different seeds) need no special treatment: they
-share the group's law value, so their scatter around it is what the likelihood's noise ``sigma``
-measures, while differences between groups go to the group-level parameters. ``sigma`` is
-pooled by default (the seed-to-seed scatter of log y); list it in ``varying`` to let it differ
-between groups.
-
-Default varying parameters
---------------------------
-Each law file declares them (:meth:`bayeslaws.law.Law.default_varying`: levels vary, exponents
-are shared, the usual assumption that training sets or model families shift a curve without
-changing its slope), e.g. ``chinchilla``: ``E``, ``A``, ``B`` (``alpha``, ``beta`` pooled).
-
-Prediction
-----------
-``fit.predict`` forecasts for existing groups (a group column in ``at``, or ``group="<label>"``)
-and for a new, unseen group (``group="new"``, the default when ``at`` has no group column):
-each posterior draw then draws the new group's parameters from the population, so the forecast
-carries the between-group uncertainty ("what would a new training set do?").
+(the between-group standard deviation on the sampling scale, e.g. of ``log E``). Replicates
+(several runs of a group at one scale) share the group's law value, so their scatter is what
+the noise ``sigma`` measures; ``sigma`` is pooled by default (list it in ``varying`` to let it
+differ). Forecasts for a new group (``group="new"``) draw its parameters from the population
+for each posterior draw, so they carry the between-group uncertainty.
 """
 
 from __future__ import annotations
@@ -119,8 +102,7 @@ class Grouping:
             raise DataError(
                 f"Unknown group(s) {unknown} in column {self.column!r}. Fitted groups: "
                 f"{choices(self.groups)}; use group={NEW!r} to forecast for a new, unseen group "
-                "(its parameters drawn from the population)."
-            )
+                "(its parameters drawn from the population).")
         return np.array([lookup.get(v, -1) for v in labels], dtype=np.int64)
 
 
@@ -139,10 +121,8 @@ def resolve_grouping(law: Law, parameters: Sequence[Parameter], column: str,
                      tau_scale: float | Mapping[str, float] | None = None,
                      likelihood: str = "") -> Grouping:
     """Check ``pooled``/``varying`` against the parameters (law's and likelihood's) and fill in
-    defaults.
-
-    Parameters named in neither list are pooled when ``varying`` is given and vary when only
-    ``pooled`` is given; with neither, the law's :meth:`~bayeslaws.law.Law.default_varying`.
+    defaults: parameters named in neither list are pooled when ``varying`` is given and vary
+    when only ``pooled`` is; with neither, the law's :meth:`~bayeslaws.law.Law.default_varying`.
     """
     names = [p.name for p in parameters]
     pooled_l = _names_list(pooled, "pooled")
@@ -150,17 +130,13 @@ def resolve_grouping(law: Law, parameters: Sequence[Parameter], column: str,
     for what, listed in (("pooled", pooled_l), ("varying", varying_l)):
         unknown = [n for n in (listed or []) if n not in names]
         if unknown:
-            raise OptionError(
-                f"Unknown parameter(s) {unknown} in {what}= for law {law.name!r} with "
-                f"likelihood {likelihood!r}. Valid names: {choices(names)}."
-            )
-    if pooled_l is not None and varying_l is not None:
-        both = sorted(set(pooled_l) & set(varying_l))
-        if both:
-            raise OptionError(
-                f"Parameter(s) {both} are listed in both pooled= and varying=; a parameter is "
-                "either shared by all groups (pooled) or has one value per group (varying)."
-            )
+            raise OptionError(f"Unknown parameter(s) {unknown} in {what}= for law {law.name!r} "
+                              f"with likelihood {likelihood!r}. Valid names: {choices(names)}.")
+    both = sorted(set(pooled_l or ()) & set(varying_l or ()))
+    if both:
+        raise OptionError(
+            f"Parameter(s) {both} are listed in both pooled= and varying=; a parameter is "
+            "either shared by all groups (pooled) or has one value per group (varying).")
     if varying_l is None:
         varying_l = ([n for n in names if n not in pooled_l] if pooled_l is not None
                      else list(law.default_varying()))
@@ -168,20 +144,17 @@ def resolve_grouping(law: Law, parameters: Sequence[Parameter], column: str,
         raise OptionError(
             f"No parameter of law {law.name!r} varies between groups (pooled={pooled_l}). "
             f"Name some in varying= (valid names: {choices(names)}), or drop group= for a "
-            "fully pooled fit."
-        )
+            "fully pooled fit.")
     varying_t = tuple(n for n in names if n in varying_l)
     pooled_t = tuple(n for n in names if n not in varying_t)
-    by_name = {p.name: p for p in parameters}
-    for name in pooled_t:
-        refs = [r for r in by_name[name].references()
-                if r in varying_t and (by_name[name].support in ("ordered", "interval")
-                                       or r in by_name[name].requires)]
-        if refs:
+    for par in parameters:
+        refs = [r for r in par.references() if r in varying_t
+                and (par.support in ("ordered", "interval") or r in par.requires)]
+        if par.name in pooled_t and refs:
             raise OptionError(
-                f"Pooled parameter {name!r} is bounded by varying parameter(s) {refs}, so one "
-                f"shared value cannot respect every group's bound: add {name!r} to varying=."
-            )
+                f"Pooled parameter {par.name!r} is bounded by varying parameter(s) {refs}, so "
+                f"one shared value cannot respect every group's bound: add {par.name!r} to "
+                "varying=.")
     clash = [n + s for n in varying_t for s in (POP_SUFFIX, TAU_SUFFIX) if n + s in names]
     if clash:
         raise OptionError(f"Parameter names {clash} clash with population names; rename them.")
@@ -196,15 +169,12 @@ def _tau_scales(tau_scale: Any, varying: tuple[str, ...]) -> dict[str, float]:
     elif isinstance(tau_scale, Mapping):
         unknown = sorted(set(tau_scale) - set(varying))
         if unknown:
-            raise OptionError(
-                f"tau_scale names {unknown}, which do not vary between groups; varying "
-                f"parameters: {choices(varying)}."
-            )
+            raise OptionError(f"tau_scale names {unknown}, which do not vary between groups; "
+                              f"varying parameters: {choices(varying)}.")
         scales = {n: float(tau_scale.get(n, DEFAULT_TAU_SCALE)) for n in varying}
     else:
         raise OptionError(
-            f"tau_scale must be a number or a dict {{parameter: number}}, got {tau_scale!r}."
-        )
+            f"tau_scale must be a number or a dict {{parameter: number}}, got {tau_scale!r}.")
     bad = {k: v for k, v in scales.items() if not np.isfinite(v) or v <= 0}
     if bad:
         raise OptionError(f"tau_scale values must be finite and > 0, got {bad}.")
@@ -216,23 +186,17 @@ def group_labels(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, tuple[st
     if not isinstance(column, str):
         raise DataError(f"group must be a column name, got {column!r}.")
     if column not in frame.columns:
+        raise DataError(f"Group column {column!r} is not in the data. Available columns: "
+                        f"{choices(map(str, frame.columns))}.")
+    missing = frame[column].isna().to_numpy()
+    if missing.any():
         raise DataError(
-            f"Group column {column!r} is not in the data. Available columns: "
-            f"{choices(map(str, frame.columns))}."
-        )
-    raw = frame[column]
-    if raw.isna().any():
-        row = int(np.flatnonzero(raw.isna().to_numpy())[0])
-        raise DataError(
-            f"Group column {column!r} has a missing value at row {row} "
-            f"({int(raw.isna().sum())} such rows); give every run a group or drop those rows."
-        )
-    labels = raw.astype(str).to_numpy()
+            f"Group column {column!r} has a missing value at row {np.flatnonzero(missing)[0]} "
+            f"({int(missing.sum())} such rows); give every run a group or drop those rows.")
+    labels = frame[column].astype(str).to_numpy()
     groups = tuple(sorted(set(labels)))
     if len(groups) < 2:
-        raise DataError(
-            f"Group column {column!r} has a single group {groups[0]!r}: a grouped fit "
-            "needs two or more groups (drop group= to fit one curve)."
-        )
+        raise DataError(f"Group column {column!r} has a single group {groups[0]!r}: a grouped "
+                        "fit needs two or more groups (drop group= to fit one curve).")
     lookup = {g: i for i, g in enumerate(groups)}
     return np.array([lookup[v] for v in labels], dtype=np.int64), groups

@@ -31,17 +31,13 @@ from bayeslaws.spec import ModelSpec
 #: Format 2 (bayeslaws 0.2) stores the grouping of a grouped fit under ``grouping`` (format 1:
 #: ``hierarchy``) and the ``allow_few_runs`` setting; both formats are read.
 FORMAT_VERSION = 2
-CONFIG_ATTR = "bayeslaws_config"
-ENGINE = "h5netcdf"
-
-
 #: Oldest file format this version reads. Format 1 (bayeslaws 0.1) is the first to store the
 #: priors, sampler settings and package versions that :func:`load` needs to rebuild a fit.
 MIN_FORMAT_VERSION = 1
+CONFIG_ATTR = "bayeslaws_config"
+ENGINE = "h5netcdf"
 #: Settings without which a fit cannot be rebuilt.
 REQUIRED = ("law", "likelihood", "priors", "columns", "y_column")
-
-
 #: Groups whose float64 variables ``precision="float32"`` stores in single precision.
 FLOAT32_GROUPS = ("posterior", "log_likelihood")
 PRECISIONS = ("float64", "float32")
@@ -51,9 +47,8 @@ def save(trace: xr.DataTree, config: Mapping[str, Any], priors: Mapping[str, Pri
          path: str | Path, precision: str = "float64") -> Path:
     """Write a fit (its trace, settings and priors) to ``path`` atomically; return the path.
 
-    The fit is written to a temporary file in the same folder, flushed to disk, and renamed over
-    ``path`` in one step: an interrupted save (error, Ctrl-C, full disk) leaves any earlier file
-    at ``path`` untouched and no temporary file behind.
+    An interrupted save (error, Ctrl-C, full disk) leaves any earlier file at ``path`` untouched
+    and no temporary file behind (see the module docstring).
 
     Parameters
     ----------
@@ -74,10 +69,8 @@ def save(trace: xr.DataTree, config: Mapping[str, Any], priors: Mapping[str, Pri
         are float32 and forecasts agree to about 1e-7 relative.
     """
     if precision not in PRECISIONS:
-        raise OptionError(
-            f"precision={precision!r} is not supported; valid choices: {choices(PRECISIONS)} "
-            "(float32 halves the file)."
-        )
+        raise OptionError(f"precision={precision!r} is not supported; valid choices: "
+                          f"{choices(PRECISIONS)} (float32 halves the file).")
     path = Path(path)
     if path.is_dir():
         raise FitFileError(f"{str(path)!r} is a folder; give a file name such as 'fit.nc'.")
@@ -106,18 +99,12 @@ def save(trace: xr.DataTree, config: Mapping[str, Any], priors: Mapping[str, Pri
     return path
 
 
-def _ours() -> str:
-    return versions().get("bayeslaws", "unknown")
-
-
 def read_config(tree: xr.DataTree, path) -> dict:
     """The stored settings of a fit, checked for a readable format version."""
     raw = tree.attrs.get(CONFIG_ATTR)
     if raw is None:
-        raise FitFileError(
-            f"{path} is a netCDF file but not a bayeslaws fit (no {CONFIG_ATTR!r} attribute). "
-            "Save fits with fit.save(path)."
-        )
+        raise FitFileError(f"{path} is a netCDF file but not a bayeslaws fit (no {CONFIG_ATTR!r} "
+                           "attribute). Save fits with fit.save(path).")
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as err:
@@ -127,47 +114,33 @@ def read_config(tree: xr.DataTree, path) -> dict:
     version = config.get("format_version", 0)
     writer = config.get("bayeslaws_version") or "unknown"
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise FitFileError(
-            f"{path}: the stored file format version {version!r} is not a version number; "
-            "the file is damaged -- refit and save again."
-        )
+        raise FitFileError(f"{path}: the stored file format version {version!r} is not a "
+                           "version number; the file is damaged -- refit and save again.")
+    known = writer != "unknown"
+    written = f"{path} was written by bayeslaws {writer}" if known else f"{path} is"
+    ours = f"this bayeslaws ({versions().get('bayeslaws', 'unknown')})"
     if version > FORMAT_VERSION:
+        upgrade = f"'bayeslaws>={writer}'" if known else "bayeslaws"
         raise FitFileError(
-            f"{path} was written by bayeslaws {writer} in file format {version}; this "
-            f"bayeslaws ({_ours()}) reads formats {MIN_FORMAT_VERSION} to {FORMAT_VERSION}. "
-            f"Upgrade bayeslaws (pip install -U 'bayeslaws>={writer}')."
-            if writer != "unknown" else
-            f"{path} is in file format {version}; this bayeslaws ({_ours()}) reads formats "
-            f"{MIN_FORMAT_VERSION} to {FORMAT_VERSION}. Upgrade bayeslaws (pip install -U "
-            "bayeslaws)."
-        )
+            f"{written} in file format {version}; {ours} reads formats {MIN_FORMAT_VERSION} to "
+            f"{FORMAT_VERSION}. Upgrade bayeslaws (pip install -U {upgrade}).")
     if version < MIN_FORMAT_VERSION:
         raise FitFileError(
-            f"{path} was written by bayeslaws {writer} in file format {version}, older than "
-            f"format {MIN_FORMAT_VERSION} (the first to store priors and sampler settings); "
-            f"this bayeslaws ({_ours()}) cannot rebuild the fit from it. Refit the data with "
-            f"this version and save again, or open the file with bayeslaws {writer}."
-        )
+            f"{written} in file format {version}, older than format {MIN_FORMAT_VERSION} (the "
+            f"first to store priors and sampler settings); {ours} cannot rebuild the fit from "
+            "it. Refit the data with this version and save again"
+            + (f", or open the file with bayeslaws {writer}." if known else "."))
     missing = [key for key in REQUIRED if key not in config]
     if missing:
-        raise FitFileError(
-            f"{path}: the stored fit settings lack {missing}; the file is damaged or was not "
-            "written by fit.save -- refit and save again."
-        )
+        raise FitFileError(f"{path}: the stored fit settings lack {missing}; the file is damaged "
+                           "or was not written by fit.save -- refit and save again.")
     return config
 
 
 def read(path: str | Path) -> tuple[xr.DataTree, ModelSpec, FitSettings, int]:
     """Read a fit written by ``Fit.save``: its trace, spec (law, likelihood, priors, grouping),
     settings and file format version (:func:`bayeslaws.load` makes the
-    :class:`~bayeslaws.Fit` of them).
-
-    Raises
-    ------
-    FitFileError
-        If the file is missing, damaged, not a bayeslaws fit, from a newer format, or of a law
-        that is not registered in this session.
-    """
+    :class:`~bayeslaws.Fit` of them; it lists the :class:`FitFileError` raised)."""
     path = Path(path)
     if not path.is_file():
         raise FitFileError(f"No saved fit at {str(path)!r}.")
@@ -177,8 +150,7 @@ def read(path: str | Path) -> tuple[xr.DataTree, ModelSpec, FitSettings, int]:
     except Exception as err:  # noqa: BLE001 -- any reader failure means a damaged file
         raise FitFileError(
             f"{path} cannot be read as a netCDF fit ({type(err).__name__}: {err}); the file is "
-            "damaged or truncated -- refit and save again."
-        ) from None
+            "damaged or truncated -- refit and save again.") from None
     config = read_config(tree, path)
     missing = [g for g in ("posterior", "observed_data", "constant_data") if g not in tree.children]
     if missing:
@@ -189,8 +161,7 @@ def read(path: str | Path) -> tuple[xr.DataTree, ModelSpec, FitSettings, int]:
         raise FitFileError(
             f"{path} holds a fit of law {config['law']!r}, which is not registered here. "
             f"Known laws: {choices(law_names())}. Register its file first with "
-            "bayeslaws.register_law(path)."
-        ) from None
+            "bayeslaws.register_law(path).") from None
     stored_grouping = config.get("grouping") or config.get("hierarchy")  # format 2 or 1
     try:
         likelihood = get_likelihood(config["likelihood"], law.link, law.name)

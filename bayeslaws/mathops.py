@@ -24,9 +24,9 @@ def _logsumexp_with(logaddexp):
 
 
 #: Functions of the same name in NumPy and PyTensor; the namespaces add ``logsumexp``,
-#: ``sigmoid``, ``log_sigmoid`` and ``softplus``.
+#: ``sigmoid``, ``log_sigmoid``, ``softplus`` and ``argsort`` (stable in NumPy).
 SHARED = ("exp", "log", "log1p", "expm1", "sqrt", "abs", "logaddexp", "where", "maximum",
-          "minimum", "cumsum")
+          "minimum", "cumsum", "concatenate")
 
 numpy = SimpleNamespace(
     name="numpy",
@@ -35,6 +35,7 @@ numpy = SimpleNamespace(
     sigmoid=special.expit,
     log_sigmoid=special.log_expit,
     softplus=lambda x: np.logaddexp(0.0, x),
+    argsort=lambda x: np.argsort(x, kind="stable"),
 )
 
 tensor = SimpleNamespace(
@@ -44,4 +45,5 @@ tensor = SimpleNamespace(
     sigmoid=pt.sigmoid,
     log_sigmoid=lambda x: -pt.softplus(-x),
     softplus=pt.softplus,
+    argsort=pt.argsort,
 )

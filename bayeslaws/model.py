@@ -1,10 +1,9 @@
 """From a :class:`~bayeslaws.spec.ModelSpec` to a PyMC model (the spec/backend split of bambi).
 
 The spec is what the user asked for; :func:`build_model` is how it is built, with or without
-groups. Every
-number that depends on the data -- log inputs, observations, centres, starting offsets and prior
-arguments -- enters the model as ``pm.Data``, so one compiled model serves any data set of the
-same structure (see :mod:`bayeslaws.sampling`).
+groups. Every number that depends on the data -- log inputs, observations, centres, starting
+offsets and prior arguments -- enters the model as ``pm.Data``, so one compiled model serves any
+data set of the same structure (see :mod:`bayeslaws.sampling`).
 
 Sampling parametrisation: each parameter ``theta`` with support transform ``T`` is sampled as a
 free real variable ``z`` with ``T(theta) = loc + z (+ slope * centre)``. ``loc`` is the starting
@@ -54,18 +53,14 @@ def data_values(spec: ModelSpec, obs: Observations) -> dict[str, np.ndarray]:
         values[f"logx__{name}"] = np.log(x)
         if name in centred:  # only centres the model uses (compiled models drop unused data)
             values[f"centre__{name}"] = np.asarray(obs.summary.inputs[name].log_centre)
-    for role, column in obs.extra.items():
-        values[f"extra__{role}"] = column
-    if spec.likelihood.check is not None:
-        spec.likelihood.check(obs.y, obs.extra)
+    values.update({f"extra__{role}": column for role, column in obs.extra.items()})
     values["y_obs"] = spec.likelihood.transform(obs.y)
     stats = statistics(spec.law, obs)
-    for name, number in stats.items():
-        values[f"stat__{name}"] = np.asarray(number)
+    values.update({f"stat__{name}": np.asarray(number) for name, number in stats.items()})
     if spec.grouping is not None:
         values[GROUP_INDEX] = np.asarray(obs.groups, dtype=np.int64)
-        for name in spec.grouping.varying:
-            values[f"tau_scale__{name}"] = np.asarray(spec.grouping.tau_scale[name])
+        values.update({f"tau_scale__{name}": np.asarray(spec.grouping.tau_scale[name])
+                       for name in spec.grouping.varying})
     start = starting_values(spec, obs.summary, stats)
     for par in spec.parameters:
         loc = float(par.forward(start[par.name], {**stats, **start}))
@@ -97,9 +92,8 @@ def _packing(values: Mapping[str, np.ndarray]) -> tuple[list[str], list[str], li
 def data_layout(values: Mapping[str, np.ndarray]) -> tuple:
     """What a compiled model's data must match besides the law: the names packed into the
     scalar vector and the column matrix (in order), and the other arrays with their dtypes.
-    Part of the compiled-model cache key (a safeguard: the law's structure key fixes the names
-    today), so that data of another layout compile their own model instead of being read at
-    the wrong positions of the shared vector."""
+    Part of the compiled-model cache key, so that data of another layout compile their own
+    model instead of being read at the wrong positions of the shared vector."""
     scalars, columns, others = _packing(values)
     kinds = tuple((name, np.asarray(values[name]).dtype.kind, np.ndim(values[name]))
                   for name in others)
@@ -108,13 +102,9 @@ def data_layout(values: Mapping[str, np.ndarray]) -> tuple:
 
 def packed(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The ``pm.Data`` contents for ``values``: scalars in one vector, float columns in one
-    matrix, anything else (integer group indices) as it is.
-
-    Centres, starting offsets and prior arguments are scalars (about 20 for a Chinchilla fit).
-    nutpie compiles an accessor for each shared variable of a model when it compiles the model
-    in a new process (about 0.3 s each), so two shared variables instead of 23 halve that
-    compilation (``benchmarks/speed.py``; a compiled model is reused in-process either way).
-    """
+    matrix, anything else (integer group indices) as it is. nutpie compiles an accessor for
+    each shared variable (about 0.3 s each in a new process), so two shared variables instead
+    of 23 (Chinchilla) halve that compilation (``benchmarks/speed.py``)."""
     return _packed(values, *_packing(values))
 
 
@@ -164,10 +154,8 @@ def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:
     with pm.Model(coords=coords) as model:
         data = register_data(values)
         stats = {k[len("stat__"):]: v for k, v in data.items() if k.startswith("stat__")}
-        typical: dict = {}  # pooled values and the typical group's values of varying ones
-        typical_w: dict = {}
-        grouped: dict = {}  # per-group values (shape G) of varying parameters
-        grouped_w: dict = {}
+        typical, typical_w = {}, {}  # pooled values, the typical group's of varying ones
+        grouped, grouped_w = {}, {}  # per-group values (shape G) of varying parameters
         prior_terms = []
         for par in ordered(spec.parameters):
             name = par.name
@@ -178,10 +166,9 @@ def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:
             typical[name], typical_w[name] = value, w
             prior = spec.priors[name]
             dist = prior.dist({a: data[f"prior__{name}__{a}"] for a in prior.arguments})
-            if prior.at_centre:  # on the value at the data's centre, exp(base): log-Jacobian base
-                prior_terms.append(pm.logp(dist, pt.exp(base)) + base)
-            else:
-                prior_terms.append(pm.logp(dist, value) + log_jacobian)
+            # at_centre: on the value at the data's centre, exp(base), of log-Jacobian base
+            prior_terms.append(pm.logp(dist, pt.exp(base)) + base if prior.at_centre
+                               else pm.logp(dist, value) + log_jacobian)
             if not spec.varies(name):
                 pm.Deterministic(name, value)
                 continue
@@ -208,7 +195,7 @@ def build_model(spec: ModelSpec, values: Mapping[str, np.ndarray]) -> pm.Model:
         if extra:
             p.extra = SimpleNamespace(**extra)
         mean = spec.law.function(p, logx, mathops.tensor)
-        likelihood_params = {q.name: per_run[q.name] for q in spec.likelihood.parameters}
-        likelihood_params.update(extra)
+        likelihood_params = {**{q.name: per_run[q.name] for q in spec.likelihood.parameters},
+                             **extra}
         spec.likelihood.observe(OBSERVED, mean, likelihood_params, data["y_obs"])
     return model

@@ -23,13 +23,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from bayeslaws.checks import check_prob
+from bayeslaws.checks import check_choice, check_prob
 from bayeslaws.data import Observations
 from bayeslaws.exceptions import OptionError, PriorError
 from bayeslaws.law import DataSummary, Law
 from bayeslaws.model import centring, ordered, statistics
 from bayeslaws.priors import Prior
 from bayeslaws.spec import ModelSpec, prepare_fit
+from bayeslaws.trace import draw_y
 
 #: Give up when fewer than this fraction of joint prior draws satisfy the law's constraints.
 MIN_ACCEPTANCE = 1e-3
@@ -86,8 +87,7 @@ def draw_parameters(spec: ModelSpec, stats: Mapping[str, float], draws: int,
     """
     rng = np.random.default_rng(random_seed)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in spec.parameter_names}
-    total, accepted = 0, 0
-    batch = max(draws, 200)
+    total, accepted, batch = 0, 0, max(draws, 200)
     while accepted < draws:
         values: dict[str, np.ndarray] = {}
         ok = np.ones(batch, dtype=bool)
@@ -144,8 +144,7 @@ def prior_predictive(law: str | Law, data: Any, x: Mapping[str, str] | str | Non
     -------
     PriorPredictive
     """
-    if kind not in ("mean", "predictive"):
-        raise OptionError(f"kind must be 'mean' or 'predictive', got {kind!r}.")
+    check_choice("kind", kind, ("mean", "predictive"))
     if not isinstance(draws, int | np.integer) or draws < 1:
         raise OptionError(f"draws must be an integer >= 1, got {draws!r}.")
     spec, obs = prepare_fit(law, data, x, y, priors=priors, likelihood=likelihood,
@@ -153,15 +152,8 @@ def prior_predictive(law: str | Law, data: Any, x: Mapping[str, str] | str | Non
                             allow_few_runs=allow_few_runs)
     params = draw_parameters(spec, statistics(spec.law, obs), int(draws), random_seed,
                              summary=obs.summary)
-    column = {k: v[:, None] for k, v in params.items()}
+    rng = np.random.default_rng(None if random_seed is None else random_seed + 1)
     with np.errstate(all="ignore"):
-        link = spec.law.evaluate({p.name: column[p.name] for p in spec.law.parameters}, obs.x)
-        link = np.broadcast_to(link, (int(draws), obs.n))
-        if kind == "mean":
-            values = np.exp(link) if spec.law.link == "log" else link
-        else:
-            rng = np.random.default_rng(None if random_seed is None else random_seed + 1)
-            lik = {p.name: column[p.name] for p in spec.likelihood.parameters}
-            lik.update(obs.extra)
-            values = spec.likelihood.draw(link, lik, rng)
+        values = draw_y(spec, {k: v[:, None] for k, v in params.items()}, obs.x, obs.n, kind,
+                        obs.extra, rng)
     return PriorPredictive(spec, obs, params, np.asarray(values, dtype=float), kind)

@@ -8,7 +8,6 @@ so a user's prior means what it says.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,54 +19,28 @@ from scipy import special
 
 from bayeslaws.exceptions import PriorError, choices
 
-#: Distributions accepted for priors, with the arguments that must be strictly positive.
-DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "Normal": ("sigma",),
-    "LogNormal": ("sigma",),
-    "HalfNormal": ("sigma",),
-    "StudentT": ("nu", "sigma"),
-    "HalfStudentT": ("nu", "sigma"),
-    "Cauchy": ("beta",),
-    "HalfCauchy": ("beta",),
-    "Laplace": ("b",),
-    "Gamma": ("alpha", "beta"),
-    "InverseGamma": ("alpha", "beta"),
-    "Exponential": ("lam",),
-    "Weibull": ("alpha", "beta"),
-    "Beta": ("alpha", "beta"),
-    "Uniform": (),
-    "TruncatedNormal": ("sigma",),
-    "LogitNormal": ("sigma",),
+#: Distributions accepted for priors: the arguments a user gives (the common parametrisation
+#: of each), and those of them that must be strictly positive.
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Normal": (("mu", "sigma"), ("sigma",)),
+    "LogNormal": (("mu", "sigma"), ("sigma",)),
+    "HalfNormal": (("sigma",), ("sigma",)),
+    "StudentT": (("nu", "mu", "sigma"), ("nu", "sigma")),
+    "HalfStudentT": (("nu", "sigma"), ("nu", "sigma")),
+    "Cauchy": (("alpha", "beta"), ("beta",)),
+    "HalfCauchy": (("beta",), ("beta",)),
+    "Laplace": (("mu", "b"), ("b",)),
+    "Gamma": (("alpha", "beta"), ("alpha", "beta")),
+    "InverseGamma": (("alpha", "beta"), ("alpha", "beta")),
+    "Exponential": (("lam",), ("lam",)),
+    "Weibull": (("alpha", "beta"), ("alpha", "beta")),
+    "Beta": (("alpha", "beta"), ("alpha", "beta")),
+    "Uniform": (("lower", "upper"), ()),
+    "TruncatedNormal": (("mu", "sigma", "lower", "upper"), ("sigma",)),
+    "LogitNormal": (("mu", "sigma"), ("sigma",)),
 }
-
-#: Arguments a user may give, per distribution (the common parametrisation of each).
-ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "Normal": ("mu", "sigma"),
-    "LogNormal": ("mu", "sigma"),
-    "HalfNormal": ("sigma",),
-    "StudentT": ("nu", "mu", "sigma"),
-    "HalfStudentT": ("nu", "sigma"),
-    "Cauchy": ("alpha", "beta"),
-    "HalfCauchy": ("beta",),
-    "Laplace": ("mu", "b"),
-    "Gamma": ("alpha", "beta"),
-    "InverseGamma": ("alpha", "beta"),
-    "Exponential": ("lam",),
-    "Weibull": ("alpha", "beta"),
-    "Beta": ("alpha", "beta"),
-    "Uniform": ("lower", "upper"),
-    "TruncatedNormal": ("mu", "sigma", "lower", "upper"),
-    "LogitNormal": ("mu", "sigma"),
-}
-
-_DEFAULTS: dict[str, dict[str, float]] = {
-    "Normal": {"mu": 0.0},
-    "LogNormal": {"mu": 0.0},
-    "StudentT": {"mu": 0.0},
-    "Laplace": {"mu": 0.0},
-    "LogitNormal": {"mu": 0.0},
-    "TruncatedNormal": {"mu": 0.0, "lower": -math.inf, "upper": math.inf},
-}
+#: A TruncatedNormal's bounds when left out (``mu``, wherever taken, defaults to 0).
+_UNBOUNDED = {"lower": -math.inf, "upper": math.inf}
 
 
 @dataclass(frozen=True)
@@ -98,55 +71,44 @@ class Prior:
     arguments: dict[str, float] = field(default_factory=dict)
     at_centre: bool = False
 
-    def __init__(self, distribution: str, *, at_centre: bool = False,
-                 **arguments: float) -> None:
+    def __init__(self, distribution: str, *, at_centre: bool = False, **arguments: float) -> None:
         if distribution not in DISTRIBUTIONS:
             raise PriorError(
                 f"Unknown prior distribution {distribution!r}. Valid choices: "
                 f"{choices(DISTRIBUTIONS)}. Use the PyMC class name, e.g. Prior('Normal', mu=0, "
-                "sigma=1)."
-            )
-        valid = ARGUMENTS[distribution]
+                "sigma=1).")
+        valid, positive = DISTRIBUTIONS[distribution]
         unknown = sorted(set(arguments) - set(valid))
         if unknown:
-            raise PriorError(
-                f"Prior {distribution!r} does not take argument(s) {', '.join(unknown)}. "
-                f"Valid arguments: {choices(valid)}."
-            )
-        full = {**_DEFAULTS.get(distribution, {}), **arguments}
+            raise PriorError(f"Prior {distribution!r} does not take argument(s) "
+                             f"{', '.join(unknown)}. Valid arguments: {choices(valid)}.")
+        bounds = _UNBOUNDED if distribution == "TruncatedNormal" else {}
+        full = {"mu": 0.0, **bounds, **arguments}
         missing = [name for name in valid if name not in full]
         if missing:
-            raise PriorError(
-                f"Prior {distribution!r} needs argument(s) {', '.join(missing)} "
-                f"(got {sorted(arguments)}). Example: Prior({distribution!r}, "
-                + ", ".join(f"{name}=1.0" for name in valid)
-                + ")."
-            )
+            example = ", ".join(f"{name}=1.0" for name in valid)
+            raise PriorError(f"Prior {distribution!r} needs argument(s) {', '.join(missing)} "
+                             f"(got {sorted(arguments)}). Example: Prior({distribution!r}, "
+                             f"{example}).")
         clean: dict[str, float] = {}
         for name in valid:
             value = full[name]
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise PriorError(
-                    f"Prior {distribution!r}: argument {name}={value!r} is not a number."
-                ) from None
-            if math.isnan(number) or (math.isinf(number) and name not in ("lower", "upper")):
-                raise PriorError(
-                    f"Prior {distribution!r}: argument {name}={value!r} must be finite."
-                )
-            if name in DISTRIBUTIONS[distribution] and number <= 0:
+                raise PriorError(f"Prior {distribution!r}: argument {name}={value!r} is not a "
+                                 "number.") from None
+            if math.isnan(number) or (math.isinf(number) and name not in _UNBOUNDED):
+                raise PriorError(f"Prior {distribution!r}: argument {name}={value!r} must be "
+                                 "finite.")
+            if name in positive and number <= 0:
                 raise PriorError(
                     f"Prior {distribution!r}: argument {name}={value!r} must be > 0 "
-                    f"(the positive arguments of {distribution} are "
-                    f"{choices(DISTRIBUTIONS[distribution])})."
-                )
+                    f"(the positive arguments of {distribution} are {choices(positive)}).")
             clean[name] = number
         if "lower" in clean and "upper" in clean and not clean["lower"] < clean["upper"]:
-            raise PriorError(
-                f"Prior {distribution!r}: lower={clean['lower']} must be below "
-                f"upper={clean['upper']}."
-            )
+            raise PriorError(f"Prior {distribution!r}: lower={clean['lower']} must be below "
+                             f"upper={clean['upper']}.")
         object.__setattr__(self, "distribution", distribution)
         object.__setattr__(self, "arguments", clean)
         object.__setattr__(self, "at_centre", bool(at_centre))
@@ -173,8 +135,7 @@ class Prior:
         return getattr(pm, self.distribution).dist(**args)
 
     def median(self) -> float:
-        """Median of the prior: exact (closed forms and SciPy's special functions) for every
-        family of :data:`DISTRIBUTIONS`, from 2001 draws for any other."""
+        """Median of the prior, exact (closed forms and SciPy's special functions)."""
         a = self.arguments
         closed = {
             "Normal": lambda: a["mu"],
@@ -196,9 +157,7 @@ class Prior:
                 special.ndtr((a["lower"] - a["mu"]) / a["sigma"])
                 + special.ndtr((a["upper"] - a["mu"]) / a["sigma"]))),
         }
-        if self.distribution in closed:
-            return float(closed[self.distribution]())
-        return float(np.median(self.draw(2001, random_seed=0)))
+        return float(closed[self.distribution]())
 
     def draw(self, n: int, random_seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Draw ``n`` values from the prior with PyMC."""
@@ -211,12 +170,5 @@ def coerce_prior(name: str, value: Prior | Mapping[str, Any]) -> Prior:
         return value
     if isinstance(value, Mapping) and "distribution" in value:
         return Prior.from_dict(value)
-    raise PriorError(
-        f"Prior for {name!r} must be a bayeslaws.Prior, e.g. Prior('Normal', mu=0.3, sigma=0.05); "
-        f"got {value!r}."
-    )
-
-
-def signature_arguments(distribution: str) -> tuple[str, ...]:
-    """Arguments of a PyMC distribution's ``dist`` (for documentation and error messages)."""
-    return tuple(inspect.signature(getattr(pm, distribution).dist).parameters)
+    raise PriorError(f"Prior for {name!r} must be a bayeslaws.Prior, e.g. Prior('Normal', "
+                     f"mu=0.3, sigma=0.05); got {value!r}.")

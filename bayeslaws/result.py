@@ -1,9 +1,7 @@
 """The result of a fit: posterior, summary, diagnostics, forecasts, saving.
 
-One :class:`Fit` class serves plain and grouped fits: a grouped fit (``bl.fit(...,
-group=<column>)``, see :mod:`bayeslaws.hierarchy`) has a ``group`` dimension on its varying
-parameters, and its forecasts and densities take a group (a fitted label, or ``"new"`` for an
-unseen group drawn from the population).
+One :class:`Fit` class serves plain and grouped fits (``bl.fit(..., group=<column>)``, see
+:mod:`bayeslaws.hierarchy`): a grouped fit's forecasts and densities take a group.
 """
 
 from __future__ import annotations
@@ -17,8 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayeslaws import decisions, io, optimal, plots
 from bayeslaws import diagnostics as diag_mod
-from bayeslaws import io
 from bayeslaws.checks import check_choice, check_prob, has_key
 from bayeslaws.data import (
     Observations,
@@ -26,13 +24,12 @@ from bayeslaws.data import (
     numeric_column,
     prediction_frame,
     prediction_inputs,
-    summarise,
 )
 from bayeslaws.exceptions import OptionError
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
 from bayeslaws.settings import FitSettings
 from bayeslaws.spec import ModelSpec
-from bayeslaws.trace import flat_draws, parameters_at, pointwise_log_likelihood
+from bayeslaws.trace import draw_y, flat_draws, parameters_at, pointwise_log_likelihood
 
 Kind = Literal["predictive", "mean"]
 KINDS = ("predictive", "mean")
@@ -67,17 +64,12 @@ class Fit:
         self.format_version: int | None = None
 
     def __repr__(self) -> str:
-        post = self.posterior
-        groups = ""
-        if self.grouping is not None:
-            g = self.grouping
-            groups = (f" group={g.column!r} groups={len(g.groups)} varying={list(g.varying)}"
-                      f" pooled={list(g.pooled)}")
-        return (
-            f"<bayeslaws.Fit law={self.law.name!r} likelihood={self.spec.likelihood.name!r}"
-            f"{groups} n={self.observations.n} draws={post.sizes['chain']}x{post.sizes['draw']}"
-            f" sampler={self.settings.sampler!r}>"
-        )
+        post, g = self.posterior, self.grouping
+        groups = "" if g is None else (f" group={g.column!r} groups={len(g.groups)} "
+                                       f"varying={list(g.varying)} pooled={list(g.pooled)}")
+        return (f"<bayeslaws.Fit law={self.law.name!r} likelihood={self.spec.likelihood.name!r}"
+                f"{groups} n={self.observations.n} draws={post.sizes['chain']}x"
+                f"{post.sizes['draw']} sampler={self.settings.sampler!r}>")
 
     # -- settings and groups --------------------------------------------------------------
     @property
@@ -124,8 +116,7 @@ class Fit:
         if self.grouping is None:
             if group is not None:
                 raise OptionError(
-                    f"group={group!r} was given but this fit has no groups; leave group out."
-                )
+                    f"group={group!r} was given but this fit has no groups; leave group out.")
             return None
         column = self.grouping.column
         if group is not None:
@@ -149,17 +140,16 @@ class Fit:
 
     @property
     def observations(self) -> Observations:
+        """The fitted runs (as stored in the trace)."""
         const = self.trace["constant_data"].to_dataset()
-        x = {name: const[name].values for name in self.law.inputs}
         extra = {k[len("extra_"):]: const[k].values for k in const.data_vars
                  if k.startswith("extra_")}
-        y = self.trace["observed_data"].to_dataset()["y"].values
         groups = (np.asarray(const[GROUP_INDEX].values, dtype=np.int64)
                   if GROUP_INDEX in const.data_vars else None)
-        return Observations(
-            x=x, y=y, columns=dict(self.settings.columns), y_column=self.settings.y_column,
-            summary=summarise(x, y, self.law.link == "log"), extra=extra, groups=groups,
-        )
+        return Observations.of({name: const[name].values for name in self.law.inputs},
+                               self.trace["observed_data"].to_dataset()["y"].values,
+                               dict(self.settings.columns), self.settings.y_column,
+                               self.law.link == "log", extra, groups)
 
     def data(self) -> pd.DataFrame:
         """The fitted data as a table, with the user's column names (and the group column)."""
@@ -169,9 +159,6 @@ class Fit:
         if self.grouping is not None:
             frame[self.grouping.column] = np.asarray(self.groups)[obs.groups]
         return pd.DataFrame(frame)
-
-    def _names(self) -> list[str]:
-        return list(self.spec.posterior_names)
 
     def draws(self, names=None) -> dict[str, np.ndarray]:
         """Posterior draws flattened over chains, as ``{name: array of shape (S,)}``; a varying
@@ -192,7 +179,8 @@ class Fit:
         sentence per problem."""
         if self._diagnostics is None:
             self._diagnostics = diag_mod.compute(
-                self.trace, self._names(), self.settings.target_accept, self.settings.adaptation,
+                self.trace, self.spec.posterior_names, self.settings.target_accept,
+                self.settings.adaptation,
                 n_parameters=self.n_parameters, describe=self.describe_run)
         return self._diagnostics
 
@@ -221,8 +209,7 @@ class Fit:
         scale). The number of divergent transitions is in ``table.attrs["divergences"]``.
         """
         prob = check_prob(prob)
-        q_lo, q_hi = (1 - prob) / 2, (1 + prob) / 2
-        names = self._names() if self.grouping is not None else list(self.spec.parameter_names)
+        names = list(self.spec.posterior_names)
         post = self.posterior[names]
         multi = post.sizes["chain"] > 1
         rhat = az.rhat(post) if multi else None
@@ -234,13 +221,11 @@ class Fit:
                 (f"{name}[{g}]", {GROUP_DIM: g}) for g in self.groups]
             for label, sel in cells:
                 values = np.asarray(post[name].sel(sel).values).ravel()
+                lower, upper = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2])
                 rows[label] = {
-                    "mean": values.mean(), "sd": values.std(ddof=1),
-                    "median": np.median(values),
-                    f"eti{level}_lower": np.quantile(values, q_lo),
-                    f"eti{level}_upper": np.quantile(values, q_hi),
-                    "ess_bulk": float(bulk[name].sel(sel)),
-                    "ess_tail": float(tail[name].sel(sel)),
+                    "mean": values.mean(), "sd": values.std(ddof=1), "median": np.median(values),
+                    f"eti{level}_lower": lower, f"eti{level}_upper": upper,
+                    "ess_bulk": float(bulk[name].sel(sel)), "ess_tail": float(tail[name].sel(sel)),
                     "r_hat": float(rhat[name].sel(sel)) if multi else np.nan,
                 }
         table = pd.DataFrame.from_dict(rows, orient="index")
@@ -275,9 +260,8 @@ class Fit:
         yv = numeric_column(frame, y_column, "y", positive=self.law.link == "log")
         extra = {role: numeric_column(frame, col, role, positive=True)
                  for role, col in self.settings.extra_columns.items()}
-        return Observations(x=x, y=yv, columns=columns, y_column=y_column,
-                            summary=summarise(x, yv, self.law.link == "log"), extra=extra,
-                            groups=self._point_groups(frame, group, len(yv)))
+        return Observations.of(x, yv, columns, y_column, self.law.link == "log", extra,
+                               self._point_groups(frame, group, len(yv)))
 
     def pointwise_log_likelihood(self, data: Any, y: str | None = None,
                                  random_seed: int | None = 0,
@@ -336,36 +320,22 @@ class Fit:
         check_choice("kind", kind, KINDS)
         frame = prediction_frame(at, self.group_columns)
         x = prediction_inputs(self.law, frame)
-        points = len(next(iter(x.values())))
-        index = self._point_groups(frame, group, points)
+        points = len(frame)
         rng = np.random.default_rng(random_seed)
-        params = parameters_at(self.spec, self.posterior, self.observations, index, rng)
-        link_mean = self.law.evaluate({p.name: params[p.name] for p in self.law.parameters}, x)
-        link_mean = np.broadcast_to(link_mean, (link_mean.shape[0], points))
-        if kind == "mean":
-            values = np.exp(link_mean) if self.law.link == "log" else link_mean
-        else:
-            lik = {p.name: params[p.name] for p in self.spec.likelihood.parameters}
-            lik.update(self._prediction_extra(frame, points))
-            values = self.spec.likelihood.draw(link_mean, lik, rng)
-        return x, np.asarray(values)
+        params = parameters_at(self.spec, self.posterior, self.observations,
+                               self._point_groups(frame, group, points), rng)
+        extra = self._prediction_extra(frame, points) if kind == "predictive" else {}
+        return x, np.asarray(draw_y(self.spec, params, x, points, kind, extra, rng))
 
     def _prediction_extra(self, at: Any, points: int) -> dict[str, np.ndarray]:
-        """Extra likelihood columns at new points (e.g. binomial ``trials``).
-
-        Taken from ``at`` when it has a column named like the role (``"trials"``) or like the
-        fitted column; otherwise the median of the fitted data's values.
-        """
-        fitted = self.observations.extra
-        columns = self.settings.extra_columns
+        """Extra likelihood columns at new points (e.g. binomial ``trials``): ``at``'s column
+        named like the role (``"trials"``) or the fitted column, else the fitted values' median."""
         out = {}
-        for role, values in fitted.items():
-            keys = [k for k in (role, columns.get(role)) if k is not None]
-            given = next((at[k] for k in keys if has_key(at, k)), None)
-            if given is None:
-                out[role] = np.full(points, np.median(values))
-            else:
-                out[role] = np.broadcast_to(np.asarray(given, dtype=float).ravel(), (points,))
+        for role, values in self.observations.extra.items():
+            keys = (role, self.settings.extra_columns.get(role))
+            given = next((at[k] for k in keys if k is not None and has_key(at, k)), None)
+            out[role] = (np.full(points, np.median(values)) if given is None else
+                         np.broadcast_to(np.asarray(given, dtype=float).ravel(), (points,)))
         return out
 
     def predict(self, at: Mapping[str, Any] | pd.DataFrame, prob: float = 0.9,
@@ -401,37 +371,29 @@ class Fit:
             index = self._point_groups(prediction_frame(at, self.group_columns), group,
                                        values.shape[1])
             table[self.grouping.column] = [self.groups[i] if i >= 0 else NEW for i in index]
-        if kind == "predictive" and not self.spec.likelihood.finite_mean:
-            _, values_mean = self.predictive_draws(at, kind="mean", random_seed=random_seed,
-                                                   group=group)
-            table["mean"] = values_mean.mean(axis=0)  # a new run's y has no finite mean
-        else:
-            table["mean"] = values.mean(axis=0)
+        mean = values
+        if kind == "predictive" and not self.spec.likelihood.finite_mean:  # no finite mean
+            mean = self.predictive_draws(at, "mean", random_seed, group)[1]
+        table["mean"] = mean.mean(axis=0)
         table["median"] = np.median(values, axis=0)
-        table["lower"] = np.quantile(values, (1 - prob) / 2, axis=0)
-        table["upper"] = np.quantile(values, (1 + prob) / 2, axis=0)
+        table["lower"], table["upper"] = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2],
+                                                     axis=0)
         return table
 
     # -- decisions (bayeslaws.decisions) -------------------------------------------------
     def prob_below(self, at: Mapping[str, Any] | pd.DataFrame, target, kind: Kind = "predictive",
                    random_seed: int | None = 0) -> pd.DataFrame:
         """Probability that y at each scale is below ``target`` (see bayeslaws.decisions)."""
-        from bayeslaws.decisions import prob_below
-
-        return prob_below(self, at, target, kind=kind, random_seed=random_seed)
+        return decisions.prob_below(self, at, target, kind=kind, random_seed=random_seed)
 
     def scale_for(self, target: float, along: str | None = None,
                   fixed: Mapping[str, float] | None = None, **kwargs):
         """Posterior of the scale reaching ``target`` (see bayeslaws.decisions.scale_for)."""
-        from bayeslaws.decisions import scale_for
-
-        return scale_for(self, target, along=along, fixed=fixed, **kwargs)
+        return decisions.scale_for(self, target, along=along, fixed=fixed, **kwargs)
 
     def compute_optimal(self, C, flops=None, **kwargs):
         """Compute-optimal N, D per budget (see bayeslaws.optimal.compute_optimal)."""
-        from bayeslaws.optimal import compute_optimal
-
-        return compute_optimal(self, C, flops=flops, **kwargs)
+        return optimal.compute_optimal(self, C, flops=flops, **kwargs)
 
     # -- persistence and plots -----------------------------------------------------------
     def save(self, path: str | Path, precision: str = "float64") -> Path:
@@ -445,9 +407,7 @@ class Fit:
     def plot(self, **kwargs):
         """Log-log plot of data, posterior median and interval bands (see bayeslaws.plots); a
         grouped fit gets one colour per group."""
-        from bayeslaws.plots import plot_fit
-
-        return plot_fit(self, **kwargs)
+        return plots.plot_fit(self, **kwargs)
 
 
 def load(path: str | Path) -> Fit:

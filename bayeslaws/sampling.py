@@ -36,6 +36,12 @@ DEFAULT_ADAPTATION = "low_rank"
 #: Default target acceptance with the low-rank adaptation: at nutpie's 0.8, 3 of 13 Chinchilla
 #: seeds had one divergence; at 0.9 none did, for the same ESS per second.
 LOW_RANK_TARGET_ACCEPT = 0.9
+#: PyTensor settings for every model bayeslaws compiles. With numba's fastmath, a function
+#: compiled in this process and the same function loaded from PyTensor's on-disk cache differ
+#: in the last bits, and NUTS turns that into different draws: the same seed then gave another
+#: posterior in a process with a cold cache than in one with a warm cache (PyMC's sampler and
+#: nutpie alike). Without fastmath both agree (``tests/test_reproducibility.py``).
+COMPILE_FLAGS = {"numba__fastmath": False}
 
 
 @dataclass
@@ -56,24 +62,13 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-#: PyTensor settings for every model bayeslaws compiles. With numba's fastmath, a function
-#: compiled in this process and the same function loaded from PyTensor's on-disk cache differ
-#: in the last bits, and NUTS turns that into different draws: the same seed then gave another
-#: posterior in a process with a cold cache than in one with a warm cache (PyMC's sampler and
-#: nutpie alike). Without fastmath both agree (``tests/test_reproducibility.py``).
-COMPILE_FLAGS = {"numba__fastmath": False}
-
-
 def check_sampler(sampler: str) -> None:
     if sampler not in SAMPLERS:
         raise OptionError(
             f"Unknown sampler {sampler!r}. Valid choices: {choices(SAMPLERS)} (nutpie is the "
-            "fastest on CPU; numpyro runs on CPU or GPU with the 'jax' extra)."
-        )
+            "fastest on CPU; numpyro runs on CPU or GPU with the 'jax' extra).")
     if sampler == "numpyro" and importlib.util.find_spec("numpyro") is None:
-        raise OptionError(
-            "sampler='numpyro' needs numpyro and jax: pip install 'bayeslaws[jax]'."
-        )
+        raise OptionError("sampler='numpyro' needs numpyro and jax: pip install 'bayeslaws[jax]'.")
 
 
 def resolve_adaptation(sampler: str, adaptation: str | None, law_default: str | None = None,
@@ -90,22 +85,17 @@ def resolve_adaptation(sampler: str, adaptation: str | None, law_default: str | 
     if adaptation not in ADAPTATIONS:
         raise OptionError(
             f"Unknown adaptation {adaptation!r}. Valid choices: {choices(ADAPTATIONS)} "
-            f"(nutpie's mass-matrix adaptations; {DEFAULT_ADAPTATION!r} is the default)."
-        )
+            f"(nutpie's mass-matrix adaptations; {DEFAULT_ADAPTATION!r} is the default).")
     if sampler != "nutpie":
         raise OptionError(
             f"adaptation={adaptation!r} is a nutpie option, but sampler={sampler!r} adapts its "
-            "own diagonal mass matrix: drop adaptation=, or use sampler='nutpie'."
-        )
+            "own diagonal mass matrix: drop adaptation=, or use sampler='nutpie'.")
     return adaptation
 
 
 def jax_cache_dir() -> Path:
-    """Folder of JAX's persistent compilation cache used for numpyro fits.
-
-    ``$BAYESLAWS_CACHE_DIR/jax`` when that variable is set, else ``~/.cache/bayeslaws/jax``
-    (``$XDG_CACHE_HOME`` honoured).
-    """
+    """Folder of JAX's persistent compilation cache for numpyro fits: ``$BAYESLAWS_CACHE_DIR/jax``
+    when that variable is set, else ``~/.cache/bayeslaws/jax`` (``$XDG_CACHE_HOME`` honoured)."""
     root = os.environ.get("BAYESLAWS_CACHE_DIR")
     if root:
         return Path(root) / "jax"
@@ -114,12 +104,10 @@ def jax_cache_dir() -> Path:
 
 
 def enable_jax_cache() -> Path | None:
-    """Turn on JAX's persistent compilation cache, unless the user configured one.
-
-    A numpyro fit compiles its NUTS loop with XLA (seconds); with the cache on disk a fit of
-    the same law and data shape in a new process loads it instead (``benchmarks/speed.py``
-    measures both). Returns the cache folder in use, or ``None`` if it cannot be created.
-    """
+    """Turn on JAX's persistent compilation cache, unless the user configured one, and return
+    its folder (``None`` if it cannot be created): a numpyro fit compiles its NUTS loop with XLA
+    (seconds), which a fit of the same law and data shape in a new process then loads instead
+    (``benchmarks/speed.py`` measures both)."""
     import jax
 
     configured = jax.config.jax_compilation_cache_dir
@@ -140,23 +128,18 @@ def cached_entry(spec: ModelSpec, values: Mapping[str, np.ndarray], sampler: str
     shapes = tuple((k, np.shape(v)) for k, v in sorted(values.items()))
     key = (sampler, spec.structure_key(), data_layout(values),
            shapes if sampler == "numpyro" else None)
-    entry = _CACHE.get(key)
-    if entry is None:
-        entry = Entry(model=build_model(spec, values))
-        _CACHE[key] = entry
-    return entry
+    if key not in _CACHE:
+        _CACHE[key] = Entry(model=build_model(spec, values))
+    return _CACHE[key]
 
 
-def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str, draws: int,
-             tune: int, chains: int, random_seed: int, progressbar: bool,
-             target_accept: float | None = None, adaptation: str | None = None
-             ) -> tuple[xr.DataTree, float]:
-    """Sample the model of ``spec`` on ``values``; return the raw trace and sampling seconds."""
+def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str,
+             **options) -> tuple[xr.DataTree, float]:
+    """Sample the model of ``spec`` on ``values`` (``options``: those of :func:`sample_entry`);
+    return the raw trace and sampling seconds."""
     check_sampler(sampler)
     return sample_entry(cached_entry(spec, values, sampler), values, list(spec.posterior_names),
-                        sampler=sampler, draws=draws, tune=tune, chains=chains,
-                        random_seed=random_seed, progressbar=progressbar,
-                        target_accept=target_accept, adaptation=adaptation)
+                        sampler=sampler, **options)
 
 
 def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str], *,
@@ -166,6 +149,7 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
     """Sample a cached model on ``values`` (nutpie: compiled once per entry, then reused with
     new data); keep the variables ``keep``. ``adaptation`` is nutpie's mass-matrix adaptation
     (see :func:`resolve_adaptation`). Returns the raw trace and sampling seconds."""
+    nuts = {} if target_accept is None else {"target_accept": target_accept}
     start = time.perf_counter()
     if sampler == "nutpie":
         import nutpie
@@ -175,17 +159,13 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
                 entry.compiled = nutpie.compile_pymc_model(entry.model, var_names=keep)
             COMPILATIONS["nutpie"] += 1
         compiled = entry.compiled.with_data(**packed(values))
-        kwargs = {} if target_accept is None else {"target_accept": target_accept}
         if adaptation is not None:
-            kwargs["adaptation"] = adaptation
+            nuts["adaptation"] = adaptation
         start = time.perf_counter()
-        trace = nutpie.sample(
-            compiled, draws=draws, tune=tune, chains=chains, seed=int(random_seed),
-            progress_bar=progressbar, **kwargs,
-        )
+        trace = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains,
+                              seed=int(random_seed), progress_bar=progressbar, **nuts)
     else:
         COMPILATIONS[sampler] += 1
-        nuts = {} if target_accept is None else {"target_accept": target_accept}
         if sampler == "numpyro":
             nuts["chain_method"] = "vectorized"
             enable_jax_cache()
@@ -196,10 +176,8 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
             trace = pm.sample(
                 draws=draws, tune=tune, chains=chains, random_seed=int(random_seed),
                 nuts_sampler=sampler, progressbar=progressbar, var_names=keep,
-                compute_convergence_checks=False,
-                **({"nuts": nuts} if nuts else {}),
-                **({"cores": 1} if sampler == "pymc" else {}),
-            )
+                compute_convergence_checks=False, **({"nuts": nuts} if nuts else {}),
+                **({"cores": 1} if sampler == "pymc" else {}))
     elapsed = time.perf_counter() - start
     if "posterior" not in trace.children:
         raise SamplerError(f"Sampler {sampler!r} returned no posterior.")

@@ -22,7 +22,6 @@ the sampled model (PyTensor) and in prediction (NumPy).
 from __future__ import annotations
 
 import numpy as np
-import pytensor.tensor as pt
 
 from bayeslaws import mathops
 
@@ -30,18 +29,10 @@ from bayeslaws import mathops
 DEFAULT_DECAY = 0.999
 
 
-def _concatenate(xp, parts):
-    return np.concatenate(parts) if xp.name == "numpy" else pt.concatenate(parts)
-
-
-def _argsort(xp, values):
-    return np.argsort(values, kind="stable") if xp.name == "numpy" else pt.argsort(values)
-
-
 def _sorted_areas(step, lr, decay, xp):
-    gap = step - _concatenate(xp, [step[:1] * 0.0, step[:-1]])
+    gap = step - xp.concatenate([step[:1] * 0.0, step[:-1]])
     s1 = xp.cumsum(lr * gap)
-    drop = _concatenate(xp, [lr[:1] * 0.0, lr[:-1] - lr[1:]])
+    drop = xp.concatenate([lr[:1] * 0.0, lr[:-1] - lr[1:]])
     lag = step[:, None] - step[None, :]
     if decay > 0:
         weight = xp.where(lag >= 0, xp.exp(np.log(decay) * xp.maximum(lag, 0.0)), 0.0)
@@ -79,7 +70,7 @@ def areas(step, lr, decay: float = DEFAULT_DECAY, xp=mathops.numpy):
     """
     if not 0 <= decay < 1:
         raise ValueError(f"decay={decay!r} must be in [0, 1) (the paper uses 0.999).")
-    order = _argsort(xp, step)
-    back = _argsort(xp, order)
+    order = xp.argsort(step)
+    back = xp.argsort(order)
     s1, s2 = _sorted_areas(step[order], lr[order], decay, xp)
     return s1[back], s2[back]

@@ -91,9 +91,8 @@ class FitSettings:
         for key in ("columns", "law_options", "extra_columns", "versions"):
             values[key] = dict(values.get(key) or {})
         values["attempts"] = [dict(a) for a in values.get("attempts") or []]
-        for key in ("draws", "tune", "chains", "random_seed"):
-            if key in values:
-                values[key] = int(values[key])
+        values.update({key: int(values[key]) for key in ("draws", "tune", "chains", "random_seed")
+                       if key in values})
         return cls(**values)
 
     def replace(self, **changes: Any) -> FitSettings:

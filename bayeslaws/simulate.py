@@ -50,10 +50,6 @@ def demo_data(random_seed: int = 0, sigma: float = 0.02) -> pd.DataFrame:
     grid = chinchilla_grid()
     sim = simulate("chinchilla", CHINCHILLA_REPLICATION, grid, sigma=sigma,
                    random_seed=random_seed)
-    return pd.DataFrame({
-        "params": sim["N"],
-        "tokens": sim["D"],
-        "flops": 6.0 * sim["N"] * sim["D"],
-        "loss": sim["y"],
-        "source": "simulated from Besiroglu et al. 2024 replication parameters",
-    })
+    return pd.DataFrame({"params": sim["N"], "tokens": sim["D"], "flops": 6.0 * sim["N"] * sim["D"],
+                         "loss": sim["y"],
+                         "source": "simulated from Besiroglu et al. 2024 replication parameters"})

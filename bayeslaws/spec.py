@@ -55,39 +55,32 @@ class ModelSpec:
 
     def structure_key(self) -> tuple:
         """What fixes the compiled model: law, options, likelihood, prior families, groups."""
-        return (
-            self.law.name,
-            json.dumps(self.law.options, sort_keys=True, default=str),
-            self.likelihood.name,
-            tuple((name, self.priors[name].distribution) for name in self.parameter_names),
-            None if self.grouping is None else self.grouping.structure_key(),
-        )
+        return (self.law.name, json.dumps(self.law.options, sort_keys=True, default=str),
+                self.likelihood.name,
+                tuple((name, self.priors[name].distribution) for name in self.parameter_names),
+                None if self.grouping is None else self.grouping.structure_key())
 
 
 def resolve_priors(law: Law, likelihood: Likelihood, summary: DataSummary,
                    user: Mapping[str, Prior] | None) -> dict[str, Prior]:
     """Default priors for the data, overridden by the user's (unknown names are an error)."""
     priors = {**law.default_priors(summary), **likelihood.default_priors(summary)}
-    names = [p.name for p in law.parameters + likelihood.parameters]
+    parameters = law.parameters + likelihood.parameters
+    names = [p.name for p in parameters]
     missing = [n for n in names if n not in priors]
     if missing:
         raise PriorError(f"Law {law.name!r} defines no default prior for {missing}.")
     for name, prior in (user or {}).items():
         if name not in priors:
-            raise PriorError(
-                f"Unknown prior name {name!r} for law {law.name!r} with likelihood "
-                f"{likelihood.name!r}. Valid names: {choices(names)}."
-            )
+            raise PriorError(f"Unknown prior name {name!r} for law {law.name!r} with likelihood "
+                             f"{likelihood.name!r}. Valid names: {choices(names)}.")
         priors[name] = coerce_prior(name, prior)
-    by_name = {p.name: p for p in law.parameters + likelihood.parameters}
-    for name in names:
-        par = by_name[name]
-        if priors[name].at_centre and (par.support != "positive" or par.centre_input is None):
+    for par in parameters:
+        if priors[par.name].at_centre and (par.support != "positive" or par.centre_input is None):
             raise PriorError(
-                f"The prior of {name!r} has at_centre=True, but {name!r} is not a positive "
-                "parameter sampled at the data's centre (no centre_input in law "
-                f"{law.name!r}); drop at_centre=True to put the prior on {name!r} itself."
-            )
+                f"The prior of {par.name!r} has at_centre=True, but {par.name!r} is not a "
+                "positive parameter sampled at the data's centre (no centre_input in law "
+                f"{law.name!r}); drop at_centre=True to put the prior on {par.name!r} itself.")
     return {n: priors[n] for n in names}
 
 
@@ -106,25 +99,20 @@ def prepare_fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = N
     observations (with each run's group index when ``group`` is given).
     """
     if group is None and (pooled is not None or varying is not None or tau_scale is not None):
-        raise OptionError(
-            "pooled=, varying= and tau_scale= describe a grouped fit: give group=<column "
-            "of group labels> too, or drop them for a single pooled curve."
-        )
+        raise OptionError("pooled=, varying= and tau_scale= describe a grouped fit: give "
+                          "group=<column of group labels> too, or drop them for a single pooled "
+                          "curve.")
     law_obj = get_law(law, **dict(law_options or {}))
     if likelihood is None:
         likelihood = default_likelihood(law_obj.link, extra)
     lik = get_likelihood(likelihood, law_obj.link, law_obj.name)
-    index = labels = None
-    if group is not None:
-        index, labels = group_labels(as_frame(data), group)
-    n_params = len(law_obj.parameters) + len(lik.parameters)
-    obs = prepare(law_obj, data, x, y, n_params, extra=extra, allow_few_runs=allow_few_runs,
-                  groups=index)
+    index, labels = (None, None) if group is None else group_labels(as_frame(data), group)
+    parameters = law_obj.parameters + lik.parameters
+    obs = prepare(law_obj, data, x, y, len(parameters), extra=extra,
+                  allow_few_runs=allow_few_runs, groups=index)
     check_for_likelihood(lik, obs)
-    grouping = None
-    if group is not None:
-        grouping = resolve_grouping(law_obj, law_obj.parameters + lik.parameters, group, labels,
-                                    pooled, varying, tau_scale, likelihood=lik.name)
+    grouping = None if group is None else resolve_grouping(
+        law_obj, parameters, group, labels, pooled, varying, tau_scale, likelihood=lik.name)
     chosen = from_data(law_obj, obs, "default priors", resolve_priors, law_obj, lik,
                        obs.summary, priors)
     return ModelSpec(law_obj, lik, chosen, grouping), obs

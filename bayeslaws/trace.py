@@ -22,8 +22,7 @@ SAMPLE_DIMS = ("chain", "draw")
 OBS_DIM = "obs"
 SAMPLE_STATS_KEPT = (
     "diverging", "energy", "lp", "logp", "step_size", "n_steps", "depth", "tree_depth",
-    "mean_tree_accept", "acceptance_rate", "maxdepth_reached", "reached_max_treedepth",
-)
+    "mean_tree_accept", "acceptance_rate", "maxdepth_reached", "reached_max_treedepth")
 
 
 def flat_draws(values: xr.DataArray) -> np.ndarray:
@@ -32,37 +31,21 @@ def flat_draws(values: xr.DataArray) -> np.ndarray:
     return arr.reshape((-1,) + arr.shape[2:])
 
 
-def posterior_arrays(posterior: xr.Dataset, names, *, trailing: int = 1) -> dict[str, np.ndarray]:
-    """Parameter draws flattened over chains and draws, shaped ``(S, 1, ...)`` for broadcasting."""
-    out = {}
-    for name in names:
-        flat = flat_draws(posterior[name])
-        out[name] = flat.reshape(flat.shape + (1,) * trailing)
-    return out
-
-
 def run_parameters(spec: ModelSpec, posterior: xr.Dataset,
                    index: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each parameter's draws for runs of groups ``index``: arrays ``(S, runs)`` for varying
     parameters, ``(S, 1)`` for the others (every parameter of a plain fit)."""
-    out = {}
-    for name in spec.parameter_names:
-        flat = flat_draws(posterior[name])
-        out[name] = flat[:, np.asarray(index)] if spec.varies(name) else flat[:, None]
-    return out
+    return {name: flat_draws(posterior[name])[:, np.asarray(index) if spec.varies(name) else None]
+            for name in spec.parameter_names}
 
 
 def new_group_parameters(spec: ModelSpec, posterior: xr.Dataset, obs: Observations,
                          rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Parameters of one new group per posterior draw, drawn from the population: ``(S, 1)``.
-
-    ``obs`` are the fitted runs (their centres and statistics define the sampling scale).
-    """
+    """Parameters of one new group per posterior draw, drawn from the population: ``(S, 1)``
+    (``obs``: the fitted runs, whose centres and statistics define the sampling scale)."""
     stats = statistics(spec.law, obs)
-    typical = {}
-    for name in spec.parameter_names:
-        source = name + POP_SUFFIX if spec.varies(name) else name
-        typical[name] = flat_draws(posterior[source])[:, None]
+    source = {n: n + POP_SUFFIX if spec.varies(n) else n for n in spec.parameter_names}
+    typical = {n: flat_draws(posterior[s])[:, None] for n, s in source.items()}
     new: dict[str, np.ndarray] = {}
     for par in ordered(spec.parameters):
         name = par.name
@@ -93,13 +76,25 @@ def parameters_at(spec: ModelSpec, posterior: xr.Dataset, fitted: Observations,
     return params
 
 
+def draw_y(spec: ModelSpec, params: Mapping[str, np.ndarray], x: Mapping[str, np.ndarray],
+           points: int, kind: str, extra: Mapping[str, np.ndarray],
+           rng: np.random.Generator) -> np.ndarray:
+    """Draws of y at ``points`` inputs ``x`` under each draw of ``params``, ``(S, points)``:
+    the law's curve (``kind="mean"``) or a new run's measurement (``"predictive"``)."""
+    link = spec.law.evaluate({p.name: params[p.name] for p in spec.law.parameters}, x)
+    link = np.broadcast_to(link, (link.shape[0], points))
+    if kind == "mean":
+        return np.exp(link) if spec.law.link == "log" else link
+    noise = {**{p.name: params[p.name] for p in spec.likelihood.parameters}, **extra}
+    return np.asarray(spec.likelihood.draw(link, noise, rng))
+
+
 def log_likelihood(spec: ModelSpec, params: Mapping[str, np.ndarray], obs: Observations
                    ) -> np.ndarray:
     """Log density of each run of ``obs`` under each draw of ``params``: ``(S, runs)``."""
     mean = spec.law.evaluate({p.name: params[p.name] for p in spec.law.parameters}, obs.x)
-    lik = {p.name: params[p.name] for p in spec.likelihood.parameters}
-    lik.update(obs.extra)
-    values = spec.likelihood.logpdf(mean, lik, spec.likelihood.transform(obs.y))
+    noise = {**{p.name: params[p.name] for p in spec.likelihood.parameters}, **obs.extra}
+    values = spec.likelihood.logpdf(mean, noise, spec.likelihood.transform(obs.y))
     return np.broadcast_to(np.asarray(values), (len(next(iter(params.values()))), obs.n))
 
 
@@ -114,21 +109,9 @@ def pointwise_log_likelihood(spec: ModelSpec, obs: Observations, posterior: xr.D
     rng = np.random.default_rng(0) if rng is None else rng
     params = parameters_at(spec, posterior, fitted or obs, obs.groups, rng)
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    return xr.DataArray(
-        log_likelihood(spec, params, obs).reshape(chains, draws, obs.n),
-        dims=(*SAMPLE_DIMS, OBS_DIM),
-        coords={"chain": posterior["chain"], "draw": posterior["draw"]},
-    )
-
-
-def sample_stats_group(raw: xr.DataTree) -> dict[str, xr.Dataset]:
-    """``{"sample_stats": ...}`` with the kept sampler statistics, or ``{}`` if there are none."""
-    if "sample_stats" not in raw.children:
-        return {}
-    stats = raw["sample_stats"].to_dataset()
-    kept = stats[[v for v in SAMPLE_STATS_KEPT if v in stats.data_vars]].reset_coords(drop=True)
-    kept.attrs = {}
-    return {"sample_stats": kept}
+    return xr.DataArray(log_likelihood(spec, params, obs).reshape(chains, draws, obs.n),
+                        dims=(*SAMPLE_DIMS, OBS_DIM),
+                        coords={"chain": posterior["chain"], "draw": posterior["draw"]})
 
 
 def assemble(raw: xr.DataTree, spec: ModelSpec, obs: Observations) -> xr.DataTree:
@@ -143,11 +126,14 @@ def assemble(raw: xr.DataTree, spec: ModelSpec, obs: Observations) -> xr.DataTre
             {GROUP_DIM: np.array(spec.grouping.groups, dtype=str)})
     posterior.attrs = {}
     groups = {"posterior": posterior}
-    groups.update(sample_stats_group(raw))
+    if "sample_stats" in raw.children:  # the kept sampler statistics
+        stats = raw["sample_stats"].to_dataset()
+        kept = stats[[v for v in SAMPLE_STATS_KEPT if v in stats.data_vars]].reset_coords(drop=True)
+        kept.attrs = {}
+        groups["sample_stats"] = kept
     obs_coord = {OBS_DIM: np.arange(obs.n)}
     groups["log_likelihood"] = xr.Dataset(
-        {OBSERVED: pointwise_log_likelihood(spec, obs, posterior)}
-    ).assign_coords(obs_coord)
+        {OBSERVED: pointwise_log_likelihood(spec, obs, posterior)}).assign_coords(obs_coord)
     groups["observed_data"] = xr.Dataset({OBSERVED: ((OBS_DIM,), obs.y)}, coords=obs_coord)
     constant = {name: ((OBS_DIM,), values) for name, values in obs.x.items()}
     constant.update({f"extra_{k}": ((OBS_DIM,), v) for k, v in obs.extra.items()})

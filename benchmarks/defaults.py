@@ -258,11 +258,20 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="one case per family, tiny runs")
     parser.add_argument("--max-curves", type=int, default=None,
                         help="first N revisiting curves per domain (default: all)")
+    parser.add_argument("--only-failed", type=Path, default=None,
+                        help="a per_fit.csv: rerun only the fits that missed the goal there")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a per_fit.csv to compare with, on the cases both ran")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "defaults")
     args = parser.parse_args(argv)
     global MAX_CURVES
     MAX_CURVES = args.max_curves
     todo = cases(args.families, args.split, args.quick, json.loads(args.fit_options), args.seed)
+    if args.only_failed is not None:
+        failed = pd.read_csv(args.only_failed)
+        failed = failed[~failed["ok"].fillna(False).astype(bool)]
+        keys = set(zip(failed["family"], failed["case"], failed["law"], strict=True))
+        todo = [c for c in todo if (c["family"], c["case"], c["law"]) in keys]
     print(f"{len(todo)} fits", flush=True)
     if args.workers > 1:
         context = multiprocessing.get_context("spawn")
@@ -275,9 +284,31 @@ def main(argv=None) -> int:
     table.to_csv(args.out / "per_fit.csv", index=False)
     command = "python benchmarks/defaults.py " + " ".join(argv if argv is not None
                                                            else sys.argv[1:])
-    (args.out / "results.md").write_text(report(table, command))
-    print(report(table, command))
+    text = report(table, command)
+    if args.before is not None:
+        text += "\n" + side_by_side(pd.read_csv(args.before), table)
+    (args.out / "results.md").write_text(text)
+    print(text)
     return 0
+
+
+def side_by_side(before: pd.DataFrame, after: pd.DataFrame) -> str:
+    """Share of fits meeting the goal before and after, on the cases both ran."""
+    key = ["split", "family", "case", "law"]
+    both = before[key + ["ok"]].merge(after[key + ["ok"]], on=key, suffixes=("_before", "_after"))
+    both = both.dropna(subset=["ok_before", "ok_after"])
+    for column in ("ok_before", "ok_after"):
+        both[column] = both[column].astype(bool)
+    rows = both.groupby(["split", "family", "law"])[["ok_before", "ok_after"]].mean()
+    rows = (100 * rows).round(1).reset_index()
+    rows.insert(3, "fits", both.groupby(["split", "family", "law"]).size().to_numpy())
+    lines = ["## Before and after, the same cases", ""]
+    for split in ("decide", "confirm"):
+        part = both[(both["split"] == split) & (both["family"] != "simulated")]
+        if len(part):
+            lines.append(f"- {split}, real data: {100 * part['ok_before'].mean():.1f}% -> "
+                         f"{100 * part['ok_after'].mean():.1f}% of {len(part)} fits.")
+    return "\n".join(lines + ["", markdown(rows), ""])
 
 
 if __name__ == "__main__":

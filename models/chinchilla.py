@@ -6,9 +6,13 @@ r"""Chinchilla law of loss against parameters and tokens.
 loss. Evaluated in log space as a log-sum-exp of the three terms; ``A`` and ``B`` are sampled at
 the centre of the data's ``log N`` and ``log D``.
 
-Default priors: ``E`` LogNormal with median 0.6 x the smallest loss; ``A``, ``B`` wide
-LogNormal centred where each term matches the data for an exponent of 0.3; ``alpha``, ``beta``
-LogNormal(log 0.3, 1).
+Default priors (``bayeslaws.defaults``): ``E`` LogNormal with median 0.6 x the smallest loss
+(sigma 0.7); ``A``, ``B`` as the size of each term at the data's centre (``at_centre``),
+LogNormal with median a quarter of the typical loss, sigma 1; ``alpha``, ``beta``
+LogNormal(log 0.3, 0.6). Prior predictive (``benchmarks/prior_ranges.py``, 90% band of the
+law's curve against the data's range): Chinchilla's 240 runs 0.55 x the smallest to 11 x the
+largest loss (the former priors: 0.40 to 60 x; 60% of their curves exceeded a loss of 100),
+Gadre's sets 0.46-0.49 to 22-23 x; the prior median curve lies within a factor of 3.
 
 Declarations: in a grouped fit ``E``, ``A`` and ``B`` vary between groups and the exponents
 are shared (``varying``); ``E`` is the floor (``floors``). Closed forms: the compute-optimal
@@ -36,8 +40,8 @@ def function(p, logx, xp):
 def default_priors(s):
     return {
         "E": floor_prior(s),
-        "A": amplitude_prior(s, "N"),
-        "B": amplitude_prior(s, "D"),
+        "A": amplitude_prior(s, "N", share=0.25),
+        "B": amplitude_prior(s, "D", share=0.25),
         "alpha": exponent_prior(),
         "beta": exponent_prior(),
     }

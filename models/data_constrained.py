@@ -60,8 +60,8 @@ def function(p, logx, xp):
 def default_priors(s: DataSummary) -> dict[str, Prior]:
     return {
         "E": floor_prior(s),
-        "A": amplitude_prior(s, "N"),
-        "B": amplitude_prior(s, "U"),
+        "A": amplitude_prior(s, "N", share=0.25),
+        "B": amplitude_prior(s, "U", share=0.25),
         "alpha": exponent_prior(),
         "beta": exponent_prior(),
         "R_star": Prior("LogNormal", mu=math.log(15.0), sigma=1.0),

@@ -7,10 +7,11 @@ curve is the power law ``b x^-c``; for ``x >> 1/g`` it flattens at ``b g^c``, th
 error. Evaluated in log space as ``log b + c logaddexp(-log x, log g)``; ``b`` is sampled at
 the centre of ``log x`` (sheared by ``c``), where the power-law part fixes it.
 
-Default priors: ``c`` LogNormal(log 0.3, 1); ``b`` wide LogNormal centred where ``b x^-0.3``
-matches the data at the centre of ``log x``; ``g`` LogNormal centred at ``1 / x`` at the
-largest ``x`` with sd max(2, log span of x) (the flattening may start inside or beyond the
-data). Prior predictive: values around the data's scale, within a few orders of magnitude.
+Default priors: ``c`` LogNormal(log 0.3, 0.6); ``b`` the size of the curve at the data's centre
+(``at_centre``, LogNormal with median the typical y, sigma 1); ``g`` LogNormal centred at
+``1 / x`` at the largest ``x`` with sd max(2, log span of x) (the flattening may start inside
+or beyond the data). Prior predictive (``benchmarks/prior_ranges.py``): 90% band 0.1-0.5 x the
+smallest to 9-49 x the largest y on the revisiting curves, its median within a factor of 3.
 
 M4 of the benchmark, ``(y - e_inf) / (e_0 - y)^a = b x^c``, defines ``y`` only implicitly and
 is not in the catalogue.

@@ -12,12 +12,12 @@ multiplier give ``D = M N``. (Gadre et al. write the exponent as negative; here 
 Evaluated in log space as a log-sum-exp; ``a`` and ``c`` are sampled at the centre of ``log N``
 and ``log D`` (sheared by ``b``).
 
-Default priors: ``E`` LogNormal with median 0.6 x the smallest loss; ``a``, ``c`` wide LogNormal
-centred where each term matches the data for ``b = 0.3``; ``b`` LogNormal(log 0.3, 1). Prior
-predictive: the observed losses lie inside the 90% band; its median is within a factor of 300
-of the data (measured: about 50 x above on a Gadre-like grid) and its upper end far above, since
-amplitudes defined at ``N = 1`` carry the exponent's uncertainty times ``log N``, as in
-``chinchilla``.
+Default priors: ``E`` LogNormal with median 0.6 x the smallest loss (sigma 0.7); ``a``, ``c``
+as the size of each term at the data's centre (``at_centre``, LogNormal with median a quarter
+of the typical loss, sigma 1); ``b`` LogNormal(log 0.3, 0.6). Prior predictive
+(``benchmarks/prior_ranges.py``): on Chinchilla's and Gadre's runs the 90% band spans about
+0.5 x the smallest to 10-30 x the largest loss (formerly up to 450 x), its median within a
+factor of 3.
 
 Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E``, ``a`` and ``c`` vary
 between groups by default and the exponent ``b`` is shared.
@@ -35,7 +35,8 @@ def function(p, logx, xp):
 
 
 def default_priors(s):
-    return {"E": floor_prior(s), "a": amplitude_prior(s, "N"), "c": amplitude_prior(s, "D"),
+    return {"E": floor_prior(s), "a": amplitude_prior(s, "N", share=0.25),
+            "c": amplitude_prior(s, "D", share=0.25),
             "b": exponent_prior()}
 
 

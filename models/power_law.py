@@ -5,9 +5,12 @@ r"""Pure power law, and its alias ``m1`` (the revisiting benchmark's estimator M
 The simplest scaling law, with no irreducible term: a straight line in log-log axes. Evaluated
 in log space; ``A`` is sampled at the centre of ``log x`` (sheared by ``alpha``).
 
-Default priors: ``A`` wide LogNormal centred where ``A x^-0.3`` matches the data at the centre
-of ``log x``; ``alpha`` LogNormal(log 0.3, 1). Prior predictive: values around the data's scale
-at the data's centre, spreading with the distance from it.
+Default priors (``bayeslaws.defaults``): ``A`` as the size of the term at the data's centre
+(``at_centre``), LogNormal with median the typical y and sigma 1; ``alpha`` LogNormal(log 0.3,
+0.6). Prior predictive (``benchmarks/prior_ranges.py``, 90% band of the curve against the
+data's range, on revisiting learning curves and 4-digit addition): 0.06-0.47 x the smallest to
+6-30 x the largest y (wide-spanning curves are the widest: the exponent's spread times half the
+data's log span); the prior median curve is within a factor of 3 of the data's range.
 
 Declarations: in a grouped fit the amplitude ``A`` varies between groups and the exponent is
 shared (``varying``).

@@ -12,8 +12,9 @@ Evaluated in log space: ``log L = logaddexp(log E, log B - logaddexp(log D_l, be
 ``D_l / D_c^beta``, the transition relative to the data's centre ``D_c``), which removes their
 strong correlation with ``beta``.
 
-Default priors: ``E`` LogNormal with median 0.6 x the smallest loss; ``B`` wide LogNormal
-centred where ``B D^-0.3`` matches the data; ``beta`` LogNormal(log 0.3, 1); ``D_l`` LogNormal
+Default priors: ``E`` LogNormal with median 0.6 x the smallest loss (sigma 0.7); ``B`` the size
+of the term at the data's centre (``at_centre``, median half the typical loss, sigma 1);
+``beta`` LogNormal(log 0.3, 0.6); ``D_l`` LogNormal
 centred at ``D^0.3`` at the centre of the data with the same width as ``B`` (the transition may
 fall anywhere in or beyond the data). Prior predictive: losses around the data's scale, within
 a few orders of magnitude.

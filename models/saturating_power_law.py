@@ -6,9 +6,12 @@ r"""Power law with an irreducible floor, and its alias ``m2`` (the revisiting be
 ``logaddexp(log E, log A - alpha log x)``; ``A`` is sampled at the centre of ``log x``
 (sheared by ``alpha``).
 
-Default priors: ``E`` LogNormal with median 0.6 x the smallest y; ``A`` wide LogNormal centred
-where ``A x^-0.3`` matches the data; ``alpha`` LogNormal(log 0.3, 1). Prior predictive: values
-around the data's scale, within a few orders of magnitude.
+Default priors (``bayeslaws.defaults``): ``E`` LogNormal with median 0.6 x the smallest y
+(sigma 0.7); ``A`` as the size of the term at the data's centre (``at_centre``), LogNormal with
+median half the typical y, sigma 1; ``alpha`` LogNormal(log 0.3, 0.6). Prior predictive
+(``benchmarks/prior_ranges.py``, 90% band against the data's range on revisiting curves and
+4-digit addition): 0.36-0.63 x the smallest to 3.3-14 x the largest y; the prior median curve
+within a factor of 3.
 
 Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E`` and ``A`` vary between
 groups and the exponent is shared (``varying``).

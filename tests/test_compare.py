@@ -136,7 +136,9 @@ def test_warns_when_a_fits_chains_disagree(fits):
     with pytest.warns(bl.SamplerWarning, match=r"'stuck': its chains disagree \(R-hat up to"):
         compare({"good": good, "stuck": stuck})
     with warnings.catch_warnings():
-        warnings.simplefilter("error", bl.SamplerWarning)  # the good fits raise no such warning
+        # the good fits raise no such warning (power_law misses the saturating data, so its
+        # Pareto k warning may appear; it is not the one tested here)
+        warnings.filterwarnings("error", message=".*chains disagree", category=bl.SamplerWarning)
         compare(fits)
 
 
