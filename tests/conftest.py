@@ -103,3 +103,38 @@ def no_sampling(monkeypatch):
         raise AssertionError("sampling started although the input is invalid")
 
     monkeypatch.setattr(sampling, "run_nuts", refuse)
+
+
+# -- fixed-draws fits shared by the plot and report tests ------------------------------------
+@pytest.fixture
+def close_figures():
+    """Close every matplotlib figure a test opened."""
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def chin():
+    """Chinchilla fit whose posterior is fixed draws around the replication's parameters."""
+    from bayeslaws.simulate import CHINCHILLA_REPLICATION, chinchilla_grid, simulate
+    from tests.helpers import chinchilla_draws, fixed_draws_fit
+
+    data = simulate("chinchilla", CHINCHILLA_REPLICATION, chinchilla_grid(), random_seed=0)
+    return fixed_draws_fit("chinchilla", chinchilla_draws(spread=0.02), data,
+                           {"N": "N", "D": "D"})
+
+
+@pytest.fixture(scope="module")
+def one_input():
+    """Saturating power law fit whose posterior is fixed draws around known parameters."""
+    from bayeslaws.simulate import simulate
+    from tests.helpers import fixed_draws_fit
+
+    params = {"E": 1.5, "A": 30.0, "alpha": 0.3}
+    data = simulate("saturating_power_law", params, {"x": np.geomspace(1e6, 1e9, 15)})
+    rng = np.random.default_rng(1)
+    draws = {k: v * np.exp(0.02 * rng.standard_normal(400)) for k, v in params.items()}
+    draws["sigma"] = 0.02 * np.exp(0.05 * rng.standard_normal(400))
+    return fixed_draws_fit("saturating_power_law", draws, data, "x")

@@ -14,35 +14,11 @@ import pytest
 
 from bayeslaws.exceptions import BayesLawsError
 from bayeslaws.report import markdown_table, write_report
-from bayeslaws.simulate import CHINCHILLA_REPLICATION, chinchilla_grid, simulate
-from tests.helpers import chinchilla_draws, fixed_draws_fit
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def chin():
-    data = simulate("chinchilla", CHINCHILLA_REPLICATION, chinchilla_grid(), random_seed=0)
-    return fixed_draws_fit("chinchilla", chinchilla_draws(spread=0.02), data,
-                           {"N": "N", "D": "D"})
-
-
-@pytest.fixture(scope="module")
-def one_input():
-    params = {"E": 1.5, "A": 30.0, "alpha": 0.3}
-    data = simulate("saturating_power_law", params, {"x": np.geomspace(1e6, 1e9, 15)})
-    rng = np.random.default_rng(1)
-    draws = {k: v * np.exp(0.02 * rng.standard_normal(400)) for k, v in params.items()}
-    draws["sigma"] = 0.02 * np.exp(0.05 * rng.standard_normal(400))
-    return fixed_draws_fit("saturating_power_law", draws, data, "x")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_report_renders_with_every_section_and_figure(chin, tmp_path):
