@@ -23,7 +23,7 @@ from bayeslaws.catalogue import get_law, laws
 from bayeslaws.cli_args import parse_law_specs, parse_prior
 from bayeslaws.compare import compare_files
 from bayeslaws.decisions import format_prob, prob_below, scale_for
-from bayeslaws.exceptions import BayesLawsError
+from bayeslaws.exceptions import BayesLawsError, OptionError
 from bayeslaws.fitting import fit
 from bayeslaws.optimal import compute_optimal, inference_optimal
 from bayeslaws.report import write_report
@@ -152,7 +152,7 @@ def _run_predict(args):
     at = pd.DataFrame(cli_args.points(args.at, "--at"))
     group = {"group": args.group} if args.group is not None else {}
     if group and not result.is_grouped:
-        raise BayesLawsError(f"--group {args.group!r} needs a hierarchical fit (fit with "
+        raise OptionError(f"--group {args.group!r} needs a hierarchical fit (fit with "
                              "--group).")
     _print(result.predict(at, prob=args.prob, kind=args.kind, **group), args.csv, index=False)
 
@@ -222,7 +222,7 @@ def _run_optimal(args):
     result = load(args.fit)
     if args.target is not None or args.inference_tokens is not None:
         if args.target is None or args.inference_tokens is None:
-            raise BayesLawsError("Inference-aware allocation needs both --target and "
+            raise OptionError("Inference-aware allocation needs both --target and "
                                  "--inference-tokens (e.g. --target 2.0 --inference-tokens 1e12).")
         answer = inference_optimal(result, args.target,
                                    cli_args.numbers(args.inference_tokens, "--inference-tokens"),
@@ -231,7 +231,7 @@ def _run_optimal(args):
               f"tokens (median, {int(args.prob * 100)}% interval):")
     else:
         if args.C is None:
-            raise BayesLawsError("Give --C budgets (e.g. --C 1e21,1e23) or --target with "
+            raise OptionError("Give --C budgets (e.g. --C 1e21,1e23) or --target with "
                                  "--inference-tokens.")
         answer = compute_optimal(result, cli_args.numbers(args.C, "--C"), prob=args.prob,
                                  method=args.method)

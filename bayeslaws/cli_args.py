@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bayeslaws.exceptions import BayesLawsError, LawError, PriorError
+from bayeslaws.exceptions import BayesLawsError, LawError, OptionError, PriorError
 from bayeslaws.priors import Prior
 
 _PRIOR = re.compile(r"^\s*(\w+)\s*=\s*(\w+)\s*\((.*)\)\s*$")
@@ -30,7 +30,7 @@ def pairs(items: Iterable[str] | None, what: str) -> dict[str, str]:
     for item in items or []:
         for part in item.split(","):
             if "=" not in part:
-                raise BayesLawsError(
+                raise OptionError(
                     f"{what} {part!r} must look like NAME=VALUE; separate several with commas "
                     "(e.g. N=params,D=tokens).")
             key, value = part.split("=", 1)
@@ -52,7 +52,7 @@ def numbers(text: str, what: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise BayesLawsError(
+        raise OptionError(
             f"{what} {text!r} must be numbers separated by commas, e.g. {what} 1e21,1e23."
         ) from None
 

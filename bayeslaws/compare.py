@@ -28,7 +28,7 @@ import pandas as pd
 
 from bayeslaws.checks import check_prob
 from bayeslaws.data import input_columns, prediction_frame
-from bayeslaws.exceptions import BayesLawsError, DataError, SamplerWarning, choices
+from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
 from bayeslaws.fitting import fit as fit_law
 from bayeslaws.result import Fit, Kind, load
 
@@ -72,12 +72,12 @@ def density_scale(fit: Fit) -> str:
 def _check_comparable(fits: Mapping[str, Fit]) -> None:
     """Refuse fits of different runs, different y or log densities of different quantities."""
     if len(fits) < 2:
-        raise BayesLawsError(
+        raise OptionError(
             f"compare needs at least two fits to compare, got {len(fits)} ({choices(fits)}); "
             'pass a dict such as {"chinchilla": fit1, "kaplan": fit2}.')
     bad = {name: type(f).__name__ for name, f in fits.items() if not isinstance(f, Fit)}
     if bad:
-        raise BayesLawsError(
+        raise OptionError(
             f"compare takes bayeslaws Fit objects; got {bad}. Fit each law with bayeslaws.fit "
             "or read saved fits with bayeslaws.load.")
     (ref_name, ref), *others = fits.items()
@@ -85,11 +85,11 @@ def _check_comparable(fits: Mapping[str, Fit]) -> None:
     for name, fit in others:
         obs, scale, pair = fit.observations, density_scale(fit), f"Fits {ref_name!r} and {name!r}"
         if obs.n != ref_obs.n:
-            raise BayesLawsError(
+            raise DataError(
                 f"{pair} were fitted to different data: {ref_obs.n} runs versus {obs.n}. LOO "
                 "compares laws on the same runs only; refit both on the same table.")
         if scale != ref_scale:
-            raise BayesLawsError(
+            raise DataError(
                 f"Fits {ref_name!r} (likelihood {ref.spec.likelihood.name!r}, density of "
                 f"{ref_scale}) and {name!r} (likelihood {fit.spec.likelihood.name!r}, density "
                 f"of {scale}) have log-likelihoods on different scales, which cannot be "
@@ -97,7 +97,7 @@ def _check_comparable(fits: Mapping[str, Fit]) -> None:
                 "'studentt' are both densities of log y).")
         if not np.array_equal(obs.y, ref_obs.y):
             row = int(np.flatnonzero(obs.y != ref_obs.y)[0])
-            raise BayesLawsError(
+            raise DataError(
                 f"{pair} were fitted to different y: column {ref_obs.y_column!r} versus "
                 f"{obs.y_column!r}, first differing at run {row} ({ref_obs.y[row]!r} versus "
                 f"{obs.y[row]!r}). LOO compares laws on the same measurements only; refit both "
@@ -107,12 +107,12 @@ def _check_comparable(fits: Mapping[str, Fit]) -> None:
         for column, left, right in shared:
             if not np.array_equal(left, right):
                 row = int(np.flatnonzero(left != right)[0])
-                raise BayesLawsError(
+                raise DataError(
                     f"{pair} were fitted to different data: column {column!r} differs at run "
                     f"{row} ({left[row]!r} versus {right[row]!r}). Refit both on the same table.")
         for role in set(ref_obs.extra) & set(obs.extra):
             if not np.array_equal(ref_obs.extra[role], obs.extra[role]):
-                raise BayesLawsError(f"{pair} use different {role!r} columns; refit both on the "
+                raise DataError(f"{pair} use different {role!r} columns; refit both on the "
                                      "same table.")
 
 
@@ -261,7 +261,7 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
     _check_comparable(fits)
     valid = ("stacking", "bb-pseudo-bma", "pseudo-bma")
     if str(method).lower() not in valid:
-        raise BayesLawsError(
+        raise OptionError(
             f"Unknown weighting method {method!r}. Valid choices: 'stacking', 'BB-pseudo-BMA', "
             "'pseudo-BMA' (stacking is recommended).")
     elpd = {name: loo(fit, name=name, reloo=reloo, k_threshold=k_threshold,
@@ -285,7 +285,7 @@ def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
         name, _, path = str(item).rpartition("=") if "=" in str(item) else ("", "", str(item))
         name = name or Path(path).stem
         if name in fits:
-            raise BayesLawsError(
+            raise OptionError(
                 f"Two fits are named {name!r}; name them apart with NAME=PATH, e.g. "
                 f"a={path} b=<other file>.")
         fits[name] = load(path)
@@ -337,7 +337,7 @@ class Average:
     def __init__(self, fits: Mapping[str, Fit], weights: Mapping[str, float]) -> None:
         w = pd.Series({name: float(weights[name]) for name in fits}, dtype=float)
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise BayesLawsError(
+            raise OptionError(
                 f"Mixture weights must be finite, >= 0 and not all 0; got {w.to_dict()}.")
         w = w[w > self.MIN_WEIGHT]
         self.weights = w / w.sum()
@@ -458,18 +458,18 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
         table = comparison_or_fits
         fits = table.attrs.get(FITS_ATTR) if fits is None else fits
         if fits is None:
-            raise BayesLawsError(
+            raise OptionError(
                 "This comparison table does not carry its fits; pass them too: "
                 "bayeslaws.average(table, fits={'name': fit, ...}) with the table's names "
                 f"{choices(table.index)}.")
         missing = [n for n in table.index if n not in fits]
         if missing:
-            raise BayesLawsError(
+            raise OptionError(
                 f"The comparison table names fits {missing} that are not in fits (given: "
                 f"{choices(fits)}); pass every fit of the table.")
         if weights is None:
             if "weight" not in table.columns:
-                raise BayesLawsError(
+                raise DataError(
                     "The table has no 'weight' column; pass the table of bayeslaws.compare or "
                     "explicit weights=.")
             weights = table["weight"].astype(float).to_dict()
@@ -481,18 +481,18 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
         elif weights is None:
             weights = compare(fits, **compare_kwargs)["weight"].astype(float).to_dict()
     else:
-        raise BayesLawsError(
+        raise OptionError(
             "average takes the table of bayeslaws.compare or a dict of named fits, got "
             f"{type(comparison_or_fits).__name__}.")
     if weights is not None and not isinstance(weights, Mapping):
         values = list(weights)
         if len(values) != len(fits):
-            raise BayesLawsError(
+            raise OptionError(
                 f"Got {len(values)} weights for {len(fits)} fits ({choices(fits)}); give one "
                 "weight per fit.")
         weights = dict(zip(fits, values, strict=True))
     missing = [n for n in fits if n not in weights]
     if missing:
-        raise BayesLawsError(f"No weight given for fit(s) {missing}; weights: {dict(weights)}.")
+        raise OptionError(f"No weight given for fit(s) {missing}; weights: {dict(weights)}.")
     return Average(fits, weights)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayeslaws.exceptions import BayesLawsError
+from bayeslaws.exceptions import BayesLawsError, DataError
 
 
 def data_dir() -> Path:
@@ -23,7 +23,7 @@ def data_dir() -> Path:
     for candidate in candidates:
         if candidate.is_dir():
             return candidate.resolve()
-    raise BayesLawsError(
+    raise DataError(
         "Real scaling data not found: set BAYESLAWS_DATA to the folder holding "
         f"chinchilla-epoch/, bnsl-4digit/, ... (looked in {[str(c) for c in candidates]}).")
 

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.optimize import elementwise
 
 from bayeslaws.checks import check_choice, check_prob
-from bayeslaws.exceptions import BayesLawsError, OptionError, choices
+from bayeslaws.exceptions import OptionError, choices
 from bayeslaws.law import Law
 
 Direction = Literal["auto", "below", "above"]
@@ -36,13 +36,13 @@ def _positive_array(values: Any, name: str, example: str) -> np.ndarray:
     try:
         arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
     except (TypeError, ValueError):
-        raise BayesLawsError(
+        raise OptionError(
             f"{name} must be a positive number or a list of them, e.g. {example}; got "
             f"{values!r}.") from None
     bad = ~np.isfinite(arr) | (arr <= 0)
     if arr.size == 0 or bad.any():
         shown = arr[bad][0] if bad.any() else "an empty list"
-        raise BayesLawsError(
+        raise OptionError(
             f"{name} must hold finite positive numbers, e.g. {example}; got {shown!r}.")
     return arr
 
@@ -53,10 +53,10 @@ def _check_target(fit_law: Law, target: Any) -> np.ndarray:
     except (TypeError, ValueError):
         arr = np.array(np.nan)  # refused below
     if not np.all(np.isfinite(arr)):
-        raise BayesLawsError(f"target must be a finite number (a loss or accuracy); got "
+        raise OptionError(f"target must be a finite number (a loss or accuracy); got "
                              f"{target!r}.")
     if fit_law.link == "log" and np.any(arr <= 0):
-        raise BayesLawsError(
+        raise OptionError(
             f"target must be > 0 for law {fit_law.name!r}, which models a positive loss; got "
             f"{target!r}.")
     return arr
@@ -130,7 +130,7 @@ def prob_below(fit, at: Any, target: float | Sequence[float], kind: str = "predi
     x, values = fit.predictive_draws(at, kind=kind, random_seed=random_seed)
     points = values.shape[1]
     if target_arr.size not in (1, points):
-        raise BayesLawsError(
+        raise OptionError(
             f"target has {target_arr.size} values but there are {points} prediction points; "
             "give one target or one per point.")
     target_row = np.broadcast_to(target_arr.ravel(), (points,))
@@ -288,17 +288,17 @@ def scale_for(fit, target: float, along: str | None = None,
     prob = check_prob(prob)
     along = law.inputs[0] if along is None else along
     if along not in law.inputs:
-        raise BayesLawsError(
+        raise OptionError(
             f"along={along!r} is not an input of law {law.name!r}; valid choices: "
             f"{choices(law.inputs)}.")
     fixed = dict(fixed or {})
     if along in fixed:
-        raise BayesLawsError(f"{along!r} is the input being scaled: remove it from fixed.")
+        raise OptionError(f"{along!r} is the input being scaled: remove it from fixed.")
     others = [n for n in law.inputs if n != along]
     unknown = sorted(set(fixed) - set(law.inputs))
     missing = [n for n in others if n not in fixed]
     if unknown or missing:
-        raise BayesLawsError(
+        raise OptionError(
             f"fixed must give a value for each other input of law {law.name!r} ({others}); "
             + (f"unknown {unknown}; " if unknown else "")
             + (f"missing {missing}; " if missing else "")
@@ -309,7 +309,7 @@ def scale_for(fit, target: float, along: str | None = None,
     lo, hi = (observed.min() * 1e-6, observed.max() * 1e15) if bounds is None else bounds
     lo, hi = _positive_array([lo, hi], "bounds", "(1e6, 1e15)")
     if not lo < hi:
-        raise BayesLawsError(f"bounds must be (lower, upper) with lower < upper; got {bounds!r}.")
+        raise OptionError(f"bounds must be (lower, upper) with lower < upper; got {bounds!r}.")
     params = law_draws(fit, group)
     log_x, status = solve_along(law, params, along, fixed, target_value,
                                 (np.log(lo), np.log(hi)), direction)

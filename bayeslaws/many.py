@@ -26,7 +26,7 @@ import pandas as pd
 
 from bayeslaws import sampling
 from bayeslaws.checks import check_choice
-from bayeslaws.exceptions import BayesLawsError, SamplerWarning
+from bayeslaws.exceptions import BayesLawsError, DataError, OptionError, SamplerWarning
 from bayeslaws.fitting import fit
 from bayeslaws.law import Law
 from bayeslaws.result import Fit
@@ -105,7 +105,7 @@ def _group_seeds(groups: list, random_seed: int | Mapping | None) -> dict:
     if isinstance(random_seed, Mapping):
         missing = [g for g in groups if g not in random_seed]
         if missing:
-            raise BayesLawsError(
+            raise OptionError(
                 f"random_seed is a mapping but has no seed for group(s) {missing[:5]}; give one "
                 "per group, or one integer to derive a seed for each group.")
         return {g: int(random_seed[g]) for g in groups}
@@ -151,16 +151,16 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
     """
     check_choice("on_error", on_error, ON_ERROR)
     if "group" in fit_kwargs:
-        raise BayesLawsError(
+        raise DataError(
             "fit_many fits each group separately; for partial pooling over groups use "
             "bl.fit(..., group=<column>) instead.")
     frame = pd.DataFrame(data)
     if by not in frame.columns:
-        raise BayesLawsError(
+        raise DataError(
             f"Group column {by!r} is not in the data. Columns: {sorted(map(str, frame.columns))}.")
     groups = list(pd.unique(frame[by]))
     if not groups:
-        raise BayesLawsError("The data has no rows: nothing to fit.")
+        raise DataError("The data has no rows: nothing to fit.")
     seeds = _group_seeds(groups, random_seed)
     fit_kwargs.setdefault("progressbar", False)
     prepare_kwargs = {k: fit_kwargs[k] for k in ("priors", "likelihood", "law_options", "extra")
@@ -191,7 +191,7 @@ def fit_many(law: str | Law, data: Any, by: str = "curve",
         listing = "; ".join(f"{g!r}: {m}" for g, m in errors.items())
         message = f"{len(errors)} of {len(groups)} group(s) failed -- {listing}"
         if on_error == "raise":
-            raise BayesLawsError(message)
+            raise OptionError(message)
         warnings.warn(message + " (see result.errors)", SamplerWarning, stacklevel=2)
     return FitCollection({g: fits[g] for g in groups if g in fits},
                          {g: errors[g] for g in groups if g in errors}, seconds, compilations)
@@ -207,13 +207,13 @@ def _dispatch(payloads: list[dict], executor: Any, max_workers: int | None) -> l
     if isinstance(executor, Executor):
         return list(executor.map(_fit_group, payloads))
     if executor not in (None, "processes"):
-        raise BayesLawsError(
+        raise OptionError(
             f"executor={executor!r} is not supported. Valid choices: None or 'processes' (local "
             "process pool), 'serial' (this process), a concurrent.futures.Executor, or a "
             "dask.distributed.Client (pip install 'bayeslaws[dask]').")
     workers = max_workers or multiprocessing.cpu_count()
     if not isinstance(workers, int) or workers < 1:
-        raise BayesLawsError(f"max_workers must be an integer >= 1, got {max_workers!r}.")
+        raise OptionError(f"max_workers must be an integer >= 1, got {max_workers!r}.")
     workers = min(workers, len(payloads))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

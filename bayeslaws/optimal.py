@@ -36,7 +36,7 @@ from bayeslaws.decisions import (
     law_draws,
     solve_along,
 )
-from bayeslaws.exceptions import BayesLawsError
+from bayeslaws.exceptions import OptionError
 from bayeslaws.law import Law
 
 Flops = Callable[[Any, Any], Any]
@@ -47,23 +47,23 @@ GRID_POINTS = 241
 
 def _check_nd_law(law: Law, fixed: Mapping[str, Any] | None, what: str) -> dict[str, float]:
     if not {"N", "D"} <= set(law.inputs):
-        raise BayesLawsError(
+        raise OptionError(
             f"{what} needs a law with inputs N (parameters) and D (tokens); law {law.name!r} "
             f"has {list(law.inputs)}. Choose e.g. 'chinchilla' or 'kaplan'.")
     if law.link != "log":
-        raise BayesLawsError(
+        raise OptionError(
             f"{what} minimises a loss, but law {law.name!r} models an accuracy (identity "
             "link); fit a loss law.")
     fixed = dict(fixed or {})
     extra = [n for n in law.inputs if n not in ("N", "D")]
     missing = [n for n in extra if n not in fixed]
     if missing:
-        raise BayesLawsError(
+        raise OptionError(
             f"Law {law.name!r} has input(s) {missing} besides N and D: give their values with "
             f"fixed={{{', '.join(repr(n) + ': ...' for n in missing)}}}.")
     unknown = sorted(set(fixed) - set(extra))
     if unknown:
-        raise BayesLawsError(
+        raise OptionError(
             f"fixed names {unknown}, which are not extra inputs of law {law.name!r} "
             f"(those are {extra or 'none'}); N and D are chosen by the optimum.")
     return {k: float(_positive_array(v, f"fixed[{k!r}]", "1e9")[0]) for k, v in fixed.items()}
@@ -145,7 +145,7 @@ def optimal_allocation(law: Law, params: Mapping[str, Any], C: Any, flops: Flops
         reason = (" with a custom flops function: closed forms assume C = 6 N D"
                   if flops is not None else
                   ": this law declares no closed form (compute_optimum)")
-        raise BayesLawsError(
+        raise OptionError(
             f"No closed form for law {law.name!r}{reason}; laws with one: "
             f"{_closed_form_laws()}. Use method='numerical' (or 'auto').")
     params = {k: np.asarray(v, dtype=float).reshape(-1)[:, None] for k, v in params.items()}
@@ -277,7 +277,7 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
     prob = check_prob(prob)
     budgets = np.sort(_positive_array(C, "C", "[1e21, 1e23]"))
     if flops is not None and not callable(flops):
-        raise BayesLawsError(
+        raise OptionError(
             f"flops must be a function flops(N, D) -> FLOPs, e.g. lambda N, D: 6 * N * D; got "
             f"{flops!r}.")
     law = fit.law
@@ -377,7 +377,7 @@ def inference_optimal(fit, target: float, inference_tokens: Any, prob: float = 0
     except (TypeError, ValueError):
         demand = np.array([np.nan])
     if demand.size == 0 or not np.all(np.isfinite(demand)) or np.any(demand < 0):
-        raise BayesLawsError(
+        raise OptionError(
             f"inference_tokens must be numbers >= 0 (lifetime tokens served), e.g. 1e12; got "
             f"{inference_tokens!r}.")
     obs = fit.observations.x

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayeslaws.exceptions import BayesLawsError, DataError
+from bayeslaws.exceptions import DataError, OptionError
 
 #: Transparency of the interval bands, by probability.
 BAND_ALPHA = {0.5: 0.32, 0.9: 0.14}
@@ -289,7 +289,7 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
         Held-out runs of the first fit, drawn as red crosses.
     """
     if not isinstance(fits, Mapping) or not fits:
-        raise BayesLawsError(
+        raise OptionError(
             "plot_compare needs a dict of fits by label, e.g. {'chinchilla': fit1, "
             f"'kaplan': fit2}}; got {type(fits).__name__}.")
     plt = _pyplot()
@@ -299,7 +299,7 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
     along = first_fit.law.inputs[0] if along is None else along
     for label, fit in fits.items():
         if along not in fit.law.inputs:
-            raise BayesLawsError(
+            raise OptionError(
                 f"Fit {label!r} (law {fit.law.name!r}) has no input {along!r}; its inputs are "
                 f"{list(fit.law.inputs)}. Choose along= among the inputs all fits share.")
     lows = [fit.observations.x[along].min() for fit in fits.values()]
@@ -354,7 +354,7 @@ def plot_compute_optimal(result: Any, quantity: str = "N", probs: Sequence[float
         The budgets of the fitted runs: the range beyond their maximum is shaded.
     """
     if quantity not in QUANTITY_LABELS:
-        raise BayesLawsError(
+        raise OptionError(
             f"quantity must be one of {sorted(QUANTITY_LABELS)}; got {quantity!r}.")
     plt = _pyplot()
     if ax is None:
