@@ -99,3 +99,16 @@ def test_markdown_table_cells():
     frame = pd.DataFrame({"a": [1.23456, np.nan], "b": ["x", None]})
     assert markdown(frame).splitlines() == ["| a | b |", "|---|---|", "| 1.23 | x |", "|  |  |"]
     assert "1.235" in markdown(frame, digits=4)
+
+
+@requires_data
+def test_defaults_benchmark_covers_every_family_in_both_splits():
+    module = load_script("benchmarks", "defaults")
+    todo = module.cases(list(module.FAMILIES), "all", quick=False, options={}, seed=0)
+    families = {c["family"].split()[0] for c in todo}
+    assert families == {"revisiting", "chinchilla", "gadre", "pythia", "bnsl4digit", "simulated"}
+    assert {c["split"] for c in todo} == {"decide", "confirm"}
+    again = {(c["family"], c["case"], c["law"]): c["seed"]
+             for c in module.cases(["chinchilla"], "all", quick=False, options={}, seed=0)}
+    assert all(again[(c["family"], c["case"], c["law"])] == c["seed"] for c in todo
+               if c["family"] == "chinchilla")  # a case's seed does not depend on the others
