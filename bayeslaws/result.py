@@ -7,6 +7,7 @@ One :class:`Fit` class serves plain and grouped fits (``bl.fit(..., group=<colum
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -138,7 +139,7 @@ class Fit:
     def priors(self) -> dict:
         return dict(self.spec.priors)
 
-    @property
+    @cached_property
     def observations(self) -> Observations:
         """The fitted runs (as stored in the trace)."""
         const = self.trace["constant_data"].to_dataset()
