@@ -13,7 +13,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ import xarray as xr
 from bayeslaws.exceptions import OptionError, SamplerError, choices
 from bayeslaws.model import build_model, data_layout, packed, set_data
 from bayeslaws.spec import ModelSpec
+from bayeslaws.starts import nutpie_initialiser, pymc_initvals, starts_for
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 DEFAULT_SAMPLER = "nutpie"
@@ -50,6 +51,7 @@ class Entry:
 
     model: pm.Model
     compiled: object | None = None
+    optimiser: dict = field(default_factory=dict)  # see bayeslaws.starts.starts_for
 
 
 _CACHE: dict[tuple, Entry] = {}
@@ -145,12 +147,18 @@ def run_nuts(spec: ModelSpec, values: Mapping[str, np.ndarray], *, sampler: str,
 def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str], *,
                  sampler: str, draws: int, tune: int, chains: int, random_seed: int,
                  progressbar: bool, target_accept: float | None = None,
-                 adaptation: str | None = None) -> tuple[xr.DataTree, float]:
+                 adaptation: str | None = None, init: str = "jitter"
+                 ) -> tuple[xr.DataTree, float]:
     """Sample a cached model on ``values`` (nutpie: compiled once per entry, then reused with
     new data); keep the variables ``keep``. ``adaptation`` is nutpie's mass-matrix adaptation
-    (see :func:`resolve_adaptation`). Returns the raw trace and sampling seconds."""
+    (see :func:`resolve_adaptation`); ``init="optimised"`` starts the chains at the best modes
+    of the posterior (:mod:`bayeslaws.starts`; the optimisation counts as sampling time).
+    Returns the raw trace and sampling seconds."""
     nuts = {} if target_accept is None else {"target_accept": target_accept}
     start = time.perf_counter()
+    starts = (starts_for(entry.model, entry.optimiser, values, chains, int(random_seed))
+              if init == "optimised" else None)
+    optimising = time.perf_counter() - start
     if sampler == "nutpie":
         import nutpie
 
@@ -159,9 +167,11 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
                 entry.compiled = nutpie.compile_pymc_model(entry.model, var_names=keep)
             COMPILATIONS["nutpie"] += 1
         compiled = entry.compiled.with_data(**packed(values))
+        if starts is not None:
+            compiled = replace(compiled, initial_point_func=nutpie_initialiser(starts[1]))
         if adaptation is not None:
             nuts["adaptation"] = adaptation
-        start = time.perf_counter()
+        start = time.perf_counter() - optimising
         trace = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains,
                               seed=int(random_seed), progress_bar=progressbar, **nuts)
     else:
@@ -170,6 +180,10 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
             nuts["chain_method"] = "vectorized"
             enable_jax_cache()
         set_data(entry.model, values)
+        if starts is not None:
+            nuts_initvals = {"initvals": pymc_initvals(entry.model, *starts)}
+        else:
+            nuts_initvals = {}
         with entry.model, warnings.catch_warnings(), \
                 pytensor.config.change_flags(**COMPILE_FLAGS):
             warnings.simplefilter("ignore", FutureWarning)
@@ -177,6 +191,7 @@ def sample_entry(entry: Entry, values: Mapping[str, np.ndarray], keep: list[str]
                 draws=draws, tune=tune, chains=chains, random_seed=int(random_seed),
                 nuts_sampler=sampler, progressbar=progressbar, var_names=keep,
                 compute_convergence_checks=False, **({"nuts": nuts} if nuts else {}),
+                **nuts_initvals,
                 **({"cores": 1} if sampler == "pymc" else {}))
     elapsed = time.perf_counter() - start
     if "posterior" not in trace.children:

@@ -47,6 +47,9 @@ class FitSettings:
     retry : int
         Refits allowed with safer settings when the sampler reported trouble; ``attempts``
         lists the settings and problems of every earlier attempt (the fit is the last one).
+    init : str
+        Where the chains started (see :mod:`bayeslaws.starts`; files written before 0.3 have
+        ``"jitter"``, the samplers' own initialisation).
     sampling_seconds : float
         Wall time of sampling alone.
     bayeslaws_version, versions
@@ -68,6 +71,7 @@ class FitSettings:
     adaptation: str | None = None
     allow_few_runs: bool = False
     retry: int = 0
+    init: str = "jitter"
     attempts: list[dict[str, Any]] = field(default_factory=list)
     sampling_seconds: float = math.nan
     bayeslaws_version: str = "unknown"

@@ -1,0 +1,107 @@
+"""Chain initialisation at the best modes (bayeslaws.starts)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+
+import bayeslaws as bl
+from bayeslaws import sampling, starts
+from bayeslaws.datasets import data_dir
+from bayeslaws.exceptions import OptionError
+from tests.conftest import prior_sampler, requires_data
+
+
+def _mixture(heights: dict[float, float]) -> pm.Model:
+    """A one-dimensional density with a narrow mode (sd 0.3) at each key, of log height
+    given by the value."""
+    with pm.Model() as model:
+        x = pm.Flat("x")
+        terms = [h + pm.logp(pm.Normal.dist(mu, 0.3), x) for mu, h in heights.items()]
+        pm.Potential("density", pt.logsumexp(pt.stack(terms)))
+    return model
+
+
+def test_unknown_init_names_the_choices():
+    with pytest.raises(OptionError, match=r"'optimised'.*'jitter'"):
+        starts.check_init("map")
+    with pytest.raises(OptionError, match="Unknown init 'map'"):
+        bl.fit("power_law", pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [4.0, 3, 2, 1.5]}),
+               init="map")
+
+
+def test_default_init_is_optimised_for_plain_and_jitter_for_grouped_fits():
+    assert starts.resolve_init(None, grouped=False) == "optimised"
+    assert starts.resolve_init(None, grouped=True) == "jitter"
+    assert starts.resolve_init("jitter", grouped=False) == "jitter"
+
+
+def test_modes_of_equal_height_are_both_kept_and_a_far_lower_one_is_not():
+    opt = starts.Optimiser.of(_mixture({-3.0: 0.0, 3.0: 0.0, 9.0: -12.0}))
+    modes = starts.find_modes(opt, seed=0, n_starts=30)
+    locations = sorted(float(m.location[0]) for m in modes)
+    assert locations == pytest.approx([-3.0, 3.0], abs=0.01)
+    # the Laplace scale of each mode is its sd (0.3), as L-BFGS estimates it
+    assert [m.scale[0] for m in modes] == pytest.approx([0.3, 0.3], rel=0.3)
+
+
+def test_a_lower_mode_within_the_gap_is_kept():
+    opt = starts.Optimiser.of(_mixture({-3.0: 0.0, 3.0: -2.0}))
+    modes = starts.find_modes(opt, seed=0, n_starts=30)
+    assert [round(float(m.location[0])) for m in modes] == [-3, 3]  # best first
+
+
+def test_chains_are_spread_over_the_modes_at_laplace_draws():
+    opt = starts.Optimiser.of(_mixture({-3.0: 0.0, 3.0: 0.0}))
+    modes = starts.find_modes(opt, seed=0, n_starts=30)
+    points = np.array([p[0] for p in starts.chain_starts(modes, chains=4, seed=0)])
+    assert np.sum(points < 0) == 2 and np.sum(points > 0) == 2
+    assert np.all(np.abs(np.abs(points) - 3.0) < 4 * 0.3)  # within 4 sd of their mode
+    init = starts.nutpie_initialiser([np.array([1.0]), np.array([2.0])])
+    assert [float(init(seed)[0]) for seed in (7, 8, 9)] == [1.0, 2.0, 1.0]
+
+
+def test_pymc_initvals_are_on_the_variables_own_scale():
+    with pm.Model() as model:
+        pm.HalfNormal("s", 1.0)  # sampled as log s
+    opt = starts.Optimiser.of(model)
+    (chain,) = starts.pymc_initvals(model, opt, [np.array([np.log(0.5)])])
+    assert float(chain["s"]) == pytest.approx(0.5)
+
+
+def test_fit_records_its_initialisation():
+    data = pd.DataFrame({"x": np.geomspace(1e3, 1e6, 8), "g": ["a", "b"] * 4})
+    data["y"] = 3.0 * data["x"] ** -0.3
+    with mock.patch.object(sampling, "run_nuts", side_effect=prior_sampler) as run:
+        plain = bl.fit("power_law", data, random_seed=0, progressbar=False)
+        assert run.call_args.kwargs["init"] == "optimised"
+        grouped = bl.fit("power_law", data, group="g", random_seed=0, progressbar=False)
+        assert run.call_args.kwargs["init"] == "jitter"
+        chosen = bl.fit("power_law", data, random_seed=0, progressbar=False, init="jitter")
+    assert (plain.settings.init, grouped.settings.init, chosen.settings.init) == (
+        "optimised", "jitter", "jitter")
+
+
+@pytest.mark.slow
+@requires_data
+def test_optimised_starts_free_a_chain_stuck_in_a_worse_bnsl_mode():
+    """A real curve of the revisiting benchmark (IC, BiT/50/1 on birds, 25-shot) where, with
+    the samplers' jittered starts, one chain of four settles in a worse mode of bnsl (R-hat
+    1.5; benchmarks/results/defaults/after). Started at the best modes, none is stuck."""
+    frame = pd.read_csv(data_dir() / "revisiting-nsl" / "benchmark.vision.csv")
+    curve = frame[(frame["Domain"] == "IC") & (frame["Task"] == "bird_25")
+                  & (frame["Model"] == "BiT/50/1") & (frame["Training"] == 1)]
+    assert len(curve) > 10
+    data = pd.DataFrame({"x": curve["Seen Examples"].to_numpy(float),
+                         "y": curve["Loss"].to_numpy(float)})
+    fits = {init: bl.fit("bnsl", data, law_options={"breaks": 1}, random_seed=1, init=init,
+                         progressbar=False) for init in ("jitter", "optimised")}
+    diag = {k: f.diagnostics() for k, f in fits.items()}
+    assert diag["jitter"].stuck_chains  # the case is hard: the test can fail
+    assert not diag["optimised"].stuck_chains
+    assert diag["optimised"].max_rhat <= 1.01
