@@ -424,6 +424,8 @@ EXPECTED_VARYING = {
     ("overtraining", ()): ("E", "a", "c"),
     ("power_law", ()): ("A",),
     ("rectified", ()): ("E", "B", "D_l"),
+    ("routed", ()): ("d",),
+    ("routed_saturating", ()): ("d",),
     ("saturating_power_law", ()): ("E", "A"),
     ("sigmoid", ()): ("x0",),
     ("sigmoid", (("chance", 0.25),)): ("x0",),
