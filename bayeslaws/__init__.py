@@ -28,6 +28,7 @@ from bayeslaws.exceptions import (
 )
 from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import Grouping
+from bayeslaws.isoflop import IsoFLOPResult, isoflop
 from bayeslaws.law import Law, Parameter
 from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
@@ -50,3 +51,4 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
+__all__ += ["IsoFLOPResult", "isoflop"]  # issue 18
