@@ -9,6 +9,7 @@ import pytest
 
 from bayeslaws.exceptions import DataError, OptionError
 from bayeslaws.isoflop import assign_budgets, isoflop
+from tests.conftest import requires_data
 
 SMALL = {"chains": 2, "draws": 400, "tune": 400}
 #: Truth of the simulated sweep: N_opt = exp(N0) (C / C0)^A, parabola of curvature H.
@@ -109,3 +110,19 @@ def test_plot_draws_profiles_and_the_line(result, close_figures):
     left, right = fig.axes[:2]
     assert len(left.collections) == 6  # one scatter per budget
     assert right.get_xscale() == "log" and right.get_legend() is not None
+
+
+@requires_data
+def test_chinchilla_runs_fall_into_the_nine_budgets():
+    """The case study's assignment: at 0.15 decades 211 of the 245 digitised runs are near one
+    of Hoffmann et al.'s nine budgets, each with at least 12 runs (enough for a parabola)."""
+    from bayeslaws.datasets import chinchilla
+    from bayeslaws.isoflop import prepare_runs
+    from tests.conftest import load_script
+
+    study = load_script("case_studies", "isoflop_chinchilla")
+    runs, excluded = prepare_runs(chinchilla(drop_highest=0), N="N", C="C", loss="loss",
+                                  budgets=list(study.BUDGETS), tolerance=study.TOLERANCE)
+    counts = runs.groupby("budget").size()
+    assert len(counts) == 9 and counts.min() >= 12
+    assert len(runs) == 211 and len(excluded) == 34
