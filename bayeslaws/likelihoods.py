@@ -236,15 +236,7 @@ def default_likelihood(law_link: str, extra: Mapping[str, str] | None = None) ->
     ``benchmarks/defaults.py`` (see the README's reliability table): one outlying run no longer
     drags the exponents (on Chinchilla's 245 runs the Normal noise gave beta 0.61 and a falling
     tokens-per-parameter ratio), and where no run is an outlier the posterior of ``nu`` is large
-    and the fit matches ``lognormal``'s. Frontier fits (losses): ``frontier`` is for sweeps where only some runs lie on the compute
-frontier that the law describes and the others lie above it (under-trained, data-limited or
-badly tuned runs): each run is on the law with Normal noise ``sigma`` on ``log y``, or, with
-probability ``off``, above it by an Exponential excess of mean ``gap`` (log y then has an
-exponentially modified Gaussian density). The law's curve (``predict(kind="mean")``) is the
-frontier; predictive draws are of a new run of the same sweep (off the frontier with probability
-``off``).
-
-Fractions (``link="identity"``): ``betabinomial`` when
+    and the fit matches ``lognormal``'s. Fractions (``link="identity"``): ``betabinomial`` when
     ``extra`` gives the number of questions (``{"trials": ...}``), else ``beta``.
     """
     if law_link == "log":
