@@ -98,6 +98,9 @@ EXPECT: dict[str, Expect] = {
     # routed: bilinear in the logs, so the sign of each slope can change with the other input
     "routed": Expect({}, data={"N": (1e7, 1e9), "E": (1.0, 512.0)}),
     "routed_saturating": Expect({}, data={"N": (1e7, 1e9), "E": (1.0, 512.0)}),
+    # observational: logistic in linear inputs; the slopes' signs are free, so no direction
+    "observational": Expect({}, floor=lambda p: 0.0, ceiling=lambda p: 1.0,
+                            data={"S1": (0.1, 3.0), "S2": (0.1, 2.0), "S3": (0.1, 1.0)}),
 }
 
 

@@ -421,6 +421,7 @@ EXPECTED_VARYING = {
     ("m1", ()): ("b",),
     ("m2", ()): ("b",),
     ("m3", ()): ("b",),
+    ("observational", ()): ("alpha",),
     ("overtraining", ()): ("E", "a", "c"),
     ("power_law", ()): ("A",),
     ("rectified", ()): ("E", "B", "D_l"),
