@@ -166,3 +166,14 @@ def test_prior_predictive_on_pythia_matches_the_law_file():
     lo, med, hi = np.quantile(check.draws, [0.05, 0.5, 0.95], axis=0)
     assert lo.min() < 0.01 and hi.max() > 0.99
     assert 0.35 < med.min() and med.max() < 0.6
+
+
+@requires_data
+def test_pythia_case_study_splits_by_model_size():
+    from tests.conftest import load_script
+
+    study = load_script("case_studies", "observational_pythia")
+    table = study.checkpoints()
+    train = table[table["params"] <= study.FIT_MAX]
+    assert len(train) == 240 and len(table) - len(train) == 64
+    assert table["trials"].nunique() == 1 and table["trials"].iloc[0] == 5153
