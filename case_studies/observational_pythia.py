@@ -9,7 +9,7 @@ the 6.9B and 12B models' checkpoints are held out: their components come from th
 loadings (``Components.transform``) and their LAMBADA accuracy is forecast.
 
 Law: ``observational`` with ``components=2`` (acc = logistic(alpha + beta1 S1 + beta2 S2)),
-beta-binomial likelihood on the count correct out of the task's 5,153 questions (recovered from
+beta-binomial likelihood on the count correct out of the task's 5,152 questions (recovered from
 the reported standard errors as acc (1 - acc) / stderr^2).
 
 Run: ``python case_studies/observational_pythia.py`` (writes
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         f"{test['S1'].min():.2f}-{test['S1'].max():.2f}. Final checkpoints:", "",
         markdown_table(rows, index=False), "",
         "The interval is of the law's curve (``kind=\"mean\"``): how well the components fix "
-        "LAMBADA accuracy, without the questions' sampling noise (sd about 0.007 at 5,153 "
+        "LAMBADA accuracy, without the questions' sampling noise (sd about 0.007 at 5,152 "
         "questions).", "",
         "## Reading", "",
         "- On these data the observational law forecasts the larger models badly: fitted on "

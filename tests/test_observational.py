@@ -175,5 +175,5 @@ def test_pythia_case_study_splits_by_model_size():
     study = load_script("case_studies", "observational_pythia")
     table = study.checkpoints()
     train = table[table["params"] <= study.FIT_MAX]
-    assert len(train) == 240 and len(table) - len(train) == 64
-    assert table["trials"].nunique() == 1 and table["trials"].iloc[0] == 5153
+    assert len(train) == 176 and len(table) - len(train) == 64
+    assert table["trials"].nunique() == 1 and table["trials"].iloc[0] == 5152
