@@ -177,3 +177,21 @@ def test_pythia_case_study_splits_by_model_size():
     train = table[table["params"] <= study.FIT_MAX]
     assert len(train) == 176 and len(table) - len(train) == 64
     assert table["trials"].nunique() == 1 and table["trials"].iloc[0] == 5152
+
+
+def test_grouped_by_family_alpha_varies(monkeypatch):
+    """Hierarchical by model family through the pipeline's grouping (prior draws instead of
+    NUTS: this checks the pipeline, not the posterior)."""
+    from bayeslaws import sampling
+    from tests.conftest import prior_sampler
+
+    monkeypatch.setattr(sampling, "run_nuts", prior_sampler)
+    data = simulated(seed=3).assign(family=lambda d: np.where(d.index % 2, "a", "b"))
+    fit = bl.fit("observational", data, x={"S1": "S1", "S2": "S2"}, y="acc",
+                 law_options={"components": 2}, likelihood="binomial",
+                 extra={"trials": "n"}, group="family", random_seed=0, **SMALL)
+    assert fit.posterior["alpha"].dims[-1] == "group"
+    assert "beta1" in fit.posterior and fit.posterior["beta1"].ndim == 2  # shared
+    curve = fit.predict({"S1": [-2.0, 2.0], "S2": [0.0, 0.0], "family": ["a", "b"]},
+                        kind="mean")
+    assert np.isfinite(curve["median"]).all() and list(curve["family"]) == ["a", "b"]
