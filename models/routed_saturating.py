@@ -9,10 +9,10 @@ r"""Routed (mixture-of-experts) language models with a saturating expert count.
 The bilinear law of ``routed`` with the expert count ``E`` replaced by Clark et al.'s
 saturating transform ``E-hat``: ``E-hat = E_start`` at ``E = 1`` and grows like ``E`` for
 ``E_start << E << E_max``, then saturates at ``E_max``, where more experts stop helping (the
-bilinear law's straight lines in log E bend over at a few hundred experts in the paper's
-Figure 2). ``E - 1 + (1/E_start - 1/E_max)^-1`` is evaluated as is (``E >= 1`` for real
-models); with ``1 < E_start < E_max`` (``E_start`` is ``ordered`` above 1, ``E_max`` above
-``E_start``) it stays positive for every ``E > 0``, so ``log E-hat`` is finite everywhere.
+bilinear law's straight lines in log E bend over). ``E - 1 + (1/E_start - 1/E_max)^-1`` is
+evaluated as is (``E >= 1`` for real models); with ``1 < E_start < E_max`` (``E_start`` is
+``ordered`` above 1, ``E_max`` above ``E_start``) it stays positive for every ``E > 0``, so
+``log E-hat`` is finite everywhere.
 Logs are natural logs (see ``routed`` for base-10 coefficients).
 
 Default priors: ``a``, ``b``, ``c`` as in ``routed``; ``d`` centred where the prior median
@@ -27,7 +27,10 @@ Declarations: in a grouped fit ``d`` varies between groups, the slopes and the s
 shared.
 
 Reference: Clark et al. 2022, "Unified Scaling Laws for Routed Language Models"
-(arXiv:2202.01169), section 4 (the saturating transform of ``E`` and the law in ``E-hat``).
+(arXiv:2202.01169): the saturating transform of ``E`` and the law in ``E-hat``. The transform
+is written here as the paper defines it to the best of this file's author's reading; its
+equation text could not be retrieved when the file was written, so check it against the paper
+before comparing fitted ``E_start``, ``E_max`` with the published ones.
 """
 
 import math
