@@ -126,3 +126,14 @@ def test_chinchilla_runs_fall_into_the_nine_budgets():
     counts = runs.groupby("budget").size()
     assert len(counts) == 9 and counts.min() >= 12
     assert len(runs) == 211 and len(excluded) == 34
+
+
+def test_budgets_from_a_column_and_binned_from_tokens_agree():
+    from bayeslaws.isoflop import prepare_runs
+
+    data = profiles().assign(budget=lambda d: d["flops"])
+    by_column, _ = prepare_runs(data, N="params", D="tokens", budgets="budget")
+    binned, excluded = prepare_runs(data, N="params", D="tokens")
+    assert len(excluded) == 0 and by_column["budget"].nunique() == binned["budget"].nunique() == 6
+    np.testing.assert_allclose(np.sort(binned["budget"].unique()), BUDGETS, rtol=1e-9)
+    np.testing.assert_allclose(binned["C"], 6 * data["params"] * data["tokens"])
