@@ -137,3 +137,20 @@ def test_budgets_from_a_column_and_binned_from_tokens_agree():
     assert len(excluded) == 0 and by_column["budget"].nunique() == binned["budget"].nunique() == 6
     np.testing.assert_allclose(np.sort(binned["budget"].unique()), BUDGETS, rtol=1e-9)
     np.testing.assert_allclose(binned["C"], 6 * data["params"] * data["tokens"])
+
+
+@requires_data
+@pytest.mark.slow
+def test_isoflop_case_study_smoke(tmp_path, close_figures):
+    import warnings
+
+    from tests.conftest import load_script
+
+    out = tmp_path / "iso.md"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert load_script("case_studies", "isoflop_chinchilla").main(
+            ["--quick", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "two-stage point fit" in text and "approach 3" in text
+    assert (tmp_path / "iso.png").exists()
