@@ -104,7 +104,8 @@ def build(components: int = 3, chance: float = 0.0) -> Law:
         function=_function(components, chance),
         default_priors=_priors(components, chance),
         initial=_initial(components, chance),
-        formula=f"acc = {chance:g} + (1 - {chance:g}) * logistic(alpha + {terms})",
+        formula=(f"acc = logistic(alpha + {terms})" if chance == 0 else
+                 f"acc = {chance:g} + (1 - {chance:g}) * logistic(alpha + {terms})"),
         reference="Ruan et al. 2024 (arXiv:2405.10938)",
         link="identity",
         options={"components": components, "chance": chance},
