@@ -28,9 +28,11 @@ from bayeslaws.exceptions import (
 )
 from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import Grouping
+from bayeslaws.isoflop import IsoFLOPResult, isoflop
 from bayeslaws.law import Law, Parameter
 from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
+from bayeslaws.pca import Components, principal_components
 from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
 from bayeslaws.prior_predictive import prior_predictive
 from bayeslaws.priors import Prior
@@ -50,3 +52,4 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
+__all__ += ["Components", "IsoFLOPResult", "isoflop", "principal_components"]  # issue 18

@@ -64,6 +64,8 @@ ALIAS_KEYS = ("rename", "descriptions")
 #: Synthetic data of the load-time check: log range of every input, and its number of points.
 CHECK_LOG_RANGE = (10.0, 20.0)
 CHECK_POINTS = 5
+#: Range of the linear inputs (:attr:`~bayeslaws.law.Law.linear_inputs`) in the load-time check.
+CHECK_LINEAR_RANGE = (-3.0, 3.0)
 
 
 def models_dir() -> Path:
@@ -139,12 +141,16 @@ def _alias_law(law: Law, alias: str, declaration: Mapping[str, Any]) -> Law:
 def synthetic_summary(law: Law) -> tuple[DataSummary, dict[str, np.ndarray]]:
     """A data summary and input values of the kind a fit of ``law`` gives (for checks).
 
-    Every input spans ``exp(10)`` to ``exp(20)`` (:data:`CHECK_LOG_RANGE`); ``y`` spans 2 to 4
+    Every input spans ``exp(10)`` to ``exp(20)`` (:data:`CHECK_LOG_RANGE`; linear inputs -3
+    to 3, :data:`CHECK_LINEAR_RANGE`); ``y`` spans 2 to 4
     (geometric centre) for the log link, 0.2 to 0.8 (centre 0.5) for the identity link.
     """
     lo, hi = CHECK_LOG_RANGE
     inputs = {name: InputSummary(lo, hi, 0.5 * (lo + hi)) for name in law.inputs}
     x = {name: np.exp(np.linspace(lo, hi, CHECK_POINTS)) for name in law.inputs}
+    for name in law.linear_inputs:  # linear inputs span CHECK_LINEAR_RANGE, negatives too
+        inputs[name] = InputSummary(*CHECK_LINEAR_RANGE, 0.0)
+        x[name] = np.linspace(*CHECK_LINEAR_RANGE, CHECK_POINTS)
     y = (0.2, 0.8, 0.5) if law.link == "identity" else (2.0, 4.0, math.sqrt(8.0))
     return DataSummary(CHECK_POINTS, inputs, *y), x
 

@@ -41,10 +41,11 @@ class Observations:
     @classmethod
     def of(cls, x: dict[str, np.ndarray], y: np.ndarray, columns: dict[str, str],
            y_column: str, positive_y: bool, extra: dict[str, np.ndarray] | None = None,
-           groups: np.ndarray | None = None) -> Observations:
-        """Observations with their :func:`summarise` (``positive_y``: y is a positive loss)."""
-        return cls(x, y, columns, y_column, summarise(x, y, positive_y), dict(extra or {}),
-                   groups)
+           groups: np.ndarray | None = None, linear: Sequence[str] = ()) -> Observations:
+        """Observations with their :func:`summarise` (``positive_y``: y is a positive loss;
+        ``linear``: inputs summarised on their own scale)."""
+        return cls(x, y, columns, y_column, summarise(x, y, positive_y, linear),
+                   dict(extra or {}), groups)
 
 
 def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
@@ -192,11 +193,13 @@ def is_label(value: Any) -> bool:
     return isinstance(value, str | int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
-def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool) -> DataSummary:
-    """Log-scale summary of the data used by default priors and starting values."""
+def summarise(x: Mapping[str, np.ndarray], y: np.ndarray, positive_y: bool,
+              linear: Sequence[str] = ()) -> DataSummary:
+    """Log-scale summary of the data used by default priors and starting values (inputs in
+    ``linear`` are summarised on their own scale)."""
     inputs = {}
     for name, values in x.items():
-        logs = np.log(values)
+        logs = values if name in linear else np.log(values)
         inputs[name] = InputSummary(float(logs.min()), float(logs.max()), float(logs.mean()))
     centre = float(np.exp(np.log(y).mean())) if positive_y else float(np.mean(y))
     return DataSummary(
@@ -232,10 +235,14 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
         raise DataError(
             f"Law {law.name!r} models a fraction: column {y!r} must lie in [0, 1], but row {row} "
             f"has {float(y_values[row])!r}. Convert percentages to fractions.")
-    x_values = {name: numeric_column(frame, column, f"input {name}", positive=True)
+    linear = law.linear_inputs
+    x_values = {name: numeric_column(frame, column, f"input {name}",
+                                     positive=name not in linear)
                 for name, column in columns.items()}
     for name, values in x_values.items():
-        if np.log(values.max()) - np.log(values.min()) <= SPREAD_MIN:
+        scaled = law.input_scale(name, values)
+        if np.ptp(scaled) <= SPREAD_MIN * (max(1.0, float(np.max(np.abs(scaled))))
+                                           if name in linear else 1.0):
             raise DataError(
                 f"Input {name} (column {columns[name]!r}) takes a single value "
                 f"{float(values[0])!r}{_single_value(values)}: a scaling law needs runs at two "
@@ -261,7 +268,7 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
     extra_values = {role: numeric_column(frame, column, role, positive=True)
                     for role, column in (extra or {}).items()}
     return Observations.of(x_values, y_values, columns, y, law.link == "log", extra_values,
-                           groups)
+                           groups, linear)
 
 
 def prediction_frame(at: Any, labels: Sequence[str] = ()) -> pd.DataFrame:
@@ -289,12 +296,14 @@ def prediction_inputs(law: Law, at: Any, labels: Sequence[str] = ()) -> dict[str
         example = "{" + ", ".join(f"{n!r}: [1e9]" for n in law.inputs) + "}"
         raise DataError(f"Prediction needs a value for input(s) {missing} of law {law.name!r} "
                         f"(inputs: {choices(law.inputs)}), e.g. predict({example}).")
-    return input_columns(frame, law.inputs)
+    return input_columns(frame, law.inputs, law.linear_inputs)
 
 
-def input_columns(frame: pd.DataFrame, inputs: Sequence[str]) -> dict[str, np.ndarray]:
-    """The columns ``inputs`` of the prediction points, as positive finite numbers."""
-    return {name: numeric_column(frame, name, f"input {name}", positive=True,
+def input_columns(frame: pd.DataFrame, inputs: Sequence[str],
+                  linear: Sequence[str] = ()) -> dict[str, np.ndarray]:
+    """The columns ``inputs`` of the prediction points, as finite numbers, positive unless
+    in ``linear``."""
+    return {name: numeric_column(frame, name, f"input {name}", positive=name not in linear,
                                  what="the prediction points") for name in inputs}
 
 

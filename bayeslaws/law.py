@@ -42,7 +42,8 @@ _FIXED_BOUNDS = {"unit": (0.0, 1.0), "positive": (0.0, np.inf), "negative": (-np
 
 @dataclass(frozen=True)
 class InputSummary:
-    """Summary of one input column on the log scale."""
+    """Summary of one input column on the scale the law sees it: the log scale, or the values
+    themselves for an input the law declares linear (:attr:`Law.linear_inputs`)."""
 
     log_min: float
     log_max: float
@@ -277,13 +278,14 @@ class Law:
     name : str
         Lookup name (``"chinchilla"``).
     inputs : tuple of str
-        Names of the scale variables, all positive (``("N", "D")``).
+        Names of the scale variables, positive unless linear (``("N", "D")``).
     parameters : tuple of Parameter
         The law's parameters, in the paper's names.
     function : callable
         ``function(p, logx, xp)`` returning the mean of ``y`` on the ``link`` scale: ``p`` has
         each parameter as an attribute (and ``log_<name>`` for positive ones), ``logx`` the log
-        of each input, ``xp`` a :mod:`bayeslaws.mathops` namespace.
+        of each input (the value itself for ``linear_inputs``), ``xp`` a
+        :mod:`bayeslaws.mathops` namespace.
     default_priors : callable
         ``default_priors(summary: DataSummary) -> dict[str, Prior]``, one prior for each
         parameter and no other name.
@@ -333,6 +335,10 @@ class Law:
         of ``y`` and ``fixed`` the values of the law's other inputs; NaN where the target is
         never reached. Used by :func:`bayeslaws.inference_optimal`; without it a root finder
         solves for ``D``.
+    linear_inputs : tuple of str
+        Inputs on a linear scale: any finite value is allowed (zero and negative ones too) and
+        the function gets the value itself in ``logx`` (principal components of benchmark
+        scores, a difference of losses). Their :class:`InputSummary` is of the values.
 
     Raises
     ------
@@ -362,8 +368,13 @@ class Law:
     floors: tuple[str, ...] = ()
     compute_optimum: Callable[[Mapping[str, Any], Any], dict[str, Any]] | None = None
     tokens_for_target: Callable[..., Any] | None = None
+    linear_inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.linear_inputs, str) or not set(self.linear_inputs) <= set(self.inputs):
+            raise LawError(f"Law {self.name!r}: linear_inputs={self.linear_inputs!r} must be a "
+                           f"tuple of some of its inputs {self.inputs}.")
+        object.__setattr__(self, "linear_inputs", tuple(self.linear_inputs))
         for what in ("varying", "floors"):
             value = getattr(self, what)
             if isinstance(value, str):
@@ -475,8 +486,12 @@ class Law:
         ``params`` values broadcast against ``x`` values: pass posterior draws with shape
         ``(draws, 1)`` and inputs with shape ``(points,)`` to get ``(draws, points)``.
         """
-        logx = SimpleNamespace(**{k: xp.log(v) for k, v in x.items()})
+        logx = SimpleNamespace(**{k: self.input_scale(k, v, xp) for k, v in x.items()})
         return self.function(param_namespace(params, self.parameters, xp=xp), logx, xp)
+
+    def input_scale(self, name: str, values, xp=mathops.numpy):
+        """Input ``name`` as the function sees it: its log, or the values of a linear input."""
+        return values if name in self.linear_inputs else xp.log(values)
 
     def mean(self, params: Mapping[str, Any], x: Mapping[str, Any]) -> np.ndarray:
         """Law value on the natural scale of ``y`` (NumPy)."""

@@ -6,6 +6,14 @@ noise on ``log y`` (losses are positive and spread over orders of magnitude, so 
 multiplicative). A new run's loss under ``studentt`` has no finite mean (``exp`` of a heavy
 tail), so forecasts report the mean of the law's curve in its place.
 
+Frontier fits (losses): ``frontier`` is for sweeps where only some runs lie on the compute
+frontier that the law describes and the others lie above it (under-trained, data-limited or
+badly tuned runs): each run is on the law with Normal noise ``sigma`` on ``log y``, or, with
+probability ``off``, above it by an Exponential excess of mean ``gap`` (log y then has an
+exponentially modified Gaussian density). The law's curve (``predict(kind="mean")``) is the
+frontier; predictive draws are of a new run of the same sweep (off the frontier with probability
+``off``).
+
 Fractions (``link="identity"``: accuracies, coverage, error rates): ``binomial`` counts correct
 answers out of ``n`` questions per row (``n`` from ``extra={"trials": "<column>"}``, the count
 ``round(y * n)``); ``betabinomial`` adds overdispersion: each row's true accuracy scatters
@@ -134,6 +142,37 @@ def _fractional(name: str, parameters: tuple[Parameter, ...], observe: Callable,
 
 
 _NOISE = Parameter("sigma", description="noise scale of log y")
+_OFF = Parameter("off", support="unit", description="share of runs off the frontier")
+_GAP = Parameter("gap", description="mean excess of log y of an off-frontier run")
+
+
+def _frontier_observe(name, mean, p, y):
+    """Mixture: on the frontier Normal(mean, sigma) on log y; off it the same plus an
+    Exponential excess of mean ``gap`` (an exponentially modified Gaussian)."""
+    weights = pt.stack([1.0 - p["off"], p["off"]])
+    return pm.Mixture(name, w=weights, comp_dists=[
+        pm.Normal.dist(mu=mean, sigma=p["sigma"]),
+        pm.ExGaussian.dist(mu=mean, sigma=p["sigma"], nu=p["gap"])], observed=y)
+
+
+def _frontier_logpdf(mean, p, y):
+    sigma, off, gap = p["sigma"], p["off"], p["gap"]
+    on = np.log1p(-off) + stats.norm.logpdf(y, loc=mean, scale=sigma)
+    above = np.log(off) + stats.exponnorm.logpdf(y, gap / sigma, loc=mean, scale=sigma)
+    return np.logaddexp(on, above)
+
+
+def _frontier_draw(mean, p, rng):
+    shape = np.shape(mean)
+    off = rng.random(shape) < np.broadcast_to(p["off"], shape)
+    excess = rng.exponential(1.0, shape) * np.broadcast_to(p["gap"], shape)
+    return np.exp(mean + p["sigma"] * rng.standard_normal(shape) + np.where(off, excess, 0.0))
+
+
+#: Default priors of ``frontier``: the package's noise prior; the off-frontier share uniform;
+#: the mean excess LogNormal with median 10% of the loss (90% between 1.9% and 52%).
+FRONTIER_PRIORS = {"off": Prior("Beta", alpha=1.0, beta=1.0),
+                   "gap": Prior("LogNormal", mu=float(np.log(0.1)), sigma=1.0)}
 #: Density scale of the count likelihoods (binomial and beta-binomial fits are comparable).
 COUNT_SCALE = "count correct out of the trials"
 
@@ -154,6 +193,12 @@ LIKELIHOODS: dict[str, Likelihood] = {
         lambda mean, p, y: stats.t.logpdf(y, df=p["nu"], loc=mean, scale=p["sigma"]),
         lambda mean, p, rng: np.exp(mean + p["sigma"] * rng.standard_t(p["nu"], np.shape(mean))),
         "Student-t noise on log y (robust to outlying runs)", finite_mean=False),
+    "frontier": _loss(
+        "frontier", (_NOISE, _OFF, _GAP), lambda s: {"sigma": noise_prior(), **FRONTIER_PRIORS},
+        _frontier_observe, _frontier_logpdf, _frontier_draw,
+        "Frontier fit: a share 'off' of the runs lie above the law (under-trained, "
+        "data-limited, badly tuned) by an Exponential excess of mean 'gap' in log y, the rest "
+        "on it with Normal noise sigma"),
     "binomial": _fractional(
         "binomial", (),
         lambda name, mean, p, y: pm.Binomial(name, n=p["trials"], p=pt.clip(mean, EPS, 1.0 - EPS),

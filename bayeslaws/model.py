@@ -50,7 +50,7 @@ def data_values(spec: ModelSpec, obs: Observations) -> dict[str, np.ndarray]:
     values: dict[str, np.ndarray] = {}
     centred = {par.centre_input for par in spec.parameters if par.centre_input is not None}
     for name, x in obs.x.items():
-        values[f"logx__{name}"] = np.log(x)
+        values[f"logx__{name}"] = spec.law.input_scale(name, x)
         if name in centred:  # only centres the model uses (compiled models drop unused data)
             values[f"centre__{name}"] = np.asarray(obs.summary.inputs[name].log_centre)
     values.update({f"extra__{role}": column for role, column in obs.extra.items()})

@@ -150,7 +150,8 @@ class Fit:
         return Observations.of({name: const[name].values for name in self.law.inputs},
                                self.trace["observed_data"].to_dataset()["y"].values,
                                dict(self.settings.columns), self.settings.y_column,
-                               self.law.link == "log", extra, groups)
+                               self.law.link == "log", extra, groups,
+                               linear=self.law.linear_inputs)
 
     def data(self) -> pd.DataFrame:
         """The fitted data as a table, with the user's column names (and the group column)."""
@@ -256,13 +257,15 @@ class Fit:
         frame = as_frame(data)
         columns = dict(self.settings.columns)
         y_column = self.settings.y_column if y is None else y
-        x = {name: numeric_column(frame, col, f"input {name}", positive=True)
+        x = {name: numeric_column(frame, col, f"input {name}",
+                                  positive=name not in self.law.linear_inputs)
              for name, col in columns.items()}
         yv = numeric_column(frame, y_column, "y", positive=self.law.link == "log")
         extra = {role: numeric_column(frame, col, role, positive=True)
                  for role, col in self.settings.extra_columns.items()}
         return Observations.of(x, yv, columns, y_column, self.law.link == "log", extra,
-                               self._point_groups(frame, group, len(yv)))
+                               self._point_groups(frame, group, len(yv)),
+                               linear=self.law.linear_inputs)
 
     def pointwise_log_likelihood(self, data: Any, y: str | None = None,
                                  random_seed: int | None = 0,

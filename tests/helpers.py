@@ -95,6 +95,12 @@ EXPECT: dict[str, Expect] = {
                                  data={"k": (1.0, 1e3)}),
     "lr_annealing": Expect({}, data={"step": (1e2, 1e4), "lr": (1e-4, 1e-3)},
                            domain={"lr": (1e-6, 1e-1)}),
+    # routed: bilinear in the logs, so the sign of each slope can change with the other input
+    "routed": Expect({}, data={"N": (1e7, 1e9), "E": (1.0, 512.0)}),
+    "routed_saturating": Expect({}, data={"N": (1e7, 1e9), "E": (1.0, 512.0)}),
+    # observational: logistic in linear inputs; the slopes' signs are free, so no direction
+    "observational": Expect({}, floor=lambda p: 0.0, ceiling=lambda p: 1.0,
+                            data={"S1": (0.1, 3.0), "S2": (0.1, 2.0), "S3": (0.1, 1.0)}),
 }
 
 

@@ -122,7 +122,7 @@ def test_beta_refuses_accuracies_of_exactly_0_or_1():
 
 
 def test_likelihood_must_suit_the_law():
-    with pytest.raises(bl.BayesLawsError, match="use one of 'lognormal', 'studentt'"):
+    with pytest.raises(bl.BayesLawsError, match="use one of 'frontier', 'lognormal', 'studentt'"):
         get_likelihood("beta", "log", "chinchilla")
     with pytest.raises(bl.BayesLawsError, match="Valid choices"):
         get_likelihood("poisson", "log", "chinchilla")
