@@ -15,6 +15,7 @@ from bayeslaws.backtest import backtest
 from bayeslaws.catalogue import get_law, law_names, laws, register_law
 from bayeslaws.compare import average, compare
 from bayeslaws.decisions import prob_below, scale_for
+from bayeslaws.design import next_run, plot_next_run
 from bayeslaws.exceptions import (
     BayesLawsError,
     DataError,
@@ -49,4 +50,5 @@ __all__ = [
     "compute_optimal", "fit", "fit_many", "inference_optimal", "get_law", "law_names", "laws",
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
+    "next_run", "plot_next_run",
 ]
