@@ -29,6 +29,7 @@ from bayeslaws.exceptions import (
 )
 from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import Grouping
+from bayeslaws.informed import InformedPriors
 from bayeslaws.law import Law, Parameter
 from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
@@ -50,5 +51,5 @@ __all__ = [
     "compute_optimal", "fit", "fit_many", "inference_optimal", "get_law", "law_names", "laws",
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
-    "next_run", "plot_next_run",
+    "next_run", "plot_next_run", "InformedPriors",
 ]
