@@ -132,12 +132,14 @@ class _Preposterior:
         m = self.outcomes
         one = {name: np.array([float(inputs[name])]) for name in self.fit.law.inputs}
         sub = {name: values[self.source] for name, values in self.params.items()}
-        y = draw_y(self.spec, sub, one, 1, "predictive", self._extra(1), self.rng)[:, 0]
+        with np.errstate(over="ignore", divide="ignore"):
+            y = draw_y(self.spec, sub, one, 1, "predictive", self._extra(1), self.rng)[:, 0]
         x = {name: np.full(m, value[0]) for name, value in one.items()}
         obs = self.fit.observations
-        new = Observations.of(x, np.asarray(y, dtype=float), dict(obs.columns), obs.y_column,
-                              self.fit.law.link == "log", self._extra(m))
-        return log_likelihood(self.spec, self.params, new)
+        with np.errstate(all="ignore"):  # y = 0 or inf: see uncertainty()
+            new = Observations.of(x, np.asarray(y, dtype=float), dict(obs.columns),
+                                  obs.y_column, self.fit.law.link == "log", self._extra(m))
+            return log_likelihood(self.spec, self.params, new)
 
     def uncertainty(self, log_w: np.ndarray | None, criterion: str, prob: float
                     ) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +148,9 @@ class _Preposterior:
         if log_w is None:
             w = np.full((self.size, 1), 1.0 / self.size)
         else:
+            # a measurement drawn so far in a heavy noise tail that it over- or underflows
+            # (y = 0 or inf: zero density under every draw) is left out of the average
+            log_w = log_w[:, np.isfinite(log_w).any(axis=0) & ~np.isnan(log_w).any(axis=0)]
             w = np.exp(log_w - log_w.max(axis=0))
             w /= w.sum(axis=0)
         ess = 1.0 / (w**2).sum(axis=0)

@@ -2,8 +2,10 @@
 
 Pool: the 32 RedPajama runs up to 411.6M parameters (C4 validation loss); targets: the held-out
 6.9B run at M=20 (the one ``next_run`` is told about) and the 1.4B run at M=640. Every strategy
-starts from the 5 cheapest runs (by 6 N D) and adds one run of the pool per step, refitting the
-law ``overtraining`` (default priors, ``allow_few_runs``) after each:
+starts from the published protocol's 5 runs (the four sizes at M=20 and 10.6M at M=320; the 5
+cheapest runs all have 10.6M parameters, from which no law in N can be fitted) and adds one run
+of the pool per step, refitting the law ``overtraining`` (default priors, ``allow_few_runs``)
+after each:
 
 * ``next_run``: the candidate with the largest expected reduction of the variance of the
   6.9B forecast per FLOP (``bl.next_run``, cost 6 N D);
@@ -42,7 +44,6 @@ from benchmarks.tables import markdown  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "design"
 LAW = "overtraining"
-START = 5
 
 
 def pool_and_targets() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -88,7 +89,7 @@ def choose(strategy: str, fit: bl.Fit, pool: pd.DataFrame, chosen: list[int],
 
 def replay(strategy: str, pool, targets, steps: int, seed: int, settings: dict) -> list[dict]:
     rng = np.random.default_rng(seed)
-    chosen = list(pool.index[:START])
+    chosen = list(pool.index[gadre.protocol_mask(pool)])
     six = targets[targets["N_params"] > 5e9].iloc[0]
     target = {"N": six["N_params"], "D": six["D_tokens"]}
     rows = []
@@ -153,7 +154,7 @@ def main(argv=None) -> int:
     command = "python benchmarks/design.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = ["# Replay: choosing the next run on Gadre's RedPajama grid", "",
             f"Command: `{command}`; law {LAW}, sampling per fit {settings}; start: the "
-            f"{START} cheapest runs.", "",
+            "published protocol's 5 runs.", "",
             f"Reference, all {len(pool)} pool runs ({pool['flops'].sum():.3g} FLOPs): "
             + ", ".join(f"{k} {v:.4g}" for k, v in reference.items() if k != "runs"), "",
             "Mean over seeds (random: averaged over its seeds), per strategy and step:", "",

@@ -5,7 +5,9 @@ record, per fit, the posterior median and sd of the log of
 
 * each exponent (``alpha``, ``beta`` of Chinchilla's law; ``alpha`` of the saturating power law),
 * the noise scale ``sigma`` (Student-t scale of ``log y``, the default likelihood),
-* the floor relative to the smallest loss, ``E / min(y)``.
+* the floor relative to the smallest loss, ``E / min(y)`` (``min(y)`` over all the unit's runs;
+  :data:`FLOOR_EXTENTS` can add the smallest loss of the runs up to a share of the unit's range
+  of scales -- tried, and worse leave-one-study-out).
 
 Units (study / unit):
 
@@ -65,6 +67,11 @@ CITATIONS = {
     "revisiting": "Alabdulmohsin et al. 2022 (arXiv:2209.06640), data set revisiting-nsl",
 }
 REVISITING = {"IC": 12, "NMT": 5, "LM": 5}
+#: Extents of a unit's runs (share of its log-scale range, from the smallest run) at which
+#: the floor is put relative to the smallest loss. ``(1.0,)``: all runs. ``(0.25, 0.5, 0.75,
+#: 1.0)`` (a user's few runs may stop short of the largest) was tried and scored worse
+#: leave-one-study-out (benchmarks/results/informed/floor_extents/), so it is not the default.
+FLOOR_EXTENTS = (1.0,)
 
 
 def gadre_runs() -> pd.DataFrame:
@@ -102,15 +109,26 @@ def units() -> list[dict]:
     return out
 
 
-def estimates(fit: bl.Fit, y_min: float) -> list[dict]:
-    """Posterior median and sd of the log of each exponent, the noise and E / min(y)."""
+def smallest_losses(fit: bl.Fit) -> dict[float, float]:
+    """The smallest loss among the runs up to each extent of :data:`FLOOR_EXTENTS` of the
+    unit's scale range (scale: the product of the law's inputs, e.g. N D ~ compute)."""
+    obs = fit.observations
+    scale = sum(np.log(values) for values in obs.x.values())
+    low, span = scale.min(), np.ptp(scale)
+    return {f: float(obs.y[scale <= low + f * span + 1e-9].min()) for f in FLOOR_EXTENTS}
+
+
+def estimates(fit: bl.Fit) -> list[dict]:
+    """Posterior median and sd of the log of each exponent, the noise and E / min(y), the
+    latter once per extent of the runs (:func:`smallest_losses`)."""
     from bayeslaws.informed import exponent_names
 
     draws = fit.draws()
     logs = {("exponent", name): np.log(draws[name]) for name in exponent_names(fit.law)}
     logs[("noise", "sigma")] = np.log(draws["sigma"])
     for name in fit.law.floors:
-        logs[("floor", name)] = np.log(draws[name] / y_min)
+        for extent, y_min in smallest_losses(fit).items():
+            logs[("floor", f"{name}@{extent:g}")] = np.log(draws[name] / y_min)
     return [{"quantity": q, "parameter": p, "log_median": float(np.median(v)),
              "log_sd": float(np.std(v))} for (q, p), v in logs.items()]
 
@@ -128,8 +146,7 @@ def run_fits(resume: bool, seed: int) -> pd.DataFrame:
             fit = bl.fit(unit["law"], unit["data"], x=unit["x"], y=unit["y"],
                          random_seed=seed + k, **SAMPLING)
         diag = fit.diagnostics()
-        y_min = float(np.min(unit["data"][unit["y"]]))
-        for row in estimates(fit, y_min):
+        for row in estimates(fit):
             rows.append({"study": unit["study"], "unit": unit["unit"], "fit": unit["fit"],
                          "law": unit["law"], "n_runs": len(unit["data"]), **row,
                          "max_rhat": diag.max_rhat, "divergences": diag.divergences,

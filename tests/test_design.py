@@ -12,6 +12,7 @@ import bayeslaws as bl
 from bayeslaws.design import next_run, plot_next_run
 from bayeslaws.exceptions import DataError, OptionError
 from bayeslaws.simulate import simulate
+from tests.conftest import load_script, requires_data
 
 UNIT = {"cost": lambda runs: np.ones(len(runs))}
 DATA = simulate("saturating_power_law", {"E": 1.5, "A": 30.0, "alpha": 0.3},
@@ -121,3 +122,23 @@ def test_cli_next_run_end_to_end(chin, tmp_path, capsys, close_figures):
     assert main(["next-run", str(fit_file), "--candidates", str(grid), "--target",
                  "N=7e10"]) == 2
     assert "input(s) ['D']" in capsys.readouterr().err
+
+
+@requires_data
+@pytest.mark.slow
+def test_replay_benchmark_and_case_study_smoke(tmp_path):
+    replay = load_script("benchmarks", "design")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert replay.main(["--quick", "--steps", "1", "--random-seeds", "1",
+                            "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "replay.csv")
+    assert set(table["strategy"]) == {"next_run", "cheapest", "largest-affordable", "random"}
+    assert (table.groupby("strategy")["runs"].max() == 6).all()
+    assert (tmp_path / "replay.png").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert load_script("case_studies", "few_runs").main(
+            ["--quick", "--out", str(tmp_path / "few.md")]) == 0
+    text = (tmp_path / "few.md").read_text()
+    assert "How much the priors carry" in text and "Which run next" in text

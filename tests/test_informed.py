@@ -15,7 +15,7 @@ from bayeslaws import sampling
 from bayeslaws.exceptions import PriorError
 from bayeslaws.informed import DATA_FILE, InformedPriors, exponent_names, populations
 from bayeslaws.simulate import CHINCHILLA_REPLICATION, chinchilla_grid, simulate
-from tests.conftest import prior_sampler
+from tests.conftest import load_script, prior_sampler, requires_data
 
 DATA = simulate("chinchilla", CHINCHILLA_REPLICATION, chinchilla_grid(4, 4), random_seed=0)
 
@@ -84,3 +84,13 @@ def test_refused_with_a_clear_message_before_sampling(law, kwargs, words):
     with pytest.raises(PriorError, match=words):
         bl.fit(law, table, y="y", progressbar=False,
                **({"x": {"N": "N", "D": "D"}} if law == "chinchilla" else {}), **kwargs)
+
+
+@requires_data
+def test_the_shipped_file_matches_its_build_script():
+    build = load_script("benchmarks", "informed_priors")
+    units = build.units()
+    assert {u["study"] for u in units} == set(json.loads(DATA_FILE.read_text())["studies"])
+    shipped = {row["unit"] for row in json.loads(DATA_FILE.read_text())["units"]}
+    assert shipped == {u["unit"] for u in units}
+    assert len(units) == 1 + 3 + sum(build.REVISITING.values())
