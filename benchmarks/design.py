@@ -9,6 +9,7 @@ after each:
 
 * ``next_run``: the candidate with the largest expected reduction of the variance of the
   6.9B forecast per FLOP (``bl.next_run``, cost 6 N D);
+* ``next_run-width``: the same with ``criterion="width"`` (the 90% predictive interval);
 * ``cheapest``: the cheapest run not yet trained;
 * ``random``: a random run (``--random-seeds`` seeds, averaged);
 * ``largest-affordable``: the most expensive run costing at most the FLOPs spent so far (so
@@ -83,7 +84,9 @@ def choose(strategy: str, fit: bl.Fit, pool: pd.DataFrame, chosen: list[int],
         spent = pool.loc[chosen, "flops"].sum()
         affordable = [i for i in left if pool.loc[i, "flops"] <= spent]
         return affordable[-1] if affordable else left[0]
-    table = bl.next_run(fit, pool.loc[left], target, outcomes=100, max_draws=1000)
+    criterion = "width" if strategy == "next_run-width" else "variance"
+    table = bl.next_run(fit, pool.loc[left], target, criterion=criterion, outcomes=100,
+                        max_draws=1000)
     return int(table.attrs["batch"][0])
 
 
@@ -128,6 +131,34 @@ def plot(table: pd.DataFrame, reference: dict, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def at_budgets(table: pd.DataFrame, budgets: np.ndarray, metric: str) -> pd.DataFrame:
+    """``metric`` of each strategy's last fit within each budget of FLOPs (mean over seeds;
+    blank where a strategy had spent more than the budget already at its start)."""
+    out = {}
+    for strategy, rows in table.groupby("strategy"):
+        values = []
+        for budget in budgets:
+            within = rows[rows["flops"] <= budget * (1 + 1e-9)]
+            last = within.sort_values("step").groupby("seed").tail(1)
+            values.append(last[metric].mean() if len(last) == rows["seed"].nunique()
+                          else np.nan)
+        out[strategy] = values
+    return pd.DataFrame(out, index=pd.Index(budgets, name="FLOPs budget"))
+
+
+def reach(table: pd.DataFrame, reference: dict, pool_flops: float) -> pd.DataFrame:
+    """Per strategy and seed: the first step whose 6.9B error is at most the all-runs fit's,
+    and its FLOPs as a share of all the pool's FLOPs."""
+    rows = []
+    for (strategy, seed), steps in table.groupby(["strategy", "seed"]):
+        hit = steps[steps["error_6.9B"] <= reference["error_6.9B"]].sort_values("step")
+        rows.append({"strategy": strategy, "seed": seed,
+                     "step": int(hit["step"].iloc[0]) if len(hit) else np.nan,
+                     "share_of_pool_flops": (hit["flops"].iloc[0] / pool_flops if len(hit)
+                                             else np.nan)})
+    return pd.DataFrame(rows)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=6)
@@ -139,7 +170,7 @@ def main(argv=None) -> int:
                 {"chains": 2, "draws": 500, "tune": 800, "target_accept": 0.95})
     pool, targets = pool_and_targets()
     rows = []
-    for strategy in ("next_run", "cheapest", "largest-affordable"):
+    for strategy in ("next_run", "next_run-width", "cheapest", "largest-affordable"):
         rows += replay(strategy, pool, targets, args.steps, 0, settings)
     for seed in range(args.random_seeds):
         rows += replay("random", pool, targets, args.steps, seed + 1, settings)
@@ -158,7 +189,16 @@ def main(argv=None) -> int:
             f"Reference, all {len(pool)} pool runs ({pool['flops'].sum():.3g} FLOPs): "
             + ", ".join(f"{k} {v:.4g}" for k, v in reference.items() if k != "runs"), "",
             "Mean over seeds (random: averaged over its seeds), per strategy and step:", "",
-            markdown(mean.reset_index(), digits=4), "", "![replay](replay.png)", ""]
+            markdown(mean.reset_index(), digits=4), "",
+            "Relative error at the 6.9B target of each strategy's last fit within a budget "
+            "(mean over seeds):", "",
+            markdown(at_budgets(table, np.unique(np.quantile(table["flops"],
+                                                            np.linspace(0, 1, 8))),
+                                "error_6.9B"), index=True, digits=3), "",
+            "First step reaching the all-runs fit's 6.9B error (share of the pool's FLOPs; "
+            "blank: not within the steps run):", "",
+            markdown(reach(table, reference, pool["flops"].sum()), digits=3), "",
+            "![replay](replay.png)", ""]
     (out / "results.md").write_text("\n".join(text))
     print("\n".join(text[:8]))
     return 0

@@ -133,7 +133,8 @@ def test_replay_benchmark_and_case_study_smoke(tmp_path):
         assert replay.main(["--quick", "--steps", "1", "--random-seeds", "1",
                             "--out", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "replay.csv")
-    assert set(table["strategy"]) == {"next_run", "cheapest", "largest-affordable", "random"}
+    assert set(table["strategy"]) == {"next_run", "next_run-width", "cheapest",
+                                      "largest-affordable", "random"}
     assert (table.groupby("strategy")["runs"].max() == 6).all()
     assert (tmp_path / "replay.png").exists()
     with warnings.catch_warnings():
