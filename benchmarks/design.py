@@ -10,6 +10,8 @@ after each:
 * ``next_run``: the candidate with the largest expected reduction of the variance of the
   6.9B forecast per FLOP (``bl.next_run``, cost 6 N D);
 * ``next_run-width``: the same with ``criterion="width"`` (the 90% predictive interval);
+* ``next_run-overhead`` (only with ``--strategies``): ``next_run`` with a fixed cost of
+  :data:`OVERHEAD` FLOPs added to each run's 6 N D, so that no run is nearly free;
 * ``cheapest``: the cheapest run not yet trained;
 * ``random``: a random run (``--random-seeds`` seeds, averaged);
 * ``largest-affordable``: the most expensive run costing at most the FLOPs spent so far (so
@@ -45,6 +47,10 @@ from benchmarks.tables import markdown  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "design"
 LAW = "overtraining"
+#: Fixed cost per run of the ``next_run-overhead`` strategy (FLOPs; about a 78.9M-parameter run
+#: at M = 20): start-up, evaluation and the people's time make no run free.
+OVERHEAD = 1e18
+STRATEGIES = ("next_run", "next_run-width", "cheapest", "largest-affordable")
 
 
 def pool_and_targets() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -85,8 +91,10 @@ def choose(strategy: str, fit: bl.Fit, pool: pd.DataFrame, chosen: list[int],
         affordable = [i for i in left if pool.loc[i, "flops"] <= spent]
         return affordable[-1] if affordable else left[0]
     criterion = "width" if strategy == "next_run-width" else "variance"
-    table = bl.next_run(fit, pool.loc[left], target, criterion=criterion, outcomes=100,
-                        max_draws=1000)
+    cost = ((lambda runs: 6.0 * runs["N"] * runs["D"] + OVERHEAD)
+            if strategy == "next_run-overhead" else None)
+    table = bl.next_run(fit, pool.loc[left], target, criterion=criterion, cost=cost,
+                        outcomes=100, max_draws=1000)
     return int(table.attrs["batch"][0])
 
 
@@ -163,6 +171,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--random-seeds", type=int, default=2)
+    parser.add_argument("--strategies", default=",".join(STRATEGIES),
+                        help="comma-separated strategies besides random (also: "
+                             "next_run-overhead)")
     parser.add_argument("--quick", action="store_true", help="tiny sampling (smoke run)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
@@ -170,7 +181,7 @@ def main(argv=None) -> int:
                 {"chains": 2, "draws": 500, "tune": 800, "target_accept": 0.95})
     pool, targets = pool_and_targets()
     rows = []
-    for strategy in ("next_run", "next_run-width", "cheapest", "largest-affordable"):
+    for strategy in args.strategies.split(","):
         rows += replay(strategy, pool, targets, args.steps, 0, settings)
     for seed in range(args.random_seeds):
         rows += replay("random", pool, targets, args.steps, seed + 1, settings)
