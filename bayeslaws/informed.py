@@ -40,6 +40,8 @@ NAME = "informed"
 COVERED_LAWS = ("chinchilla", "overtraining", "saturating_power_law", "power_law")
 #: Likelihoods with the noise scale ``sigma`` of ``log y``.
 COVERED_LIKELIHOODS = ("studentt", "lognormal")
+#: The learned populations.
+QUANTITIES = ("exponent", "noise", "floor")
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,19 @@ class InformedPriors:
     ----------
     without : str, optional
         A study left out of the meta-analysis (``"chinchilla"``, ``"gadre"``, ``"revisiting"``).
+    use : tuple of str
+        The populations applied, of ``"exponent"``, ``"noise"``, ``"floor"``; the others keep
+        the law's default priors.
     """
 
     without: str | None = None
+    use: tuple[str, ...] = QUANTITIES
+
+    def __post_init__(self) -> None:
+        bad = [q for q in self.use if q not in QUANTITIES]
+        if bad or not self.use:
+            raise PriorError(f"InformedPriors(use={self.use!r}): give some of "
+                             f"{choices(QUANTITIES)}.")
 
     @property
     def key(self) -> str:
@@ -111,10 +123,13 @@ def informed_priors(law: Law, likelihood_name: str, summary: DataSummary,
             f"priors='informed' has a noise prior for likelihoods {choices(COVERED_LIKELIHOODS)}"
             f" (noise on log y), not {likelihood_name!r}.")
     pops = populations(which)
-    out = {name: Prior("LogNormal", mu=pops["exponent"]["mu"], sigma=pops["exponent"]["sigma"])
-           for name in exponent_names(law)}
-    for name in law.floors:
-        out[name] = Prior("LogNormal", mu=summary.log_y_min + pops["floor"]["mu"],
-                          sigma=pops["floor"]["sigma"])
-    out["sigma"] = Prior("LogNormal", mu=pops["noise"]["mu"], sigma=pops["noise"]["sigma"])
+    out = {}
+    if "exponent" in which.use:
+        out.update({name: Prior("LogNormal", mu=pops["exponent"]["mu"],
+                                sigma=pops["exponent"]["sigma"]) for name in exponent_names(law)})
+    if "floor" in which.use:
+        out.update({name: Prior("LogNormal", mu=summary.log_y_min + pops["floor"]["mu"],
+                                sigma=pops["floor"]["sigma"]) for name in law.floors})
+    if "noise" in which.use:
+        out["sigma"] = Prior("LogNormal", mu=pops["noise"]["mu"], sigma=pops["noise"]["sigma"])
     return out

@@ -57,7 +57,9 @@ PUBLISHED = {"1.4B M=640": 0.0071, "6.9B M=20": 0.0073}
 LAWS = ("overtraining", "chinchilla")
 #: ``--priors`` choices: the ``priors=`` argument of every fit.
 PRIORS = {"default": None, "informed": "informed",
-          "informed-without-gadre": bl.InformedPriors(without="gadre")}
+          "informed-without-gadre": bl.InformedPriors(without="gadre"),
+          "informed-without-gadre-no-floor": bl.InformedPriors(without="gadre",
+                                                               use=("exponent", "noise"))}
 
 
 def load() -> pd.DataFrame:

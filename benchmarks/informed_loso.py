@@ -42,7 +42,8 @@ from benchmarks import gadre  # noqa: E402
 from benchmarks.informed_priors import REVISITING, revisiting_curves  # noqa: E402
 from benchmarks.tables import markdown  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "results" / "informed"
+RESULTS = ROOT / "benchmarks" / "results" / "informed"
+OUT = RESULTS
 SAMPLING = {"chains": 2, "draws": 500, "tune": 800, "target_accept": 0.95,
             "progressbar": False}
 
@@ -105,7 +106,8 @@ def report(table: pd.DataFrame) -> None:
         ["mean", "min", "max", lambda d: float((d > 0).mean())])
     better.columns = ["elpd gain mean", "min", "max", "share of cases improved"]
     text = ["# Leave-one-study-out: informed priors (learned without the study) vs defaults", "",
-            f"Command: `python benchmarks/informed_loso.py`; sampling per fit {SAMPLING}.", "",
+            f"Command: `python benchmarks/informed_loso.py {' '.join(sys.argv[1:])}`; sampling "
+            f"per fit {SAMPLING}.", "",
             "Per study, mean over its cases (elpd_mean: mean held-out log predictive density "
             "per run, of log y; higher is better; abs_rel_error of the posterior-predictive "
             "median; coverage and relative width of the 90% interval):", "",
@@ -120,16 +122,23 @@ def report(table: pd.DataFrame) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--use", default="exponent,noise,floor",
+                        help="populations applied (InformedPriors(use=...))")
+    parser.add_argument("--out", default=str(RESULTS), help="folder of loso.csv, loso.md")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite loso.md from loso.csv without refitting")
     args = parser.parse_args(argv)
+    global OUT
+    OUT = Path(args.out)
+    use = tuple(args.use.split(","))
     if args.report_only:
         report(pd.read_csv(OUT / "loso.csv"))
         return 0
     rows = []
     for k, case in enumerate(cases()):
         for label, priors in (("default", None),
-                              ("informed", bl.InformedPriors(without=case["study"]))):
+                              ("informed", bl.InformedPriors(without=case["study"],
+                                                             use=use))):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = bl.fit(case["law"], case["fit"], x=case["x"], y=case["y"], priors=priors,

@@ -94,3 +94,14 @@ def test_the_shipped_file_matches_its_build_script():
     shipped = {row["unit"] for row in json.loads(DATA_FILE.read_text())["units"]}
     assert shipped == {u["unit"] for u in units}
     assert len(units) == 1 + 3 + sum(build.REVISITING.values())
+
+
+def test_use_applies_only_the_chosen_populations():
+    default = _fit()
+    some = _fit(priors=InformedPriors(use=("exponent",)))
+    assert some.priors["E"] == default.priors["E"]
+    assert some.priors["sigma"] == default.priors["sigma"]
+    assert some.priors["alpha"] == _fit(priors="informed").priors["alpha"] != \
+        default.priors["alpha"]
+    with pytest.raises(PriorError, match="use=.*'slope'"):
+        InformedPriors(use=("slope",))
