@@ -15,6 +15,7 @@ from bayeslaws.backtest import backtest
 from bayeslaws.catalogue import get_law, law_names, laws, register_law
 from bayeslaws.compare import average, compare
 from bayeslaws.decisions import prob_below, scale_for
+from bayeslaws.design import next_run, plot_next_run
 from bayeslaws.exceptions import (
     BayesLawsError,
     DataError,
@@ -28,6 +29,7 @@ from bayeslaws.exceptions import (
 )
 from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import Grouping
+from bayeslaws.informed import InformedPriors
 from bayeslaws.isoflop import IsoFLOPResult, isoflop
 from bayeslaws.law import Law, Parameter
 from bayeslaws.many import FitCollection, fit_many
@@ -51,5 +53,6 @@ __all__ = [
     "compute_optimal", "fit", "fit_many", "inference_optimal", "get_law", "law_names", "laws",
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
+    "next_run", "plot_next_run", "InformedPriors",
 ]
 __all__ += ["Components", "IsoFLOPResult", "isoflop", "principal_components"]  # issue 18

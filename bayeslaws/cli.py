@@ -23,6 +23,7 @@ from bayeslaws.catalogue import get_law, laws
 from bayeslaws.cli_args import parse_law_specs, parse_prior
 from bayeslaws.compare import compare_files
 from bayeslaws.decisions import format_prob, prob_below, scale_for
+from bayeslaws.design import next_run, plot_next_run
 from bayeslaws.exceptions import BayesLawsError, OptionError
 from bayeslaws.fitting import fit
 from bayeslaws.optimal import compute_optimal, inference_optimal
@@ -254,6 +255,28 @@ def _run_report(args):
     budgets = cli_args.numbers(args.budgets, "--budgets") if args.budgets else None
     path = write_report(load(args.fit), args.out, prob=args.prob, budgets=budgets)
     print(f"report: {path}\nhtml:   {path.with_suffix('.html')}")
+
+
+# -- next-run (bayeslaws.design) -------------------------------------------------------------
+@command("next-run", "rank candidate runs by the expected reduction of a forecast's "
+         "uncertainty per cost", FIT,
+         arg("--candidates", required=True, help="CSV of candidate runs (a column per input)"),
+         arg("--target", required=True, metavar="N=7e10,D=1.4e12", help="scale to forecast"),
+         arg("--cost", help="column of the candidates with each run's cost (default 6*N*D)"),
+         arg("--k", type=int, default=1, help="size of the greedy batch (default 1)"),
+         arg("--criterion", default="variance", choices=["variance", "width"]), PROB,
+         arg("--plot", help="also save the plot to this PNG file"), CSV)
+def _run_next_run(args):
+    (target,) = cli_args.points([args.target], "--target")
+    candidates = pd.read_csv(args.candidates)
+    table = next_run(load(args.fit), candidates, target, cost=args.cost, k=args.k,
+                     criterion=args.criterion, prob=args.prob)
+    _print(table, args.csv, index=False)
+    labels = ", ".join(str(i) for i in table.attrs["batch"])
+    print(f"batch (candidate rows, in order): {labels}")
+    if args.plot:
+        plot_next_run(table).figure.savefig(args.plot, dpi=120)
+        print(f"plot: {args.plot}")
 
 
 # -- compare / backtest (bayeslaws.compare, bayeslaws.backtest) -----------------------------

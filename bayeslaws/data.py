@@ -262,8 +262,9 @@ def prepare(law: Law, data: Any, x: Mapping[str, str] | str | None, y: str,
         warnings.warn(
             f"{len(frame)} runs for the {n_parameters} parameters of law {law.name!r} with "
             "this likelihood (allow_few_runs=True): the priors, not the runs, decide part of "
-            "the posterior and the forecast. Compare fit.summary() with the priors "
-            "(fit.priors) and check them with bayeslaws.prior_predictive.",
+            "the posterior and the forecast. fit.prior_vs_posterior() shows how much, per "
+            "parameter; priors='informed' uses priors learned from published studies; check "
+            "priors with bayeslaws.prior_predictive.",
             FewRunsWarning, stacklevel=4)
     extra_values = {role: numeric_column(frame, column, role, positive=True)
                     for role, column in (extra or {}).items()}

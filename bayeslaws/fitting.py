@@ -50,8 +50,10 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         one-input laws; ``None`` when columns are named like the inputs.
     y : str
         Column of the measured loss (or error, accuracy).
-    priors : dict, optional
-        ``{parameter: Prior}`` replacing default priors by the paper's parameter names.
+    priors : dict or "informed", optional
+        ``{parameter: Prior}`` replacing default priors by the paper's parameter names, or
+        ``"informed"``: exponents, floor and noise priors learned from published studies
+        (:mod:`bayeslaws.informed`; ``bl.InformedPriors(without=...)`` leaves a study out).
     likelihood : {"studentt", "lognormal", "binomial", "betabinomial", "beta"}, optional
         Noise model. Losses: ``studentt`` (Student-t noise on ``log y``, robust to outlying
         runs; the default) or ``lognormal`` (Normal noise on ``log y``). Fractions such as

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayeslaws import decisions, io, optimal, plots
+from bayeslaws import decisions, io, optimal, plots, prior_weight
 from bayeslaws import diagnostics as diag_mod
 from bayeslaws.checks import check_choice, check_prob, has_key
 from bayeslaws.data import (
@@ -233,6 +233,11 @@ class Fit:
         table = pd.DataFrame.from_dict(rows, orient="index")
         table.attrs["divergences"] = self.diagnostics().divergences
         return table
+
+    def prior_vs_posterior(self, prob: float = 0.9, **kwargs) -> pd.DataFrame:
+        """Each parameter's prior and posterior and the ratio of their spreads: how much the
+        priors carry (see :func:`bayeslaws.prior_weight.prior_vs_posterior`)."""
+        return prior_weight.prior_vs_posterior(self, prob=prob, **kwargs)
 
     def loo(self, **kwargs):
         """Pareto-smoothed importance-sampling LOO (``arviz.loo``) on the stored log-likelihood."""

@@ -17,6 +17,7 @@ from bayeslaws.catalogue import get_law
 from bayeslaws.data import Observations, as_frame, check_for_likelihood, from_data, prepare
 from bayeslaws.exceptions import OptionError, PriorError, choices
 from bayeslaws.hierarchy import Grouping, group_labels, resolve_grouping
+from bayeslaws.informed import informed_priors, is_informed
 from bayeslaws.law import DataSummary, Law, Parameter
 from bayeslaws.likelihoods import Likelihood, default_likelihood, get_likelihood
 from bayeslaws.priors import Prior, coerce_prior
@@ -63,8 +64,13 @@ class ModelSpec:
 
 def resolve_priors(law: Law, likelihood: Likelihood, summary: DataSummary,
                    user: Mapping[str, Prior] | None) -> dict[str, Prior]:
-    """Default priors for the data, overridden by the user's (unknown names are an error)."""
+    """Default priors for the data, overridden by the user's (unknown names are an error);
+    ``user="informed"`` (or an :class:`~bayeslaws.informed.InformedPriors`): the priors learned
+    from published studies for exponents, floors and noise (:mod:`bayeslaws.informed`)."""
     priors = {**law.default_priors(summary), **likelihood.default_priors(summary)}
+    if is_informed(user) or isinstance(user, str):
+        priors.update(informed_priors(law, likelihood.name, summary, user))
+        user = None
     parameters = law.parameters + likelihood.parameters
     names = [p.name for p in parameters]
     missing = [n for n in names if n not in priors]

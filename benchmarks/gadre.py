@@ -19,9 +19,15 @@ Two scenarios, for the laws ``overtraining`` and ``chinchilla``:
 Reported per law and target: posterior-predictive median, its relative error, and whether the
 90% interval covers the measured loss.
 
+``--priors`` chooses the priors of every fit: ``default``, ``informed`` (learned from every
+study, Gadre's included) or ``informed-without-gadre`` (learned without Gadre's data, the
+honest choice for scoring on Gadre's runs; ``bayeslaws.InformedPriors(without="gadre")``).
+
 Usage::
 
     python benchmarks/gadre.py [--draws 1000 --tune 1000 --chains 4] [--quick]
+    python benchmarks/gadre.py --priors informed-without-gadre \
+        --out benchmarks/results/gadre_informed
 """
 
 from __future__ import annotations
@@ -49,6 +55,11 @@ SMALL_SIZES = (10569312, 78914048, 153677376, 411616256)
 TARGETS = (("1.4B M=640", 1.4e9, 640.0), ("6.9B M=20", 6.9e9, 20.0))
 PUBLISHED = {"1.4B M=640": 0.0071, "6.9B M=20": 0.0073}
 LAWS = ("overtraining", "chinchilla")
+#: ``--priors`` choices: the ``priors=`` argument of every fit.
+PRIORS = {"default": None, "informed": "informed",
+          "informed-without-gadre": bl.InformedPriors(without="gadre"),
+          "informed-without-gadre-no-floor": bl.InformedPriors(without="gadre",
+                                                               use=("exponent", "noise"))}
 
 
 def load() -> pd.DataFrame:
@@ -123,12 +134,15 @@ def main(argv=None) -> int:
                         help="NUTS target acceptance (5 runs give a narrow, curved posterior)")
     parser.add_argument("--quick", action="store_true",
                         help="chains=2 draws=200 tune=300, protocol scenario only (smoke run)")
+    parser.add_argument("--priors", default="default", choices=list(PRIORS))
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gadre"))
     args = parser.parse_args(argv)
     if args.quick:
         args.chains, args.draws, args.tune = 2, 200, 300
     settings = {"chains": args.chains, "draws": args.draws, "tune": args.tune,
                 "target_accept": args.target_accept}
+    if PRIORS[args.priors] is not None:
+        settings["priors"] = PRIORS[args.priors]
     frame = load()
     targets_mask = target_mask(frame)
     targets = frame.loc[targets_mask].reset_index(drop=True)

@@ -34,6 +34,7 @@ def test_wheel_installs_and_runs_from_another_directory(tmp_path):
     (wheel,) = wheels.glob("bayeslaws-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "bayeslaws/models/chinchilla.py" in names  # the catalogue ships in the wheel
+    assert "bayeslaws/informed_priors.json" in names  # so do the informed priors
 
     site = tmp_path / "site"
     _run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
