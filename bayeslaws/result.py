@@ -319,7 +319,7 @@ class Fit:
             the population. Default: ``at``'s group column if it has one, else ``"new"``.
         """
         check_choice("kind", kind, KINDS)
-        frame = prediction_frame(at, self.group_columns)
+        frame = self.with_input_names(prediction_frame(at, self.group_columns))
         x = prediction_inputs(self.law, frame)
         points = len(frame)
         rng = np.random.default_rng(random_seed)
@@ -327,6 +327,13 @@ class Fit:
                                self._point_groups(frame, group, points), rng)
         extra = self._prediction_extra(frame, points) if kind == "predictive" else {}
         return x, np.asarray(draw_y(self.spec, params, x, points, kind, extra, rng))
+
+    def with_input_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the fitted data's column names (e.g. ``"Model Size"``) renamed to the
+        law's input names (``"N"``), where the input's own name is not a column already."""
+        rename = {col: name for name, col in self.settings.columns.items()
+                  if col != name and col in frame.columns and name not in frame.columns}
+        return frame.rename(columns=rename) if rename else frame
 
     def _prediction_extra(self, at: Any, points: int) -> dict[str, np.ndarray]:
         """Extra likelihood columns at new points (e.g. binomial ``trials``): ``at``'s column
@@ -341,13 +348,14 @@ class Fit:
 
     def predict(self, at: Mapping[str, Any] | pd.DataFrame, prob: float = 0.9,
                 kind: Kind = "predictive", random_seed: int | None = 0,
-                group: str | None = None) -> pd.DataFrame:
+                group: str | None = None, inputs: bool = True) -> pd.DataFrame:
         """Forecast y at new scales with an equal-tailed interval.
 
         Parameters
         ----------
         at : dict or DataFrame
-            Values of every law input, e.g. ``{"N": [7e10], "D": [1.4e12]}``.
+            Values of every law input, e.g. ``{"N": [7e10], "D": [1.4e12]}``, named by the
+            law's inputs or by the columns of the fitted data (e.g. ``"Model Size"``).
         prob : float
             Probability of the interval (0.9 gives the 5% and 95% quantiles).
         kind : {"predictive", "mean"}
@@ -356,18 +364,23 @@ class Fit:
             Seed of the noise draws; the default makes repeated calls identical.
         group : str, optional
             Grouped fits: as in :meth:`predictive_draws`.
+        inputs : bool
+            ``False`` leaves out the input (and group) columns, so that the forecast joins the
+            table it was made from: ``df.join(fit.predict(df, inputs=False))``.
 
         Returns
         -------
         DataFrame
             The inputs (and, for a grouped fit, a column named like the group column, ``"new"``
-            for a new group), then ``mean``, ``median``, ``lower``, ``upper``. ``mean`` is
-            the mean of the law's curve when a new run's y has no finite mean
-            (``likelihood="studentt"``: ``exp`` of Student-t noise), so it is always finite.
+            for a new group), then ``mean``, ``median``, ``lower``, ``upper``; indexed like
+            ``at`` when it is a DataFrame. ``mean`` is the mean of the law's curve when a new
+            run's y has no finite mean (``likelihood="studentt"``: ``exp`` of Student-t
+            noise), so it is always finite. ``table.attrs["prob"]`` holds ``prob``.
         """
         prob = check_prob(prob)
         x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
-        table = pd.DataFrame(x)
+        index = at.index if isinstance(at, pd.DataFrame) else None
+        table = pd.DataFrame(x, index=index)
         if self.grouping is not None:
             index = self._point_groups(prediction_frame(at, self.group_columns), group,
                                        values.shape[1])
@@ -379,6 +392,10 @@ class Fit:
         table["median"] = np.median(values, axis=0)
         table["lower"], table["upper"] = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2],
                                                      axis=0)
+        table.attrs["prob"] = prob
+        if not inputs:
+            table = table.drop(columns=[c for c in table.columns
+                                        if c not in ("mean", "median", "lower", "upper")])
         return table
 
     # -- decisions (bayeslaws.decisions) -------------------------------------------------
