@@ -211,6 +211,8 @@ def _run_laws(args):
          arg("--out", required=True, help="netCDF file to write the fit to"),
          arg("--precision", choices=("float64", "float32"), default="float64",
              help="storage of draws and log-likelihood (float32 halves the file)"),
+         arg("--no-predictive", action="store_true",
+             help="save without the posterior/prior predictive and prior draws (smaller)"),
          SEP, *GROUPS, *SAMPLING)
 def _run_fit(args):
     priors = dict(parse_prior(text) for text in args.prior or [])
@@ -224,7 +226,7 @@ def _run_fit(args):
     result = fit(args.law, table, x=x, y=args.y, priors=priors,
                  likelihood=args.likelihood, law_options=options, group=args.group,
                  varying=args.varying, pooled=args.pooled, **_sampling(args))
-    path = result.save(args.out, precision=args.precision)
+    path = result.save(args.out, precision=args.precision, predictive=not args.no_predictive)
     _print_summary(result)
     print(f"\nsaved to {path}")
 

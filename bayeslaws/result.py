@@ -27,6 +27,7 @@ from bayeslaws.data import (
     prediction_inputs,
 )
 from bayeslaws.exceptions import OptionError
+from bayeslaws.groups import without_predictive_groups
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
 from bayeslaws.settings import FitSettings
 from bayeslaws.spec import ModelSpec
@@ -48,7 +49,9 @@ class Fit:
     spec : ModelSpec
         Law, likelihood, priors and grouping (``spec.grouping``, ``None`` for one curve).
     trace : xarray.DataTree
-        Posterior, sample_stats, log_likelihood, observed_data and constant_data groups.
+        Posterior, sample_stats, log_likelihood, observed_data and constant_data groups, and
+        (fits made by :func:`bayeslaws.fit`) posterior_predictive, prior and prior_predictive
+        (see :mod:`bayeslaws.groups`): every ArviZ function works on it.
     settings : FitSettings
         Settings stored with the fit (sampler, seeds, columns, versions).
     """
@@ -414,13 +417,17 @@ class Fit:
         return optimal.compute_optimal(self, C, flops=flops, **kwargs)
 
     # -- persistence and plots -----------------------------------------------------------
-    def save(self, path: str | Path, precision: str = "float64") -> Path:
+    def save(self, path: str | Path, precision: str = "float64",
+             predictive: bool = True) -> Path:
         """Write the fit to one netCDF file (atomically); read it back with ``bayeslaws.load``.
 
         ``precision="float32"`` stores the draws and log-likelihood in single precision: half
         the file, quantiles changed by about 1e-8 relative (see :func:`bayeslaws.io.save`).
+        ``predictive=False`` leaves out the ``posterior_predictive``, ``prior`` and
+        ``prior_predictive`` groups (see :mod:`bayeslaws.groups`) for a smaller file.
         """
-        return io.save(self.trace, self.config, self.spec.priors, path, precision=precision)
+        trace = self.trace if predictive else without_predictive_groups(self.trace)
+        return io.save(trace, self.config, self.spec.priors, path, precision=precision)
 
     def plot(self, **kwargs):
         """Log-log plot of data, posterior median and interval bands (see bayeslaws.plots); a
