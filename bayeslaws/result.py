@@ -37,6 +37,19 @@ Kind = Literal["predictive", "mean"]
 KINDS = ("predictive", "mean")
 
 
+class WholeFrame(pd.DataFrame):
+    """A DataFrame whose printed form (``print(table)``, ``repr``) shows every row and column,
+    whatever pandas' display width: the tables of a fit (summary, forecasts) are short and
+    meant to be read whole."""
+
+    @property
+    def _constructor(self):
+        return WholeFrame
+
+    def __repr__(self) -> str:
+        return self.to_string()
+
+
 class Fit:
     """A fitted scaling law: the posterior of its parameters and everything derived from it.
 
@@ -206,7 +219,8 @@ class Fit:
         return f"run {index} ({inputs}{group}, {obs.y_column}={obs.y[index]:.4g})"
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
-        """Posterior table: mean, sd, median, equal-tailed interval, R-hat and ESS.
+        """Posterior table: mean, sd, median, equal-tailed interval, R-hat and ESS (printed
+        whole: ``print(fit.summary())`` shows every column).
 
         A grouped fit has a row per group of each varying parameter (``E[rpj]``) and the
         population rows ``E_pop`` (typical group) and ``E_tau`` (between-group sd, sampling
@@ -232,7 +246,7 @@ class Fit:
                     "ess_bulk": float(bulk[name].sel(sel)), "ess_tail": float(tail[name].sel(sel)),
                     "r_hat": float(rhat[name].sel(sel)) if multi else np.nan,
                 }
-        table = pd.DataFrame.from_dict(rows, orient="index")
+        table = WholeFrame(pd.DataFrame.from_dict(rows, orient="index"))
         table.attrs["divergences"] = self.diagnostics().divergences
         return table
 
@@ -383,7 +397,7 @@ class Fit:
         prob = check_prob(prob)
         x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
         index = at.index if isinstance(at, pd.DataFrame) else None
-        table = pd.DataFrame(x, index=index)
+        table = WholeFrame(x, index=index)
         if self.grouping is not None:
             index = self._point_groups(prediction_frame(at, self.group_columns), group,
                                        values.shape[1])
