@@ -16,6 +16,8 @@ matplotlib until a fit, a plot or a comparison needs them.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +83,21 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
+
+
+class _Package(types.ModuleType):
+    """The package module: importing a submodule named like a public function
+    (``bayeslaws.compare``, ``.backtest``, ``.prior_predictive``) does not rebind the function's
+    name to the submodule, as the import system otherwise would."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (name in _EXPORTS and isinstance(value, types.ModuleType)
+                and value.__name__ == f"{__name__}.{name}"):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

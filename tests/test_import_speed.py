@@ -38,6 +38,15 @@ def test_public_names_are_all_reachable_and_listed():
         bl.nope  # noqa: B018
 
 
+def test_submodules_named_like_functions_do_not_hide_them():
+    code = ("import bayeslaws.compare, bayeslaws.backtest, bayeslaws.prior_predictive\n"
+            "import bayeslaws as bl, types\n"
+            "assert not any(isinstance(getattr(bl, n), types.ModuleType) for n in "
+            "('compare', 'backtest', 'prior_predictive'))\n"
+            "assert callable(bl.compare) and bl.compare.__module__ == 'bayeslaws.compare'")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
 @pytest.mark.parametrize("argv", [
     ["--help"],
     ["fit", "--help"],
