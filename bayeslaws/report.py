@@ -298,7 +298,9 @@ def forecast_table(fit, prob: float, factors: Sequence[float] = FORECAST_FACTORS
     at = pd.DataFrame({n: [obs.x[n].max() * f for f in factors] for n in fit.law.inputs})
     table = fit.predict(at, prob=prob, kind="predictive")
     table.insert(0, "scale", [f"{f:g} x max" for f in factors])
-    return table.set_index("scale")
+    level = f"{round(prob * 100, 2):g}"
+    return table.set_index("scale").rename(columns={"lower": f"lower_{level}",
+                                                    "upper": f"upper_{level}"})
 
 
 def interval_columns(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from bayeslaws.exceptions import BayesLawsError, DataError, SamplerWarning
 from bayeslaws.simulate import CHINCHILLA_REPLICATION, chinchilla_grid, simulate
 from tests.helpers import chinchilla_draws, fixed_draws_fit
 
-RUNS = "params,tokens,loss\n1e8,2e9,3.1\n1e9,2e10,2.6\n1e10,2e11,2.3\n"
+RUNS = "params,tokens,loss\n" + "".join(
+    f"{n:g},{20 * n:g},{1.7 + 400 * n ** -0.3:.4f}\n" for n in (1e7, 3e7, 1e8, 3e8, 1e9, 3e9))
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,30 @@ def test_fuzz_string_parsers_raise_only_bayeslaws_errors(items):
             parse()
         except BayesLawsError:
             pass
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-predictive"]])
+def test_fit_command_saves_the_groups_and_prints_each_warning_once(tables, tmp_path, flag,
+                                                                   monkeypatch, capsys):
+    """The whole ``fit`` command, NUTS replaced by prior draws (whose "chains" disagree, so
+    the sampler's warnings are raised and printed)."""
+    from bayeslaws import sampling
+    from bayeslaws.groups import PREDICTIVE_GROUPS
+    from bayeslaws.result import load
+    from tests.conftest import prior_sampler
+
+    monkeypatch.setattr(sampling, "run_nuts", prior_sampler)
+    out = tmp_path / "fit.nc"
+    argv = fit_argv(tables["ok"], "--draws", "100", "--chains", "2", "--quiet", "--seed", "0",
+                    *flag, law="power_law")
+    argv[argv.index("N=params")] = "x=params"
+    del argv[argv.index("D=tokens") - 1:argv.index("D=tokens") + 1]
+    argv[argv.index("never.nc")] = str(out)
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    stored = set(load(out).trace.children)
+    assert set(PREDICTIVE_GROUPS) <= stored if not flag else not set(PREDICTIVE_GROUPS) & stored
+    lines = [line for line in captured.err.splitlines() if line.startswith("warning: ")]
+    assert lines, "prior draws should raise sampler warnings"
+    assert len(lines) == len(set(lines))
+    assert ".py:" not in captured.err and "warning:" not in captured.out

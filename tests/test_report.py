@@ -92,4 +92,5 @@ def test_report_labels_bands_as_curve_or_new_run(chin, tmp_path):
     text = write_report(chin, tmp_path, prob=0.9).read_text()
     assert "the law's curve" in text and "parameter uncertainty only" in text
     assert "A new run's measurement" in text
+    assert "| scale | N | D | mean | median | lower_90 | upper_90 |" in text
     assert "tokens_per_param" in text.split("### Compute-optimal")[1]
