@@ -155,11 +155,12 @@ def loo_summary(fit) -> dict[str, Any]:
 
 
 def influential_runs(fit, loo: dict[str, Any], threshold: float = K_THRESHOLD) -> pd.DataFrame:
-    """The runs whose Pareto k exceeds ``threshold``: inputs, y and k, by the fitted data's
-    column names (largest k first)."""
+    """The runs whose Pareto k exceeds ``threshold`` or is not finite (PSIS failed for them):
+    inputs, y and k, by the fitted data's column names (largest k first)."""
     obs = fit.observations
-    rows = np.flatnonzero(loo["k"] > threshold)
-    rows = rows[np.argsort(-loo["k"][rows], kind="stable")]
+    k = loo["k"]
+    rows = np.flatnonzero((k > threshold) | ~np.isfinite(k))
+    rows = rows[np.argsort(-np.nan_to_num(k[rows], nan=np.inf), kind="stable")]
     table = pd.DataFrame({obs.columns[n]: obs.x[n][rows] for n in fit.law.inputs},
                          index=pd.Index(rows, name="run"))
     if fit.is_grouped:
@@ -278,9 +279,15 @@ def _pareto_k_plot(fit, loo: dict[str, Any]):
     obs = fit.observations
     first = fit.law.inputs[0]
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
-    k = loo["k"]
+    finite = np.isfinite(loo["k"])
+    k, x = loo["k"][finite], obs.x[first][finite]
     colors = np.where(k > 1, "crimson", np.where(k > loo["good_k"], "orange", "C0"))
-    ax.scatter(obs.x[first], k, s=14, c=colors, edgecolor="k", lw=0.3)
+    ax.scatter(x, k, s=14, c=colors, edgecolor="k", lw=0.3)
+    if not finite.all():
+        ax.text(0.02, 0.95, f"{int((~finite).sum())} run(s) without a finite k (PSIS failed)",
+                transform=ax.transAxes, fontsize=8, va="top", color="crimson")
+    if not finite.any():
+        ax.set_xlim(obs.x[first].min(), obs.x[first].max())
     ax.axhline(loo["good_k"], color="orange", ls="--", lw=1,
                label=f"k = {loo['good_k']:.2f} (above: LOO unreliable for that run)")
     ax.axhline(1.0, color="crimson", ls=":", lw=1, label="k = 1")

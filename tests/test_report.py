@@ -94,3 +94,27 @@ def test_report_labels_bands_as_curve_or_new_run(chin, tmp_path):
     assert "A new run's measurement" in text
     assert "| scale | N | D | mean | median | lower_90 | upper_90 |" in text
     assert "tokens_per_param" in text.split("### Compute-optimal")[1]
+
+
+def test_report_of_a_grouped_fit_names_the_group_of_influential_runs(tmp_path):
+    """A grouped fit (NUTS replaced by prior draws): the report renders, its prior/posterior
+    and rank plots show the shared and population parameters, influential runs name their
+    group."""
+    import warnings
+
+    import bayeslaws as bl
+    from bayeslaws import sampling
+    from tests.conftest import prior_sampler
+    from tests.helpers import simulate_groups
+
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        patch.setattr(sampling, "run_nuts", prior_sampler)
+        warnings.simplefilter("ignore")
+        fit = bl.fit("saturating_power_law", simulate_groups(), x="x", y="loss",
+                     group="family", likelihood="lognormal", random_seed=0, chains=2,
+                     draws=200, progressbar=False)
+        text = write_report(fit, tmp_path).read_text()
+    # prior draws fit badly: PSIS fails (k not finite) and those runs are named with their group
+    assert "| run | x | family | loss | Pareto k |" in text
+    for name in ("prior_posterior.png", "rank.png", "residuals.png", "fit.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
