@@ -7,39 +7,76 @@ and model comparison between law forms.
 >>> import bayeslaws as bl
 >>> fit = bl.fit("chinchilla", df, x={"N": "params", "D": "tokens"}, y="loss", random_seed=0)
 >>> fit.predict({"N": [7e10], "D": [1.4e12]}, prob=0.9)
+
+The public names are imported on first use (module ``__getattr__``), so that
+``import bayeslaws`` and the command line's ``--help`` do not pay for PyMC, ArviZ and
+matplotlib until a fit, a plot or a comparison needs them.
 """
 
-from importlib import metadata
+from __future__ import annotations
 
-from bayeslaws.backtest import backtest
-from bayeslaws.catalogue import get_law, law_names, laws, register_law
-from bayeslaws.compare import average, compare
-from bayeslaws.decisions import prob_below, scale_for
-from bayeslaws.design import next_run, plot_next_run
-from bayeslaws.exceptions import (
-    BayesLawsError,
-    DataError,
-    FewRunsWarning,
-    FitFileError,
-    LawError,
-    OptionError,
-    PriorError,
-    SamplerError,
-    SamplerWarning,
-)
-from bayeslaws.fitting import fit
-from bayeslaws.hierarchy import Grouping
-from bayeslaws.informed import InformedPriors
-from bayeslaws.isoflop import IsoFLOPResult, isoflop
-from bayeslaws.law import Law, Parameter
-from bayeslaws.many import FitCollection, fit_many
-from bayeslaws.optimal import compute_optimal, inference_optimal
-from bayeslaws.pca import Components, principal_components
-from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
-from bayeslaws.prior_predictive import prior_predictive
-from bayeslaws.priors import Prior
-from bayeslaws.result import Fit, load
-from bayeslaws.settings import FitSettings
+import importlib
+import sys
+import types
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> the module of bayeslaws defining it.
+_EXPORTS: dict[str, str] = {
+    "backtest": "backtest",
+    "get_law": "catalogue", "law_names": "catalogue", "laws": "catalogue",
+    "register_law": "catalogue",
+    "average": "compare", "compare": "compare",
+    "prob_below": "decisions", "scale_for": "decisions",
+    **{name: "exceptions" for name in (
+        "BayesLawsError", "DataError", "FewRunsWarning", "FitFileError", "LawError",
+        "OptionError", "PriorError", "SamplerError", "SamplerWarning")},
+    "fit": "fitting",
+    "Grouping": "hierarchy",
+    "Law": "law", "Parameter": "law",
+    "FitCollection": "many", "fit_many": "many",
+    "compute_optimal": "optimal", "inference_optimal": "optimal",
+    "plot_compare": "plots", "plot_compute_optimal": "plots", "plot_fit": "plots",
+    "prior_predictive": "prior_predictive",
+    "Prior": "priors",
+    "Fit": "result", "load": "result",
+    "FitSettings": "settings",
+    "next_run": "design", "plot_next_run": "design",
+    "InformedPriors": "informed",
+    "IsoFLOPResult": "isoflop", "isoflop": "isoflop",
+    "Components": "pca", "principal_components": "pca",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from bayeslaws.backtest import backtest
+    from bayeslaws.catalogue import get_law, law_names, laws, register_law
+    from bayeslaws.compare import average, compare
+    from bayeslaws.decisions import prob_below, scale_for
+    from bayeslaws.design import next_run, plot_next_run
+    from bayeslaws.exceptions import (
+        BayesLawsError,
+        DataError,
+        FewRunsWarning,
+        FitFileError,
+        LawError,
+        OptionError,
+        PriorError,
+        SamplerError,
+        SamplerWarning,
+    )
+    from bayeslaws.fitting import fit
+    from bayeslaws.hierarchy import Grouping
+    from bayeslaws.informed import InformedPriors
+    from bayeslaws.isoflop import IsoFLOPResult, isoflop
+    from bayeslaws.law import Law, Parameter
+    from bayeslaws.many import FitCollection, fit_many
+    from bayeslaws.optimal import compute_optimal, inference_optimal
+    from bayeslaws.pca import Components, principal_components
+    from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
+    from bayeslaws.prior_predictive import prior_predictive
+    from bayeslaws.priors import Prior
+    from bayeslaws.result import Fit, load
+    from bayeslaws.settings import FitSettings
 
 try:
     __version__ = metadata.version("bayeslaws")
@@ -56,3 +93,33 @@ __all__ = [
     "next_run", "plot_next_run", "InformedPriors",
 ]
 __all__ += ["Components", "IsoFLOPResult", "isoflop", "principal_components"]  # issue 18
+
+
+class _Package(types.ModuleType):
+    """The package module: importing a submodule named like a public function
+    (``bayeslaws.compare``, ``.backtest``, ``.prior_predictive``) does not rebind the function's
+    name to the submodule, as the import system otherwise would."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (name in _EXPORTS and isinstance(value, types.ModuleType)
+                and value.__name__ == f"{__name__}.{name}"):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module defining public ``name`` on first use (then cached in globals)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bayeslaws' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"bayeslaws.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names (imported or not yet) and the module's dunder attributes."""
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

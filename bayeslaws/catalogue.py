@@ -42,14 +42,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from bayeslaws.checks import did_you_mean
 from bayeslaws.exceptions import LawError, choices
 from bayeslaws.law import DataSummary, InputSummary, Law, inside_supports
 from bayeslaws.priors import Prior
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Law name -> the module that defines it (for an alias: the module of the law it renames).
 _REGISTRY: dict[str, ModuleType] = {}
@@ -429,7 +432,8 @@ def get_law(name: str | Law, **options) -> Law:
     _ensure_loaded()
     if name not in _REGISTRY:
         raise LawError(
-            f"Unknown law {name!r}. Valid choices: {choices(_REGISTRY)}. See bayeslaws.laws() "
+            f"Unknown law {name!r}.{did_you_mean(name, _REGISTRY)} Valid choices: "
+            f"{choices(_REGISTRY)}. See bayeslaws.laws() "
             "for formulas, or register your own file with bayeslaws.register_law(path).")
     return _build(name, dict(options))
 
@@ -443,8 +447,11 @@ def laws_declaring(attribute: str) -> list[str]:
 
 
 def laws() -> pd.DataFrame:
-    """Table of the catalogue: name, inputs, parameters, formula and reference."""
+    """Table of the catalogue, indexed by law name: inputs, parameters, formula, reference."""
+    import pandas as pd  # here: the command line checks law names without pandas
+
     return pd.DataFrame([{"name": name, "inputs": ", ".join(law.inputs),
                           "parameters": ", ".join(law.parameter_names), "formula": law.formula,
                           "reference": law.reference}
-                         for name, law in ((name, get_law(name)) for name in law_names())])
+                         for name, law in ((name, get_law(name)) for name in law_names())]
+                        ).set_index("name")

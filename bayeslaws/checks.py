@@ -33,3 +33,22 @@ def has_key(container: Any, key: str) -> bool:
         return key in container
     except TypeError:
         return False
+
+
+def did_you_mean(value: Any, valid: Sequence[Any]) -> str:
+    """`` Did you mean 'x'?`` naming the closest of ``valid`` to ``value`` (else ``""``).
+
+    Case is ignored first (``Chinchilla`` -> ``chinchilla``), then :mod:`difflib`'s closest
+    matches are offered.
+    """
+    import difflib
+
+    text = str(value)
+    names = [str(v) for v in valid]
+    same_case = [name for name in names if name.lower() == text.lower()]
+    close = same_case or difflib.get_close_matches(text, names, n=2, cutoff=0.6)
+    if not close:
+        lowered = {name.lower(): name for name in names}
+        close = [lowered[m] for m in difflib.get_close_matches(text.lower(), list(lowered), n=2,
+                                                               cutoff=0.6)]
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from bayeslaws.exceptions import BayesLawsError, LawError, OptionError, PriorError
-from bayeslaws.priors import Prior
 
 _PRIOR = re.compile(r"^\s*(\w+)\s*=\s*(\w+)\s*\((.*)\)\s*$")
 
@@ -98,6 +97,8 @@ def parse_prior(text: str):
             "--prior 'alpha=Normal(mu=0.3,sigma=0.05)'.")
     name, dist, args = match.groups()
     values = pairs([args] if args.strip() else [], "--prior argument")
+    from bayeslaws.priors import Prior  # after the text is checked: a refused one answers at once
+
     return name, Prior(dist, **_floats(values, f"--prior {text!r}: argument",
                                        "--prior 'alpha=Normal(mu=0.3,sigma=0.05)'", PriorError))
 

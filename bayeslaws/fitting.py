@@ -10,6 +10,7 @@ import numpy as np
 from bayeslaws import diagnostics, sampling, starts
 from bayeslaws.data import from_data
 from bayeslaws.exceptions import OptionError
+from bayeslaws.groups import with_predictive_groups
 from bayeslaws.law import Law
 from bayeslaws.model import data_values
 from bayeslaws.priors import Prior
@@ -149,6 +150,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
                   "problems": list(result.diagnostics().problems)}
         result = _sample(spec, obs, values, result.settings.replace(
             **_safer(result), attempts=[*result.settings.attempts, record]), progressbar)
+    result.trace = with_predictive_groups(result.trace, spec, obs, result.settings.random_seed)
     diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
     return result
 

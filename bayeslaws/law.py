@@ -174,8 +174,10 @@ class Parameter:
             return np.log(frac) - np.log1p(-frac)
         return value
 
-    def backward(self, w, xp=mathops.tensor, refs: Mapping[str, Any] | None = None):
-        """Unconstrained value -> (natural value, log |Jacobian|)."""
+    def backward(self, w, xp=None, refs: Mapping[str, Any] | None = None):
+        """Unconstrained value -> (natural value, log |Jacobian|); ``xp`` defaults to
+        :data:`bayeslaws.mathops.tensor`."""
+        xp = mathops.tensor if xp is None else xp
         if self.support == "positive":
             return xp.exp(w), w
         if self.support == "negative":

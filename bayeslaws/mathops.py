@@ -3,17 +3,26 @@
 A law's ``function(p, logx, xp)`` is written once with ``xp.exp``, ``xp.logaddexp`` and the
 other names below. The engine passes :data:`tensor` when it builds the PyMC model (so the same
 graph runs under PyMC's sampler, nutpie and numpyro/JAX) and :data:`numpy` when it evaluates
-posterior draws for prediction, which needs no compilation.
+posterior draws for prediction, which needs no compilation. PyTensor (and SciPy's special
+functions) are imported on first use of the namespace that needs them.
 """
 
 from __future__ import annotations
 
 import functools
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
-import pytensor.tensor as pt
-from scipy import special
+
+
+@functools.cache
+def _special():
+    """:mod:`scipy.special`, imported on first use (law names and priors are checked without
+    it, so that the command line refuses a mistake at once)."""
+    from scipy import special
+
+    return special
 
 
 def _logsumexp_with(logaddexp):
@@ -32,18 +41,30 @@ numpy = SimpleNamespace(
     name="numpy",
     **{f: getattr(np, f) for f in SHARED},
     logsumexp=_logsumexp_with(np.logaddexp),
-    sigmoid=special.expit,
-    log_sigmoid=special.log_expit,
+    sigmoid=lambda x: _special().expit(x),
+    log_sigmoid=lambda x: _special().log_expit(x),
     softplus=lambda x: np.logaddexp(0.0, x),
     argsort=lambda x: np.argsort(x, kind="stable"),
 )
 
-tensor = SimpleNamespace(
-    name="tensor",
-    **{f: getattr(pt, f) for f in SHARED},
-    logsumexp=_logsumexp_with(pt.logaddexp),
-    sigmoid=pt.sigmoid,
-    log_sigmoid=lambda x: -pt.softplus(-x),
-    softplus=pt.softplus,
-    argsort=pt.argsort,
-)
+
+@functools.cache
+def _tensor() -> SimpleNamespace:
+    import pytensor.tensor as pt
+
+    return SimpleNamespace(
+        name="tensor",
+        **{f: getattr(pt, f) for f in SHARED},
+        logsumexp=_logsumexp_with(pt.logaddexp),
+        sigmoid=pt.sigmoid,
+        log_sigmoid=lambda x: -pt.softplus(-x),
+        softplus=pt.softplus,
+        argsort=pt.argsort,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """``mathops.tensor``: the PyTensor namespace, built (and PyTensor imported) on first use."""
+    if name == "tensor":
+        return _tensor()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

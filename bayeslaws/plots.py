@@ -34,12 +34,13 @@ def _pyplot():
 def _levels(values: np.ndarray, max_groups: int) -> np.ndarray:
     """Levels to draw curves at.
 
-    The distinct values (to 2 decimals in log10) when at most ``max_groups``; ``max_groups`` of
-    them evenly picked when at most ``4 * max_groups`` (a grid of budgets); otherwise (e.g.
-    digitised, continuous values) ``max_groups`` levels evenly spread in log.
+    The distinct values (to 2 decimals in log10) when at most ``2 * max_groups`` (a grid of
+    budgets: every run then lies on its own curve); ``max_groups`` of them evenly picked when
+    at most ``4 * max_groups``; otherwise (e.g. digitised, continuous values) ``max_groups``
+    levels evenly spread in log.
     """
     distinct = np.unique(np.round(np.log10(values), 2))
-    if distinct.size <= max_groups:
+    if distinct.size <= 2 * max_groups:
         return 10.0 ** distinct
     if distinct.size <= 4 * max_groups:
         pick = np.unique(np.round(np.linspace(0, distinct.size - 1, max_groups)).astype(int))
@@ -212,7 +213,8 @@ def _plot_groups(fit, *, held_out: Any, title: str | None, **options):
 
 
 def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
-    """Curves at a few levels of the grouping variable; points coloured by their own level."""
+    """Curves at a few levels of the grouping variable; each point in the colour of the
+    curve nearest its own level (the runs are grouped into the levels drawn)."""
     from matplotlib.colors import LogNorm
 
     plt = _pyplot()
@@ -252,9 +254,9 @@ def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
         _band(ax, xs, draws, probs_here, color,
               label=f"{key_name} = {level:.2g}" + (" (extrapolated)" if extrapolated else ""),
               ls="--" if extrapolated else "-")
-    points = ax.scatter(first, obs.y, s=13, c=key, cmap=cmap, norm=norm, edgecolor="k",
-                        lw=0.3, zorder=3, label=f"data ({obs.n} runs)")
-    ax.figure.colorbar(points, ax=ax, pad=0.01, label=f"{key_name} of each run")
+    colors = [cmap(norm(levels[j])) for j in nearest]
+    ax.scatter(first, obs.y, s=13, c=colors, edgecolor="k", lw=0.3, zorder=3,
+               label=f"data ({obs.n} runs), coloured as the nearest {key_name} curve")
 
 
 def _default_fixed(fit, along: str) -> dict[str, float]:

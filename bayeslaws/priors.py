@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pymc as pm
-from scipy import special
 
 from bayeslaws.exceptions import PriorError, choices
 
@@ -131,18 +129,26 @@ class Prior:
 
     def dist(self, arguments: Mapping[str, Any] | None = None):
         """Return the PyMC distribution (``pm.<Name>.dist``), optionally with tensor arguments."""
+        import pymc as pm  # imported here: validating a prior needs no PyMC (fast CLI errors)
+
         args = dict(self.arguments if arguments is None else arguments)
         return getattr(pm, self.distribution).dist(**args)
 
     def median(self) -> float:
         """Median of the prior, exact (closed forms and SciPy's special functions)."""
         a = self.arguments
-        closed = {
+        elementary = {
             "Normal": lambda: a["mu"],
             "StudentT": lambda: a["mu"],
             "Laplace": lambda: a["mu"],
             "Cauchy": lambda: a["alpha"],
             "LogNormal": lambda: math.exp(a["mu"]),
+        }
+        if self.distribution in elementary:
+            return float(elementary[self.distribution]())
+        from scipy import special  # here: checking the catalogue's priors needs no SciPy
+
+        closed = {
             "LogitNormal": lambda: special.expit(a["mu"]),
             "HalfNormal": lambda: a["sigma"] * special.ndtri(0.75),
             "HalfStudentT": lambda: a["sigma"] * special.stdtrit(a["nu"], 0.75),
@@ -161,6 +167,8 @@ class Prior:
 
     def draw(self, n: int, random_seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Draw ``n`` values from the prior with PyMC."""
+        import pymc as pm
+
         return np.asarray(pm.draw(self.dist(), draws=n, random_seed=random_seed), dtype=float)
 
 

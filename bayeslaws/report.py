@@ -2,13 +2,17 @@
 
 :func:`write_report` writes into a folder
 
-- ``report.md`` with ``fit.png``, ``pareto_k.png`` and, for ``(N, D)`` loss laws,
-  ``compute_optimal.png`` next to it;
+- ``report.md`` with ``fit.png``, ``residuals.png``, ``prior_posterior.png``, ``rank.png``,
+  ``pareto_k.png`` and, for ``(N, D)`` loss laws, ``compute_optimal.png`` next to it;
 - ``report.html``, the same content with the figures embedded (one file to share).
 
 Sections: the law and the run settings, a data summary, the priors, sampler diagnostics
-(divergences, R-hat, ESS) and PSIS-LOO (elpd and Pareto k), the posterior table, the plots and
-the forecast tables (forecasts beyond the data; compute-optimal allocation for ``(N, D)`` laws).
+(divergences, R-hat, ESS, rank plots) and PSIS-LOO (elpd, p_loo against the number of
+parameters, Pareto k, the runs above the reliability threshold named by their inputs and y),
+the posterior table with prior against posterior per parameter, the fit and its residuals
+against each input (where the law misses), and the forecast tables (forecasts beyond the data;
+compute-optimal allocation with tokens per parameter for ``(N, D)`` laws). Bands are labelled
+as the law's curve (parameter uncertainty) or a new run (with the run-to-run noise).
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from bayeslaws.optimal import compute_optimal
 from bayeslaws.plots import plot_compute_optimal, plot_fit
 
 FORECAST_FACTORS = (1.0, 10.0, 100.0)
+#: Pareto k above which a run is named as influential (ArviZ's threshold with enough draws).
+K_THRESHOLD = 0.7
+#: At most this many influential runs are listed (largest k first).
+MAX_LISTED_RUNS = 20
 BUDGET_FACTORS = (1.0, 10.0, 100.0, 1000.0)
 
 
@@ -146,6 +154,117 @@ def loo_summary(fit) -> dict[str, Any]:
             "n_very_bad": int(np.sum(k > 1))}
 
 
+def influential_runs(fit, loo: dict[str, Any], threshold: float = K_THRESHOLD) -> pd.DataFrame:
+    """The runs whose Pareto k exceeds ``threshold`` or is not finite (PSIS failed for them):
+    inputs, y and k, by the fitted data's column names (largest k first)."""
+    obs = fit.observations
+    k = loo["k"]
+    rows = np.flatnonzero((k > threshold) | ~np.isfinite(k))
+    rows = rows[np.argsort(-np.nan_to_num(k[rows], nan=np.inf), kind="stable")]
+    table = pd.DataFrame({obs.columns[n]: obs.x[n][rows] for n in fit.law.inputs},
+                         index=pd.Index(rows, name="run"))
+    if fit.is_grouped:
+        table[fit.grouping.column] = np.asarray(fit.groups)[obs.groups[rows]]
+    table[obs.y_column] = obs.y[rows]
+    table["Pareto k"] = loo["k"][rows]
+    return table
+
+
+def _complete_trace(fit):
+    """The fit's trace with its predictive and prior groups (computed here for fits made
+    before they were stored)."""
+    from bayeslaws.groups import PREDICTIVE_GROUPS, with_predictive_groups
+
+    if set(PREDICTIVE_GROUPS) <= set(fit.trace.children):
+        return fit.trace
+    return with_predictive_groups(fit.trace, fit.spec, fit.observations,
+                                  fit.settings.random_seed)
+
+
+def _residuals_plot(fit, trace, prob: float):
+    """Observed y over the posterior predictive median at each run, against each input, with
+    the predictive interval of a new run at those inputs: where the law misses."""
+    import matplotlib.pyplot as plt
+
+    obs = fit.observations
+    draws = np.asarray(trace["posterior_predictive"]["y"].values).reshape(-1, obs.n)
+    median = np.nanmedian(draws, axis=0)
+    lo, hi = np.nanquantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    inputs = fit.law.inputs
+    fig, axes = plt.subplots(1, len(inputs), figsize=(min(4.2 * len(inputs), 12), 3.4),
+                             squeeze=False, sharey=True)
+    pct = int(round(prob * 100))
+    for ax, name in zip(axes[0], inputs, strict=True):
+        x = obs.x[name]
+        ax.vlines(x, lo / median - 1, hi / median - 1, color="C0", alpha=0.25, lw=1,
+                  label=f"new run's {pct}% interval")
+        ax.axhline(0, color="C0", lw=1)
+        ax.scatter(x, obs.y / median - 1, s=12, color="k", zorder=3, label="runs")
+        ax.set(xscale="log", xlabel=obs.columns[name])
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.1%}"))
+    axes[0][0].set_ylabel(f"{obs.y_column} / predicted median - 1")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Residuals against each input (a pattern shows where the law misses)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _scalar_tree(trace, groups: Sequence[str], logs: bool = False):
+    """``trace``'s ``groups`` with only the variables without a group dimension (ArviZ's
+    prior/posterior plot names its own axis ``group``); ``logs``: positive variables as
+    ``log10 <name>`` (priors of amplitudes span many decades)."""
+    import xarray as xr
+
+    datasets = {name: trace[name].to_dataset() for name in groups}
+    names = [v for v in datasets[groups[-1]].data_vars
+             if "group" not in datasets[groups[-1]][v].dims]
+    positive = [v for v in names if logs and all(bool((d[v] > 0).all()) for d in
+                                                 datasets.values())]
+    out = {}
+    for name, data in datasets.items():
+        data = data[names]
+        out[name] = data.assign({f"log10 {v}": np.log10(data[v]) for v in positive}
+                                ).drop_vars(positive)[[f"log10 {v}" if v in positive else v
+                                                       for v in names]]
+    return xr.DataTree.from_dict(out)
+
+
+def _prior_posterior_plot(fit, trace, path: Path) -> Path:
+    """ArviZ's prior against posterior density of every parameter, positive ones in log10
+    (grouped fits: the shared parameters and the population of the varying ones)."""
+    import arviz as az
+
+    tree = _scalar_tree(trace, ["prior", "posterior"], logs=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        collection = az.plot_prior_posterior(tree, backend="matplotlib")
+    return _save_collection(collection, path, "Prior against posterior density per parameter "
+                                              "(positive parameters in log10)")
+
+
+def _rank_plot(fit, trace, path: Path) -> Path:
+    """ArviZ's rank plot of every parameter (uniform ranks: the chains agree)."""
+    import arviz as az
+
+    tree = _scalar_tree(trace, ["posterior"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        collection = az.plot_rank(tree, backend="matplotlib")
+    return _save_collection(collection, path, "Rank ECDF of each chain minus the uniform: "
+                                              "near zero when the chains agree (p: test of "
+                                              "uniformity)")
+
+
+def _save_collection(collection, path: Path, title: str) -> Path:
+    figure = collection.viz["figure"].item()
+    panels = sum(ax.get_visible() for ax in figure.axes)
+    figure.set_size_inches(11, 2.6 * max(1, -(-panels // 4)) + 0.6)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
@@ -160,11 +279,17 @@ def _pareto_k_plot(fit, loo: dict[str, Any]):
     obs = fit.observations
     first = fit.law.inputs[0]
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
-    k = loo["k"]
+    finite = np.isfinite(loo["k"])
+    k, x = loo["k"][finite], obs.x[first][finite]
     colors = np.where(k > 1, "crimson", np.where(k > loo["good_k"], "orange", "C0"))
-    ax.scatter(obs.x[first], k, s=14, c=colors, edgecolor="k", lw=0.3)
+    ax.scatter(x, k, s=14, c=colors, edgecolor="k", lw=0.3)
+    if not finite.all():
+        ax.text(0.02, 0.95, f"{int((~finite).sum())} run(s) without a finite k (PSIS failed)",
+                transform=ax.transAxes, fontsize=8, va="top", color="crimson")
+    if not finite.any():
+        ax.set_xlim(obs.x[first].min(), obs.x[first].max())
     ax.axhline(loo["good_k"], color="orange", ls="--", lw=1,
-               label=f"k = {loo['good_k']:.2f} (reliability threshold)")
+               label=f"k = {loo['good_k']:.2f} (above: LOO unreliable for that run)")
     ax.axhline(1.0, color="crimson", ls=":", lw=1, label="k = 1")
     ax.set(xscale="log", xlabel=obs.columns[first], ylabel="Pareto k")
     ax.set_title("PSIS-LOO Pareto k per run", fontsize=10)
@@ -180,7 +305,9 @@ def forecast_table(fit, prob: float, factors: Sequence[float] = FORECAST_FACTORS
     at = pd.DataFrame({n: [obs.x[n].max() * f for f in factors] for n in fit.law.inputs})
     table = fit.predict(at, prob=prob, kind="predictive")
     table.insert(0, "scale", [f"{f:g} x max" for f in factors])
-    return table.set_index("scale")
+    level = f"{round(prob * 100, 2):g}"
+    return table.set_index("scale").rename(columns={"lower": f"lower_{level}",
+                                                    "upper": f"upper_{level}"})
 
 
 def interval_columns(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -241,32 +368,51 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
             ("min bulk ESS", diag.min_ess_bulk, ">= 400"),
             ("min tail ESS", float(diag.table["ess_tail"].min()), ">= 400"),
             ("elpd_loo (se)", f"{loo['elpd_loo']:.2f} ({loo['se']:.2f})", "higher is better"),
-            ("p_loo", loo["p_loo"], "below the number of parameters"),
+            ("p_loo (effective number of parameters)", loo["p_loo"],
+             f"below the number of parameters, {fit.n_parameters}"),
             ("max Pareto k", loo["max_k"], f"<= {loo['good_k']:.2f}"),
-            ("runs with k in (good_k, 1] / > 1", f"{loo['n_bad']} / {loo['n_very_bad']}",
-             "0 / 0")]
+            (f"runs with Pareto k above {K_THRESHOLD} / above 1",
+             f"{int(np.sum(loo['k'] > K_THRESHOLD))} / {loo['n_very_bad']}", "0 / 0")]
     diag_rows = pd.DataFrame(rows, columns=["diagnostic", "value", "healthy when"])
     diag_rows = diag_rows.set_index("diagnostic")
     blocks += [Block("heading", "Diagnostics"), Block("table", diag_rows)]
     problems = list(diag.problems)
-    if loo["n_bad"] + loo["n_very_bad"]:
+    influential = influential_runs(fit, loo)
+    if len(influential) and not any("Pareto k" in problem for problem in problems):
         problems.append(
-            f"{loo['n_bad'] + loo['n_very_bad']} runs have Pareto k > {loo['good_k']:.2f}: "
-            "the LOO estimate is unreliable for them (influential runs; consider "
-            "likelihood='studentt' or K-fold cross-validation).")
-    blocks += [Block("list", problems or ["No sampler or LOO problems."]),
-               Block("image", _save(_pareto_k_plot(fit, loo), out / "pareto_k.png"),
-                     caption="Pareto k per run")]
+            f"{len(influential)} run(s) have Pareto k > {K_THRESHOLD} (listed below): the LOO "
+            "estimate is unreliable for them (influential runs; consider "
+            "likelihood='studentt' or an exact refit with compare(..., reloo=True)).")
+    trace = _complete_trace(fit)
+    blocks += [Block("list", problems or ["No sampler or LOO problems."])]
+    if len(influential):
+        shown = influential.head(MAX_LISTED_RUNS)
+        more = (f" ({len(shown)} of {len(influential)} shown, largest k first)"
+                if len(influential) > len(shown) else "")
+        blocks.append(Block("table", shown,
+                            caption=f"Runs with Pareto k > {K_THRESHOLD}{more}."))
+    blocks += [Block("image", _save(_pareto_k_plot(fit, loo), out / "pareto_k.png"),
+                     caption="Pareto k per run"),
+               Block("image", _rank_plot(fit, trace, out / "rank.png"),
+                     caption="Rank plots of the posterior draws per chain")]
     summary = fit.summary(prob=prob)
     summary.index.name = "parameter"
     blocks += [
         Block("heading", "Posterior"),
         Block("table", summary, caption=f"{pct}% equal-tailed intervals."),
+        Block("image", _prior_posterior_plot(fit, trace, out / "prior_posterior.png"),
+              caption="Prior against posterior per parameter: what the runs taught"),
+        Block("heading", "Fit"),
         Block("image", _save(plot_fit(fit, held_out=held_out), out / "fit.png"),
-              caption="Data, posterior median and 50%/90% bands"),
+              caption="Data and the law's curve: posterior median with 50%/90% bands of the "
+                      "curve (parameter uncertainty only; a new run also scatters by the "
+                      "noise, see the residuals and forecasts)"),
+        Block("image", _save(_residuals_plot(fit, trace, prob), out / "residuals.png"),
+              caption=f"Residuals against each input, with a new run's {pct}% interval"),
         Block("heading", "Forecasts"),
-        Block("text", f"Posterior predictive (a new run's measurement) at the largest observed "
-                      f"value of every input times 1, 10 and 100; {pct}% intervals."),
+        Block("text", f"A new run's measurement (the law's curve plus the run-to-run noise) at "
+                      f"the largest observed value of every input times 1, 10 and 100; {pct}% "
+                      "intervals."),
         Block("table", forecast_table(fit, prob)),
     ]
     if _is_nd_loss(fit) and fit.is_grouped:
@@ -278,7 +424,7 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
                    else c_data.max() * np.asarray(BUDGET_FACTORS))
         result = compute_optimal(fit, budgets, prob=prob)
         table = result.table.set_index("C")
-        compact = interval_columns(table, ["N", "D", "tokens_per_param", "loss"])
+        compact = interval_columns(table, ["N", "tokens_per_param", "D", "loss"])
         compact["P(no optimum)"] = table["p_no_optimum"]
         blocks += [
             Block("heading", "Compute-optimal allocation (C = 6 N D)", level=3),

@@ -27,6 +27,7 @@ from bayeslaws.data import (
     prediction_inputs,
 )
 from bayeslaws.exceptions import OptionError
+from bayeslaws.groups import without_predictive_groups
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
 from bayeslaws.settings import FitSettings
 from bayeslaws.spec import ModelSpec
@@ -34,6 +35,19 @@ from bayeslaws.trace import draw_y, flat_draws, parameters_at, pointwise_log_lik
 
 Kind = Literal["predictive", "mean"]
 KINDS = ("predictive", "mean")
+
+
+class WholeFrame(pd.DataFrame):
+    """A DataFrame whose printed form (``print(table)``, ``repr``) shows every row and column,
+    whatever pandas' display width: the tables of a fit (summary, forecasts) are short and
+    meant to be read whole."""
+
+    @property
+    def _constructor(self):
+        return WholeFrame
+
+    def __repr__(self) -> str:
+        return self.to_string()
 
 
 class Fit:
@@ -48,7 +62,9 @@ class Fit:
     spec : ModelSpec
         Law, likelihood, priors and grouping (``spec.grouping``, ``None`` for one curve).
     trace : xarray.DataTree
-        Posterior, sample_stats, log_likelihood, observed_data and constant_data groups.
+        Posterior, sample_stats, log_likelihood, observed_data and constant_data groups, and
+        (fits made by :func:`bayeslaws.fit`) posterior_predictive, prior and prior_predictive
+        (see :mod:`bayeslaws.groups`): every ArviZ function works on it.
     settings : FitSettings
         Settings stored with the fit (sampler, seeds, columns, versions).
     """
@@ -204,7 +220,8 @@ class Fit:
         return f"run {index} ({inputs}{group}, {obs.y_column}={obs.y[index]:.4g})"
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
-        """Posterior table: mean, sd, median, equal-tailed interval, R-hat and ESS.
+        """Posterior table: mean, sd, median, equal-tailed interval, R-hat and ESS (printed
+        whole: ``print(fit.summary())`` shows every column).
 
         A grouped fit has a row per group of each varying parameter (``E[rpj]``) and the
         population rows ``E_pop`` (typical group) and ``E_tau`` (between-group sd, sampling
@@ -230,7 +247,7 @@ class Fit:
                     "ess_bulk": float(bulk[name].sel(sel)), "ess_tail": float(tail[name].sel(sel)),
                     "r_hat": float(rhat[name].sel(sel)) if multi else np.nan,
                 }
-        table = pd.DataFrame.from_dict(rows, orient="index")
+        table = WholeFrame(pd.DataFrame.from_dict(rows, orient="index"))
         table.attrs["divergences"] = self.diagnostics().divergences
         return table
 
@@ -327,7 +344,7 @@ class Fit:
             the population. Default: ``at``'s group column if it has one, else ``"new"``.
         """
         check_choice("kind", kind, KINDS)
-        frame = prediction_frame(at, self.group_columns)
+        frame = self.with_input_names(prediction_frame(at, self.group_columns))
         x = prediction_inputs(self.law, frame)
         points = len(frame)
         rng = np.random.default_rng(random_seed)
@@ -335,6 +352,13 @@ class Fit:
                                self._point_groups(frame, group, points), rng)
         extra = self._prediction_extra(frame, points) if kind == "predictive" else {}
         return x, np.asarray(draw_y(self.spec, params, x, points, kind, extra, rng))
+
+    def with_input_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the fitted data's column names (e.g. ``"Model Size"``) renamed to the
+        law's input names (``"N"``), where the input's own name is not a column already."""
+        rename = {col: name for name, col in self.settings.columns.items()
+                  if col != name and col in frame.columns and name not in frame.columns}
+        return frame.rename(columns=rename) if rename else frame
 
     def _prediction_extra(self, at: Any, points: int) -> dict[str, np.ndarray]:
         """Extra likelihood columns at new points (e.g. binomial ``trials``): ``at``'s column
@@ -349,13 +373,14 @@ class Fit:
 
     def predict(self, at: Mapping[str, Any] | pd.DataFrame, prob: float = 0.9,
                 kind: Kind = "predictive", random_seed: int | None = 0,
-                group: str | None = None) -> pd.DataFrame:
+                group: str | None = None, inputs: bool = True) -> pd.DataFrame:
         """Forecast y at new scales with an equal-tailed interval.
 
         Parameters
         ----------
         at : dict or DataFrame
-            Values of every law input, e.g. ``{"N": [7e10], "D": [1.4e12]}``.
+            Values of every law input, e.g. ``{"N": [7e10], "D": [1.4e12]}``, named by the
+            law's inputs or by the columns of the fitted data (e.g. ``"Model Size"``).
         prob : float
             Probability of the interval (0.9 gives the 5% and 95% quantiles).
         kind : {"predictive", "mean"}
@@ -364,18 +389,23 @@ class Fit:
             Seed of the noise draws; the default makes repeated calls identical.
         group : str, optional
             Grouped fits: as in :meth:`predictive_draws`.
+        inputs : bool
+            ``False`` leaves out the input (and group) columns, so that the forecast joins the
+            table it was made from: ``df.join(fit.predict(df, inputs=False))``.
 
         Returns
         -------
         DataFrame
             The inputs (and, for a grouped fit, a column named like the group column, ``"new"``
-            for a new group), then ``mean``, ``median``, ``lower``, ``upper``. ``mean`` is
-            the mean of the law's curve when a new run's y has no finite mean
-            (``likelihood="studentt"``: ``exp`` of Student-t noise), so it is always finite.
+            for a new group), then ``mean``, ``median``, ``lower``, ``upper``; indexed like
+            ``at`` when it is a DataFrame. ``mean`` is the mean of the law's curve when a new
+            run's y has no finite mean (``likelihood="studentt"``: ``exp`` of Student-t
+            noise), so it is always finite. ``table.attrs["prob"]`` holds ``prob``.
         """
         prob = check_prob(prob)
         x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
-        table = pd.DataFrame(x)
+        index = at.index if isinstance(at, pd.DataFrame) else None
+        table = WholeFrame(x, index=index)
         if self.grouping is not None:
             index = self._point_groups(prediction_frame(at, self.group_columns), group,
                                        values.shape[1])
@@ -387,6 +417,10 @@ class Fit:
         table["median"] = np.median(values, axis=0)
         table["lower"], table["upper"] = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2],
                                                      axis=0)
+        table.attrs["prob"] = prob
+        if not inputs:
+            table = table.drop(columns=[c for c in table.columns
+                                        if c not in ("mean", "median", "lower", "upper")])
         return table
 
     # -- decisions (bayeslaws.decisions) -------------------------------------------------
@@ -405,13 +439,17 @@ class Fit:
         return optimal.compute_optimal(self, C, flops=flops, **kwargs)
 
     # -- persistence and plots -----------------------------------------------------------
-    def save(self, path: str | Path, precision: str = "float64") -> Path:
+    def save(self, path: str | Path, precision: str = "float64",
+             predictive: bool = True) -> Path:
         """Write the fit to one netCDF file (atomically); read it back with ``bayeslaws.load``.
 
         ``precision="float32"`` stores the draws and log-likelihood in single precision: half
         the file, quantiles changed by about 1e-8 relative (see :func:`bayeslaws.io.save`).
+        ``predictive=False`` leaves out the ``posterior_predictive``, ``prior`` and
+        ``prior_predictive`` groups (see :mod:`bayeslaws.groups`) for a smaller file.
         """
-        return io.save(self.trace, self.config, self.spec.priors, path, precision=precision)
+        trace = self.trace if predictive else without_predictive_groups(self.trace)
+        return io.save(trace, self.config, self.spec.priors, path, precision=precision)
 
     def plot(self, **kwargs):
         """Log-log plot of data, posterior median and interval bands (see bayeslaws.plots); a

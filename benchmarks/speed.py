@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/speed.py            # full run, writes benchmarks/results/speed.md
     .venv/bin/python benchmarks/speed.py --quick    # fewer curves, smaller point-fit grid
+    .venv/bin/python benchmarks/speed.py --imports  # import and CLI answer times only (issue 17)
 
 Rows (Chinchilla approach-3 data, 240 points, 4 chains x 1,000 draws unless stated): the
 hand-written PyMC model a user would write (``pm.sample`` default and PyMC's own NUTS),
@@ -12,7 +13,10 @@ model reused), pure sampling time, ``bayeslaws fit`` from the command line in a 
 with warm on-disk caches, the published-style point fit (Huber loss, L-BFGS from a grid of
 starts), simple-scaling-laws 0.2.0 when importable, our own reimplementation of its method
 (variable projection + wild bootstrap, labelled as such), and ``fit_many`` against a loop of
-independent fits on revisiting-NSL curves. Every row reports wall seconds, minimum bulk ESS over
+independent fits on revisiting-NSL curves. ``--imports`` times ``import bayeslaws`` next to
+``import pymc`` and ``import arviz``, and the command line's answers that need no sampling
+(``--help``, refused inputs), each in a fresh process (median of 5), and writes
+``benchmarks/results/import_speed.md``. Every row reports wall seconds, minimum bulk ESS over
 the paper's parameters, ESS/s and the ratio of ESS/s to the hand-written model's.
 """
 
@@ -291,6 +295,73 @@ def float32_loss(fit) -> dict:
 
 
 # -- report --------------------------------------------------------------------------------------
+#: Fresh-process timings of issue 17: label -> Python code run with ``python -c``.
+IMPORTS = {
+    "import numpy (reference)": "import numpy",
+    "import pymc": "import pymc",
+    "import arviz": "import arviz",
+    "import bayeslaws": "import bayeslaws",
+    "import bayeslaws; bayeslaws.fit (pulls PyMC, ArviZ, nutpie wrappers)":
+        "import bayeslaws; bayeslaws.fit",
+}
+#: Command lines answered without sampling (``bayeslaws ARGS``), in a fresh process each.
+CLI_ANSWERS = {
+    "bayeslaws --help": ["--help"],
+    "bayeslaws fit --help": ["fit", "--help"],
+    "refused: empty CSV": ["fit", "{empty}", "--law", "chinchilla", "--y", "loss", "--out",
+                           "x.nc"],
+    "refused: --prior without a comma": ["fit", "{runs}", "--law", "chinchilla", "--y", "loss",
+                                         "--out", "x.nc", "--prior",
+                                         "alpha=Normal(mu=0.3 sigma=0.1)"],
+    "refused: misspelled column (--y Loss)": ["fit", "{runs}", "--law", "chinchilla", "--y",
+                                              "Loss", "--out", "x.nc"],
+    "refused: misspelled law (--law Chinchilla)": ["fit", "{runs}", "--law", "Chinchilla",
+                                                   "--y", "loss", "--out", "x.nc"],
+    "bayeslaws laws (the catalogue table)": ["laws"],
+}
+
+
+def _fresh_seconds(argv: list[str], repeats: int) -> float:
+    """Median wall seconds of running ``argv`` in a fresh process."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, capture_output=True, check=False,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def import_times(repeats: int = 5) -> pd.DataFrame:
+    """Seconds of each :data:`IMPORTS` line and :data:`CLI_ANSWERS` command, fresh processes."""
+    rows = [{"what": label, "seconds": _fresh_seconds([sys.executable, "-c", code], repeats)}
+            for label, code in IMPORTS.items()]
+    with tempfile.TemporaryDirectory() as tmp:
+        empty, runs = Path(tmp) / "empty.csv", Path(tmp) / "runs.csv"
+        empty.write_text("")
+        runs.write_text("N,D,loss\n1e8,2e9,3.1\n1e9,2e10,2.6\n")
+        for label, args in CLI_ANSWERS.items():
+            argv = [a.format(empty=empty, runs=runs) for a in args]
+            code = "import sys; from bayeslaws.cli import main; sys.exit(main())"
+            rows.append({"what": label, "seconds": _fresh_seconds(
+                [sys.executable, "-c", code, *argv], repeats)})
+    return pd.DataFrame(rows)
+
+
+def imports_report(out: Path) -> str:
+    load = os.getloadavg()
+    table = import_times()
+    text = "\n".join([
+        "# Import and command-line answer times (issue 17)", "",
+        "Command: `.venv/bin/python benchmarks/speed.py --imports` (median of 5 fresh "
+        "processes per row)",
+        f"Load average at start: {load}; at end: {os.getloadavg()}; {os.cpu_count()} CPU "
+        "cores.", "", markdown(table), ""])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    return text
+
+
 def row(name, seconds, ess=None, note=""):
     return {"row": name, "seconds": seconds, "min_bulk_ess": ess,
             "ess_per_s": None if ess is None else ess / seconds, "note": note}
@@ -301,7 +372,12 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="8 curves (loop on 3), point-fit grid every 150th start")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "speed.md"))
+    parser.add_argument("--imports", action="store_true",
+                        help="only the import and command-line answer times (issue 17)")
     args = parser.parse_args(argv)
+    if args.imports:
+        print(imports_report(ROOT / "benchmarks" / "results" / "import_speed.md"))
+        return 0
     import bayeslaws as bl
     from bayeslaws.datasets import chinchilla
     from bayeslaws.simulate import CHINCHILLA_REPLICATION, simulate

@@ -33,16 +33,17 @@ EXPECTED = {"bnsl", "sigmoid", "loss_to_accuracy", "rectified", "loss_to_loss",
 
 def test_catalogue_lists_core_laws_with_formula_and_reference():
     table = bl.laws()
-    assert {"name", "inputs", "parameters", "formula", "reference"} <= set(table.columns)
-    assert set(CORE_LAWS) <= set(table["name"])
-    row = table.set_index("name").loc["chinchilla"]
+    assert table.index.name == "name"
+    assert {"inputs", "parameters", "formula", "reference"} <= set(table.columns)
+    assert set(CORE_LAWS) <= set(table.index)
+    row = table.loc["chinchilla"]
     assert row["inputs"] == "N, D"
     assert row["parameters"] == "E, A, B, alpha, beta"
     assert "Hoffmann" in row["reference"]
 
 
 def test_laws_table_lists_every_law_with_inputs_formula_and_reference():
-    table = bl.laws().set_index("name")
+    table = bl.laws()
     assert EXPECTED <= set(table.index)
     for name in EXPECTED:
         row = table.loc[name]

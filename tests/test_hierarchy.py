@@ -195,7 +195,7 @@ def test_cli_backtest_with_group(data, tmp_path, capsys):
     assert table.loc["saturating_power_law", "n_heldout"] == 30
     assert main(["backtest", str(path), "--law", "saturating_power_law", "--x", "x=x",
                  "--y", "loss", "--group", "lab", "--quiet"]) == 2
-    assert "group='lab' is not a column" in capsys.readouterr().err
+    assert "--group 'lab': table" in capsys.readouterr().err
 
 
 def test_stacked_average_of_hierarchical_fits_takes_groups(hfit, data):

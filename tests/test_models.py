@@ -344,7 +344,7 @@ SUMMARIES = [
 
 def test_aliases_are_listed_with_their_own_names():
     assert {"m1", "m2", "power_law", "saturating_power_law"} <= set(bl.law_names())
-    table = bl.laws().set_index("name")
+    table = bl.laws()
     assert table.loc["m1", "parameters"] == "b, c"
     assert table.loc["m2", "parameters"] == "e_inf, b, c"
 
