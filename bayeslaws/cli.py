@@ -54,7 +54,9 @@ SEP = arg("--sep", default=",", help="column separator of the table (default ','
 X = arg("--x", action="append", metavar="INPUT=COLUMN",
         help="map a law input to a column, e.g. --x N=params (repeat per input)")
 Y = arg("--y", required=True, help="column of the measured loss")
-LIKELIHOOD = arg("--likelihood", default="lognormal")
+LIKELIHOOD = arg("--likelihood", default=None,
+                 help="noise model (default: studentt for losses, betabinomial/beta for "
+                 "fractions; see bl.fit)")
 GROUPS = (arg("--group", help="column of group labels: hierarchical fit over groups"),
           arg("--varying", nargs="+", help="with --group: parameters varying by group"),
           arg("--pooled", nargs="+", help="with --group: parameters shared by all groups"))
@@ -68,6 +70,10 @@ SAMPLING = (
         help="NUTS target acceptance (default: the law's, else 0.9 with nutpie)"),
     arg("--adaptation", choices=("low_rank", "diag", "draw_diag"), default=None,
         help="nutpie's mass-matrix adaptation (default low_rank)"),
+    arg("--init", choices=("optimised", "jitter"), default=None,
+        help="where chains start (default: optimised, jitter with --group)"),
+    arg("--retry", type=int, default=0,
+        help="refits with safer settings when the sampler reports trouble (default 0)"),
     arg("--quiet", action="store_true", help="no progress bars"),
     arg("--strict", action="store_true", help="sampler problems are errors"),
 )
@@ -93,7 +99,8 @@ def _sampling(args, seed: int | None = None) -> dict:
     return {"sampler": args.sampler, "draws": args.draws, "tune": args.tune,
             "chains": args.chains, "random_seed": args.seed if seed is None else seed,
             "target_accept": args.target_accept, "adaptation": args.adaptation,
-            "progressbar": not args.quiet, "strict": args.strict}
+            "init": args.init, "retry": args.retry, "progressbar": not args.quiet,
+            "strict": args.strict}
 
 
 def _print(frame: pd.DataFrame, csv: str | None = None, **to_csv) -> None:
@@ -206,6 +213,8 @@ def _run_laws(args):
          arg("--law", required=True, help="law name (see `bayeslaws laws`)"), X, Y, LIKELIHOOD,
          arg("--prior", action="append", metavar="NAME=Dist(args)",
              help="override a prior, e.g. --prior 'alpha=Normal(mu=0.3,sigma=0.05)'"),
+         arg("--informed", action="store_true",
+             help="priors learned from published studies (bl.fit(priors='informed'))"),
          arg("--option", action="append", metavar="KEY=VALUE",
              help="law option, e.g. --option breaks=2"),
          arg("--out", required=True, help="netCDF file to write the fit to"),
@@ -216,6 +225,11 @@ def _run_laws(args):
          SEP, *GROUPS, *SAMPLING)
 def _run_fit(args):
     priors = dict(parse_prior(text) for text in args.prior or [])
+    if args.informed:
+        if priors:
+            raise OptionError("--informed replaces every default prior it covers; give it "
+                              "or --prior, not both.")
+        priors = "informed"
     options = cli_args.options(args.option, "--option")
     x = cli_args.pairs(args.x, "--x") or None
     _check_table(args, x)
