@@ -12,6 +12,7 @@ and model comparison between law forms.
 from importlib import metadata
 
 from bayeslaws.backtest import backtest
+from bayeslaws.calibration import loo_pit, plot_calibration
 from bayeslaws.catalogue import get_law, law_names, laws, register_law
 from bayeslaws.compare import average, compare
 from bayeslaws.decisions import prob_below, scale_for
@@ -50,3 +51,4 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
+__all__ += ["loo_pit", "plot_calibration"]

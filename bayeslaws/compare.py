@@ -26,6 +26,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from bayeslaws.calibration import weighted_quantile
 from bayeslaws.checks import check_prob
 from bayeslaws.data import input_columns, prediction_frame
 from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
@@ -293,25 +294,6 @@ def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
 
 
 # -- stacked average ------------------------------------------------------------------------
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
-    """Quantiles ``q`` of each column of ``values`` (S, P) under sample weights ``weights`` (S,).
-
-    Uses the inverse of the weighted empirical distribution function, interpolated at the
-    midpoints of each draw's weight (equal weights reproduce ``numpy.quantile``'s
-    ``"hazen"`` method).
-    """
-    q = np.atleast_1d(np.asarray(q, dtype=float))
-    order = np.argsort(values, axis=0)
-    sorted_values = np.take_along_axis(values, order, axis=0)
-    w = weights[order]
-    cum = np.cumsum(w, axis=0) - 0.5 * w
-    cum /= w.sum(axis=0, keepdims=True)
-    out = np.empty((q.size, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.interp(q, cum[:, j], sorted_values[:, j])
-    return out
-
-
 class Average:
     """A stacked (model-averaged) forecast: the mixture of fits' predictive distributions.
 
@@ -375,6 +357,13 @@ class Average:
             columns = list(fit.law.inputs) + [c for c in fit.group_columns if c in frame]
             out[name] = fit.predictive_draws(frame[columns], kind=kind, random_seed=seed)[1]
         return out
+
+    def weighted_draws(self, at: Any, kind: Kind = "predictive",
+                       random_seed: int | None = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Every fit's draws at ``at``, pooled: ``(inputs, values (S, points), weights (S,))``,
+        each draw of fit k weighted ``w_k / S_k`` (the mixture's quantiles are weighted
+        quantiles of these, as in :meth:`predict`)."""
+        return self._pooled(at, kind, random_seed)
 
     def _pooled(self, at: Any, kind: Kind, random_seed: int | None):
         frame = self._inputs(at)

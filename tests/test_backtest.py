@@ -172,14 +172,36 @@ def test_scores_match_per_run_forecasts(table, curve):
     for law in table.index:
         part = points[points["law"] == law]
         np.testing.assert_allclose(part["y"], held)
-        for pct in (50, 90):
+        squared = []
+        for pct in (50, 60, 70, 80, 90, 95, 99):
             inside = (part[f"lower_{pct}"] <= part["y"]) & (part["y"] <= part[f"upper_{pct}"])
             assert table.loc[law, f"coverage_{pct}"] == pytest.approx(inside.mean())
+            squared.append((inside.mean() - pct / 100) ** 2)
+        assert table.loc[law, "msce"] == pytest.approx(np.mean(squared))
+        for pct in (50, 90):
+            width = (part[f"upper_{pct}"] - part[f"lower_{pct}"]) / part["median"]
+            assert table.loc[law, f"width_{pct}"] == pytest.approx(np.median(width))
+        assert (part["lower_99"] <= part["lower_95"]).all()
         err = np.log(part["median"]) - np.log(part["y"])
         assert table.loc[law, "rmsle"] == pytest.approx(np.sqrt(np.mean(err**2)))
         assert table.loc[law, "elpd"] == pytest.approx(part["log_density"].sum())
         assert (part["lower_90"] <= part["lower_50"]).all()
         assert (part["upper_50"] <= part["upper_90"]).all()
+
+
+def test_backtest_intervals_are_those_of_predict(table, curve):
+    """One set of draws gives every level; it must equal predict's with the same seed."""
+    points, fits = table.attrs["points"], table.attrs["fits"]
+    held = curve.loc[table.attrs["heldout"]]
+    for law, fit in fits.items():
+        got = fit.predict({"x": held["examples"].to_numpy()}, prob=0.8, random_seed=5)
+        part = points[points["law"] == law]
+        np.testing.assert_allclose(part["lower_80"], got["lower"])
+        np.testing.assert_allclose(part["median"], got["median"])
+    mixture = bl.average(dict(fits), weights=table.drop(index=STACKED)["weight"].to_dict())
+    got = mixture.predict({"x": held["examples"].to_numpy()}, prob=0.95, random_seed=5)
+    part = points[points["law"] == STACKED]
+    np.testing.assert_allclose(part["upper_95"], got["upper"])
 
 
 def test_backtest_skips_unfittable_law(curve):
