@@ -19,6 +19,7 @@ from bayeslaws.decisions import prob_below, scale_for
 from bayeslaws.exceptions import (
     BayesLawsError,
     DataError,
+    ExtrapolationWarning,
     FewRunsWarning,
     FitFileError,
     LawError,
@@ -51,4 +52,4 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
-__all__ += ["loo_pit", "plot_calibration"]
+__all__ += ["ExtrapolationWarning", "loo_pit", "plot_calibration"]

@@ -30,6 +30,7 @@ from bayeslaws.calibration import weighted_quantile
 from bayeslaws.checks import check_prob
 from bayeslaws.data import input_columns, prediction_frame
 from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
+from bayeslaws.extrapolation import data_ranges, flag, merge_ranges
 from bayeslaws.fitting import fit as fit_law
 from bayeslaws.result import Fit, Kind, load
 
@@ -391,7 +392,8 @@ class Average:
         As :meth:`bayeslaws.Fit.predict`, with ``at`` giving every input of every averaged law
         (:attr:`inputs`): the inputs, then ``mean``, ``median``, ``lower``, ``upper`` of the
         mixture (exact weighted quantiles over all fits' draws; ``mean`` is the mixture of the
-        laws' curves when a new run's y has no finite mean, as under ``studentt``).
+        laws' curves when a new run's y has no finite mean, as under ``studentt``), then the
+        ``beyond_*`` columns of :meth:`bayeslaws.Fit.predict` (ranges of every fit's runs).
         """
         prob = check_prob(prob)
         frame, values, weights = self._pooled(at, kind, random_seed)
@@ -399,8 +401,11 @@ class Average:
         finite = all(f.spec.likelihood.finite_mean for f in self.fits.values())
         if kind == "predictive" and not finite:  # a new run's y has no mean: the curves' mean
             _, values, weights = self._pooled(at, "mean", random_seed)
-        return frame.reset_index(drop=True).assign(mean=weights @ values / weights.sum(),
-                                                   median=med, lower=lo, upper=hi)
+        table = frame.reset_index(drop=True).assign(mean=weights @ values / weights.sum(),
+                                                    median=med, lower=lo, upper=hi)
+        ranges = merge_ranges(*(data_ranges(f.observations) for f in self.fits.values()))
+        return flag(table, ranges, {k: frame[k].to_numpy() for k in self.inputs},
+                    "Average.predict")
 
     def log_density(self, data: Any, y: str | None = None) -> np.ndarray:
         """Log predictive density of measured runs under the mixture, one value per run.

@@ -27,6 +27,7 @@ from bayeslaws.data import (
     prediction_inputs,
 )
 from bayeslaws.exceptions import OptionError
+from bayeslaws.extrapolation import data_ranges, flag
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
 from bayeslaws.settings import FitSettings
 from bayeslaws.spec import ModelSpec
@@ -364,6 +365,11 @@ class Fit:
             for a new group), then ``mean``, ``median``, ``lower``, ``upper``. ``mean`` is
             the mean of the law's curve when a new run's y has no finite mean
             (``likelihood="studentt"``: ``exp`` of Student-t noise), so it is always finite.
+            Then, per input, ``beyond_<input>`` (decades beyond the fitted runs' range, negative
+            below it, 0 inside) and ``beyond_<input>_span`` (as a multiple of the data's span),
+            see :mod:`bayeslaws.extrapolation`; an
+            :class:`~bayeslaws.exceptions.ExtrapolationWarning` says once when points lie
+            outside.
         """
         prob = check_prob(prob)
         x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
@@ -379,7 +385,7 @@ class Fit:
         table["median"] = np.median(values, axis=0)
         table["lower"], table["upper"] = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2],
                                                      axis=0)
-        return table
+        return flag(table, data_ranges(self.observations), x, "Fit.predict")
 
     # -- decisions (bayeslaws.decisions) -------------------------------------------------
     def prob_below(self, at: Mapping[str, Any] | pd.DataFrame, target, kind: Kind = "predictive",
