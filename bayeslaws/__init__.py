@@ -31,6 +31,7 @@ from bayeslaws.exceptions import (
 from bayeslaws.fitting import fit
 from bayeslaws.hierarchy import Grouping
 from bayeslaws.law import Law, Parameter
+from bayeslaws.lfo import lfo
 from bayeslaws.many import FitCollection, fit_many
 from bayeslaws.optimal import compute_optimal, inference_optimal
 from bayeslaws.plots import plot_compare, plot_compute_optimal, plot_fit
@@ -52,4 +53,4 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
-__all__ += ["ExtrapolationWarning", "loo_pit", "plot_calibration"]
+__all__ += ["ExtrapolationWarning", "lfo", "loo_pit", "plot_calibration"]

@@ -23,7 +23,8 @@ scores the forecast of the held-out runs:
     sharp the forecast is (a narrow interval is only good if it also covers).
 
 With several laws, a ``stacked`` row scores the stacking average of the laws
-(:func:`bayeslaws.compare.average`), with weights computed by PSIS-LOO on the fitting runs only.
+(:func:`bayeslaws.compare.average`), with weights computed on the fitting runs only, by PSIS-LOO
+or (``criterion="lfo"``) by leave-future-out within them.
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ def _forecast(model: Any, at: pd.DataFrame, heldout: pd.DataFrame,
 def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
              holdout: Any = 0.2, scale: str | Sequence[str] | None = None,
              stacked: bool = True, probs: Sequence[float] = PROBS,
-             errors: str = "raise", random_seed: int = 0,
+             errors: str = "raise", random_seed: int = 0, criterion: str = "loo",
              **fit_kwargs) -> pd.DataFrame:
     """Fit laws on the smaller runs and score their forecasts of the largest ones.
 
@@ -319,6 +320,11 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         parameters): raise, or warn and leave its row empty (``error`` column says why).
     random_seed : int
         Seed of the fits (law k gets ``random_seed + k``) and of predictive draws.
+    criterion : {"loo", "lfo"}
+        Where the stacking weights of the ``stacked`` row come from, computed on the fitting
+        runs only: leave-one-out (``"loo"``) or leave-future-out along the runs' scale
+        (``"lfo"``, :func:`bayeslaws.lfo.lfo`: each larger level forecast from the smaller
+        ones, as the held-out runs are), which weights the laws by how they extrapolate.
     **fit_kwargs
         Passed to :func:`bayeslaws.fit` (``priors``, ``likelihood``, ``sampler``, ``draws``,
         ``tune``, ``chains``, ...). A ``law_options`` here applies to every law. With
@@ -347,6 +353,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         or a holdout that leaves no run to fit or none to score (before any sampling).
     """
     check_choice("errors", errors, ("raise", "skip"))
+    check_choice("criterion", criterion, ("loo", "lfo"))
     probs = check_levels(probs)
     law_objs = _laws(laws)
     frame = as_frame(data)
@@ -385,11 +392,11 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         points.append(per_run.assign(law=name, run=run_index))
 
     if stacked and len(fits) >= 2:
-        table = compare(fits)
+        table = compare(fits, criterion=criterion)
         weights = table["weight"].astype(float).to_dict()
         for name in fits:
             rows[name]["weight"] = weights[name]
-        mixture = Average(fits, weights)
+        mixture = Average(fits, weights, criterion=criterion)
         merged = {inp: col for name in fits for inp, col in columns[name].items()}
         at = _heldout_at(list(fits.values()), merged, heldout)
         scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)

@@ -232,3 +232,22 @@ def test_cli_backtest(curve, tmp_path, capsys):
     assert cli.main(["backtest", str(path), "--law", "sat=saturating_power_law", "--x",
                      "x=examples", "--y", "loss", "--holdout", "1.5"]) == 2
     assert "strictly between 0 and 1" in capsys.readouterr().err
+
+
+def test_backtest_refuses_unknown_criterion():
+    frame = pd.DataFrame({"x": np.geomspace(1, 100, 10), "y": np.linspace(2, 1, 10)})
+    with pytest.raises(bl.BayesLawsError, match="criterion must be"):
+        bl.backtest(["power_law", "saturating_power_law"], frame, x="x", y="y",
+                    criterion="waic")
+
+
+@pytest.mark.slow
+def test_backtest_stacks_by_lfo(curve):
+    """LFO weights (computed on the fitting runs) go to the law that extrapolates: the
+    saturating law, whose floor the held-out runs sit on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = bl.backtest(["saturating_power_law", "power_law"], curve, x="examples",
+                          y="loss", holdout=0.25, random_seed=5, criterion="lfo", **SMALL)
+    assert got.loc["saturating_power_law", "weight"] > 0.8
+    assert got.loc[STACKED, "rmsle"] <= 1.5 * got.loc["saturating_power_law", "rmsle"]
