@@ -16,6 +16,7 @@ from bayeslaws.calibration import loo_pit, plot_calibration
 from bayeslaws.catalogue import get_law, law_names, laws, register_law
 from bayeslaws.compare import average, compare
 from bayeslaws.decisions import prob_below, scale_for
+from bayeslaws.discrepancy import with_discrepancy
 from bayeslaws.exceptions import (
     BayesLawsError,
     DataError,
@@ -53,4 +54,4 @@ __all__ = [
     "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
     "register_law", "scale_for", "__version__",
 ]
-__all__ += ["ExtrapolationWarning", "lfo", "loo_pit", "plot_calibration"]
+__all__ += ["ExtrapolationWarning", "lfo", "loo_pit", "plot_calibration", "with_discrepancy"]

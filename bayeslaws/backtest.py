@@ -41,6 +41,7 @@ from bayeslaws.catalogue import get_law
 from bayeslaws.checks import check_choice, has_key
 from bayeslaws.compare import Average, _Shared, compare
 from bayeslaws.data import as_frame, numeric_column, resolve_inputs
+from bayeslaws.discrepancy import with_discrepancy
 from bayeslaws.exceptions import BayesLawsError, DataError, LawError, choices
 from bayeslaws.fitting import fit as fit_law
 from bayeslaws.law import Law
@@ -285,7 +286,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
              holdout: Any = 0.2, scale: str | Sequence[str] | None = None,
              stacked: bool = True, probs: Sequence[float] = PROBS,
              errors: str = "raise", random_seed: int = 0, criterion: str = "loo",
-             **fit_kwargs) -> pd.DataFrame:
+             discrepancy: bool = False, **fit_kwargs) -> pd.DataFrame:
     """Fit laws on the smaller runs and score their forecasts of the largest ones.
 
     Parameters
@@ -325,6 +326,10 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         runs only: leave-one-out (``"loo"``) or leave-future-out along the runs' scale
         (``"lfo"``, :func:`bayeslaws.lfo.lfo`: each larger level forecast from the smaller
         ones, as the held-out runs are), which weights the laws by how they extrapolate.
+    discrepancy : bool
+        Score each law with the discrepancy term of :mod:`bayeslaws.discrepancy` (intervals
+        widening beyond the fitting runs at a rate learned by leave-future-out within them);
+        its scale per law is in the ``tau`` column.
     **fit_kwargs
         Passed to :func:`bayeslaws.fit` (``priors``, ``likelihood``, ``sampler``, ``draws``,
         ``tune``, ``chains``, ...). A ``law_options`` here applies to every law. With
@@ -371,7 +376,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     law_options = fit_kwargs.pop("law_options", None)
     fit_kwargs.setdefault("progressbar", False)
 
-    fits, rows, points = {}, {}, []
+    fits, models, rows, points = {}, {}, {}, []
     for k, (name, law) in enumerate(law_objs.items()):
         if law_options:
             law = get_law(law.name, **dict(law_options))
@@ -385,10 +390,14 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             rows[name] = {"n_fit": len(train), "n_heldout": len(heldout), "error": str(err)}
             continue
         at = _heldout_at([fits[name]], columns[name], heldout)
-        scores, per_run = _forecast(fits[name], at, heldout, y, probs, random_seed)
+        models[name] = (with_discrepancy(fits[name], random_seed=random_seed) if discrepancy
+                        else fits[name])
+        scores, per_run = _forecast(models[name], at, heldout, y, probs, random_seed)
         diag = fits[name].diagnostics()
         rows[name] = {"n_fit": len(train), **scores, "divergences": int(diag.divergences),
                       "max_rhat": diag.max_rhat, "error": ""}
+        if discrepancy:
+            rows[name]["tau"] = models[name].tau
         points.append(per_run.assign(law=name, run=run_index))
 
     if stacked and len(fits) >= 2:
@@ -396,7 +405,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         weights = table["weight"].astype(float).to_dict()
         for name in fits:
             rows[name]["weight"] = weights[name]
-        mixture = Average(fits, weights, criterion=criterion)
+        mixture = Average(models, weights, criterion=criterion)
         merged = {inp: col for name in fits for inp, col in columns[name].items()}
         at = _heldout_at(list(fits.values()), merged, heldout)
         scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)
@@ -410,6 +419,8 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     ordered = [c for c in COLUMNS if not c.startswith(("coverage_", "width_"))]
     at_msce = ordered.index("msce")
     ordered[at_msce:at_msce + 1] = [*coverage, "msce", *sorted(widths)]
+    if discrepancy:
+        ordered.append("tau")
     result = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=[*ordered, "error"])
     result["error"] = result["error"].fillna("")
     result.index.name = "law"

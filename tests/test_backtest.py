@@ -251,3 +251,19 @@ def test_backtest_stacks_by_lfo(curve):
                           y="loss", holdout=0.25, random_seed=5, criterion="lfo", **SMALL)
     assert got.loc["saturating_power_law", "weight"] > 0.8
     assert got.loc[STACKED, "rmsle"] <= 1.5 * got.loc["saturating_power_law", "rmsle"]
+
+
+@pytest.mark.slow
+def test_backtest_with_discrepancy(curve):
+    """The discrepancy's tau is reported per law; the misspecified power law gets the larger
+    one and wider held-out intervals than without it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = dict(x="examples", y="loss", holdout=0.25, random_seed=5, **SMALL)
+        plain = bl.backtest("power_law", curve, **kwargs)
+        wide = bl.backtest(["saturating_power_law", "power_law"], curve, discrepancy=True,
+                           **kwargs)
+    assert "tau" in wide.columns and "tau" not in plain.columns
+    assert wide.loc["power_law", "tau"] > wide.loc["saturating_power_law", "tau"]
+    assert wide.loc["power_law", "width_90"] > plain.loc["power_law", "width_90"]
+    assert wide.loc["power_law", "elpd"] > plain.loc["power_law", "elpd"]
