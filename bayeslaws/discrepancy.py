@@ -87,7 +87,11 @@ def forecast_errors(fit: Fit, cuts: Sequence[float] = CUTS, random_seed: int = 0
                          random_seed=fit.settings.random_seed + 104729 * (k + 1),
                          progressbar=progressbar)
         future = table.loc[~train].reset_index(drop=True)
-        _, draws = refitted.predictive_draws(refitted.as_known_groups(future),
+        at = pd.DataFrame({name: future[column].to_numpy(dtype=float)
+                           for name, column in fit.settings.columns.items()})
+        for column in fit.group_columns:
+            at[column] = future[column].to_numpy()
+        _, draws = refitted.predictive_draws(refitted.as_known_groups(at),
                                              random_seed=random_seed)
         with np.errstate(all="ignore"):
             logd = np.log(draws)
@@ -163,7 +167,7 @@ class Discrepant:
                           else np.asarray(tau_probs, dtype=float))
         self.tau = float(self.taus @ self.tau_probs)
         self.errors = errors
-        self.law = fit.law
+        self.law, self.spec, self.settings = fit.law, fit.spec, fit.settings
         self.group_columns = fit.group_columns
         self.observations = fit.observations
         self._reference = log10_scale(fit, fitted_table(fit))

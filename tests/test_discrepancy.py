@@ -67,6 +67,26 @@ def test_log_density_is_the_convolution(one_input):
     assert got[0] == pytest.approx(one_input.log_density(pd.DataFrame({"x": x, "y": y}))[0])
 
 
+def test_learned_from_a_fit_with_its_own_column_names(monkeypatch):
+    """The refits' forecasts use the law's input names, the fitted table the user's columns."""
+    from bayeslaws import sampling
+    from tests.test_lfo import _stand_in
+
+    monkeypatch.setattr(sampling, "run_nuts", _stand_in)
+    x = np.geomspace(1e6, 1e9, 12)
+    data = pd.DataFrame({"Seen Examples": x, "loss": 1.5 + 30.0 * x ** -0.3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bl.fit("saturating_power_law", data, x="Seen Examples", y="loss",
+                     likelihood="lognormal", chains=2, draws=100, random_seed=0,
+                     progressbar=False)
+        wrapped = with_discrepancy(fit)
+        table = wrapped.predict({"x": [1e10]})
+    assert set(wrapped.errors["cut"]) == {0.6, 0.7, 0.8, 0.9}
+    assert wrapped.tau >= 0 and table["beyond_x"].iloc[0] == pytest.approx(1.0)
+    assert np.isfinite(wrapped.log_density(data.assign(**{"Seen Examples": x * 10}))).all()
+
+
 def test_with_discrepancy_refuses(one_input):
     with pytest.raises(OptionError, match="takes a bayeslaws Fit"):
         with_discrepancy("fit")
