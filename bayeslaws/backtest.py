@@ -41,7 +41,7 @@ from bayeslaws.catalogue import get_law
 from bayeslaws.checks import check_choice, has_key
 from bayeslaws.compare import Average, _Shared, compare
 from bayeslaws.data import as_frame, numeric_column, resolve_inputs
-from bayeslaws.discrepancy import with_discrepancy
+from bayeslaws.discrepancy import Discrepant, with_discrepancy
 from bayeslaws.exceptions import BayesLawsError, DataError, LawError, choices
 from bayeslaws.fitting import fit as fit_law
 from bayeslaws.law import Law
@@ -281,6 +281,16 @@ def _forecast(model: Any, at: pd.DataFrame, heldout: pd.DataFrame,
     return score(y, median, intervals, density), points
 
 
+def _with_discrepancy(fit: Any, name: str, seed: int) -> Any:
+    """``fit`` with its learned discrepancy; with too few runs to learn one, the plain fit's
+    forecasts (``tau`` 0) and a warning saying so."""
+    try:
+        return with_discrepancy(fit, random_seed=seed)
+    except DataError as err:
+        warnings.warn(f"backtest: law {name!r} scored without discrepancy: {err}", stacklevel=3)
+        return Discrepant(fit, 0.0)
+
+
 # -- the backtest ---------------------------------------------------------------------------
 def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
              holdout: Any = 0.2, scale: str | Sequence[str] | None = None,
@@ -390,8 +400,8 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             rows[name] = {"n_fit": len(train), "n_heldout": len(heldout), "error": str(err)}
             continue
         at = _heldout_at([fits[name]], columns[name], heldout)
-        models[name] = (with_discrepancy(fits[name], random_seed=random_seed) if discrepancy
-                        else fits[name])
+        models[name] = _with_discrepancy(fits[name], name, random_seed) if discrepancy \
+            else fits[name]
         scores, per_run = _forecast(models[name], at, heldout, y, probs, random_seed)
         diag = fits[name].diagnostics()
         rows[name] = {"n_fit": len(train), **scores, "divergences": int(diag.divergences),

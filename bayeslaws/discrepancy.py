@@ -103,9 +103,9 @@ def forecast_errors(fit: Fit, cuts: Sequence[float] = CUTS, random_seed: int = 0
             "sd": (high - low) / 2}))
     if not rows:
         raise DataError(
-            f"Too few runs to learn the discrepancy: every cut point {tuple(cuts)} leaves at most "
-            f"{fit.n_parameters} runs (the law's parameters) to refit on. Give more runs, or "
-            "a tau= of your own.")
+            f"Too few runs to learn the discrepancy: every cut point {tuple(cuts)} leaves no "
+            f"more runs to refit on than the law's {fit.n_parameters} parameters (of "
+            f"{len(table)} runs). Give more runs, or a tau= of your own.")
     return pd.concat(rows, ignore_index=True)
 
 

@@ -113,3 +113,19 @@ def test_discrepancy_widens_a_misspecified_law_and_spares_a_right_one():
     assert wrong.loc["discrepancy", "coverage_95"] >= wrong.loc["plain", "coverage_95"]
     assert right.loc["discrepancy", "tau"] < 0.05
     assert abs(right.loc["discrepancy", "rmsle"] - right.loc["plain", "rmsle"]) < 0.01
+
+
+def test_too_few_runs_to_learn_tau():
+    from bayeslaws.backtest import _with_discrepancy
+    from bayeslaws.exceptions import DataError
+    from bayeslaws.simulate import simulate
+    from tests.helpers import fixed_draws_fit
+
+    params = {"E": 1.5, "A": 30.0, "alpha": 0.3}
+    data = simulate("saturating_power_law", params, {"x": np.geomspace(1e6, 1e9, 5)})
+    draws = {**{k: np.full(400, v) for k, v in params.items()}, "sigma": np.full(400, 0.02)}
+    fit = fixed_draws_fit("saturating_power_law", draws, data, "x")
+    with pytest.raises(DataError, match="Too few runs to learn the discrepancy"):
+        with_discrepancy(fit)
+    with pytest.warns(UserWarning, match="scored without discrepancy"):
+        assert _with_discrepancy(fit, "sat", 0).tau == 0.0
