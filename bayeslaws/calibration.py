@@ -136,6 +136,8 @@ def loo_pit(fit: Any, random_seed: int = 0) -> np.ndarray:
     from arviz_stats import loo_pit as az_loo_pit
 
     frame = fit.data()
+    for role, column in fit.settings.extra_columns.items():  # e.g. each run's trials
+        frame[column] = fit.observations.extra[role]
     _, values = fit.predictive_draws(frame, random_seed=random_seed)
     trace = fit.trace
     post = trace["posterior"].to_dataset()
