@@ -45,17 +45,22 @@ _EXPORTS: dict[str, str] = {
     "InformedPriors": "informed",
     "IsoFLOPResult": "isoflop", "isoflop": "isoflop",
     "Components": "pca", "principal_components": "pca",
+    "ExtrapolationWarning": "exceptions", "lfo": "lfo", "with_discrepancy": "discrepancy",
+    "loo_pit": "calibration", "plot_calibration": "calibration",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bayeslaws.backtest import backtest
+    from bayeslaws.calibration import loo_pit, plot_calibration
     from bayeslaws.catalogue import get_law, law_names, laws, register_law
     from bayeslaws.compare import average, compare
     from bayeslaws.decisions import prob_below, scale_for
     from bayeslaws.design import next_run, plot_next_run
+    from bayeslaws.discrepancy import with_discrepancy
     from bayeslaws.exceptions import (
         BayesLawsError,
         DataError,
+        ExtrapolationWarning,
         FewRunsWarning,
         FitFileError,
         LawError,
@@ -69,6 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bayeslaws.informed import InformedPriors
     from bayeslaws.isoflop import IsoFLOPResult, isoflop
     from bayeslaws.law import Law, Parameter
+    from bayeslaws.lfo import lfo
     from bayeslaws.many import FitCollection, fit_many
     from bayeslaws.optimal import compute_optimal, inference_optimal
     from bayeslaws.pca import Components, principal_components
@@ -92,6 +98,7 @@ __all__ = [
     "register_law", "scale_for", "__version__",
     "next_run", "plot_next_run", "InformedPriors",
 ]
+__all__ += ["ExtrapolationWarning", "lfo", "loo_pit", "plot_calibration", "with_discrepancy"]
 __all__ += ["Components", "IsoFLOPResult", "isoflop", "principal_components"]  # issue 18
 
 

@@ -12,12 +12,19 @@ scores the forecast of the held-out runs:
     Root mean squared error of ``log`` of the posterior predictive median against ``log y``.
 ``abs_rel_error``
     Mean of ``|median - y| / |y|``.
-``coverage_50``, ``coverage_90``
-    Share of held-out runs inside the central 50% and 90% predictive intervals (a calibrated
-    forecast covers about 50% and 90%).
+``coverage_50`` ... ``coverage_99``
+    Share of held-out runs inside the central 50%, 60%, 70%, 80%, 90%, 95% and 99%
+    predictive intervals (a calibrated forecast covers about 50%, ..., 99%).
+``msce``
+    Mean squared calibration error over those levels, ``mean (coverage - p)^2``
+    (:mod:`bayeslaws.calibration`; NSL-PFN's metric).
+``width_50``, ``width_90``
+    Median relative width ``(upper - lower) / median`` of the 50% and 90% intervals: how
+    sharp the forecast is (a narrow interval is only good if it also covers).
 
 With several laws, a ``stacked`` row scores the stacking average of the laws
-(:func:`bayeslaws.compare.average`), with weights computed by PSIS-LOO on the fitting runs only.
+(:func:`bayeslaws.compare.average`), with weights computed on the fitting runs only, by PSIS-LOO
+or (``criterion="lfo"``) by leave-future-out within them.
 """
 
 from __future__ import annotations
@@ -29,21 +36,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayeslaws.calibration import LEVELS, calibration_scores, check_levels, draw_intervals, pct
 from bayeslaws.catalogue import get_law
 from bayeslaws.checks import check_choice, has_key
 from bayeslaws.compare import Average, _Shared, compare
 from bayeslaws.data import as_frame, numeric_column, resolve_inputs
-from bayeslaws.exceptions import BayesLawsError, DataError, LawError, OptionError, choices
+from bayeslaws.discrepancy import Discrepant, with_discrepancy
+from bayeslaws.exceptions import BayesLawsError, DataError, LawError, choices
 from bayeslaws.fitting import fit as fit_law
 from bayeslaws.law import Law
 
-#: Interval probabilities whose coverage is scored.
-PROBS = (0.5, 0.9)
+#: Interval probabilities whose coverage is scored (those of NSL-PFN's MSCE).
+PROBS = LEVELS
 #: Name of the row scoring the stacked average.
 STACKED = "stacked"
 #: Columns of the table returned by :func:`backtest`.
 COLUMNS = ("n_fit", "n_heldout", "elpd", "elpd_mean", "rmsle", "abs_rel_error",
-           "coverage_50", "coverage_90", "weight", "divergences", "max_rhat")
+           *(f"coverage_{pct(p)}" for p in LEVELS), "msce", "width_50", "width_90",
+           "weight", "divergences", "max_rhat")
 
 
 # -- inputs ---------------------------------------------------------------------------------
@@ -233,31 +243,32 @@ def score(y: np.ndarray, median: np.ndarray, intervals: Mapping[float, tuple],
           log_density: np.ndarray) -> dict[str, float]:
     """Scores (see the module docstring) of forecasts of held-out runs, from their measured
     ``y``, predictive ``median`` and ``log_density``: ``n_heldout``, ``elpd``, ``elpd_mean``,
-    ``rmsle``, ``abs_rel_error`` and ``coverage_<100 p>`` for each central predictive interval
-    of ``intervals`` ``{prob: (lower, upper)}`` (closed: a run on a bound is covered)."""
+    ``rmsle``, ``abs_rel_error``, then ``coverage_<100 p>`` for each central predictive
+    interval of ``intervals`` ``{prob: (lower, upper)}`` (closed: a run on a bound is covered),
+    ``msce`` over those levels and ``width_50``/``width_90`` where those levels are given
+    (:func:`bayeslaws.calibration.calibration_scores`)."""
     y, median, log_density = (np.asarray(a, dtype=float) for a in (y, median, log_density))
-    out = {
+    return {
         "n_heldout": int(y.size),
         "elpd": float(log_density.sum()),
         "elpd_mean": float(log_density.mean()),
         "rmsle": float(np.sqrt(np.mean((np.log(median) - np.log(y)) ** 2))),
         "abs_rel_error": float(np.mean(np.abs(median - y) / np.abs(y))),
+        **calibration_scores(y, median, intervals),
     }
-    for prob, (lower, upper) in intervals.items():
-        inside = (np.asarray(lower) <= y) & (y <= np.asarray(upper))
-        out[f"coverage_{int(round(100 * prob))}"] = float(inside.mean())
-    return out
 
 
 def _forecast(model: Any, at: pd.DataFrame, heldout: pd.DataFrame,
               y_column: str, probs: Sequence[float], seed: int) -> tuple[dict, pd.DataFrame]:
-    """Scores and per-run forecasts of a Fit or an Average on the held-out runs."""
-    intervals = {}
-    median = None
-    for prob in probs:
-        table = model.predict(at, prob=prob, random_seed=seed)
-        intervals[prob] = (table["lower"].to_numpy(), table["upper"].to_numpy())
-        median = table["median"].to_numpy()
+    """Scores and per-run forecasts of a Fit or an Average on the held-out runs.
+
+    One set of predictive draws gives every interval (the quantiles :meth:`predict` would
+    give with the same seed: plain for a Fit, weighted for an Average's mixture)."""
+    if hasattr(model, "weighted_draws"):
+        _, values, weights = model.weighted_draws(at, random_seed=seed)
+    else:
+        values, weights = model.predictive_draws(at, random_seed=seed)[1], None
+    median, intervals = draw_intervals(values, probs, weights)
     scored = heldout.copy()
     for column in getattr(model, "group_columns", ()):
         scored[column] = at[column]  # unseen groups as "new"
@@ -265,18 +276,27 @@ def _forecast(model: Any, at: pd.DataFrame, heldout: pd.DataFrame,
     y = heldout[y_column].to_numpy(dtype=float)
     points = pd.DataFrame({"y": y, "median": median, "log_density": density})
     for prob, (lower, upper) in intervals.items():
-        pct = int(round(100 * prob))
-        points[f"lower_{pct}"] = lower
-        points[f"upper_{pct}"] = upper
+        points[f"lower_{pct(prob)}"] = lower
+        points[f"upper_{pct(prob)}"] = upper
     return score(y, median, intervals, density), points
+
+
+def _with_discrepancy(fit: Any, name: str, seed: int) -> Any:
+    """``fit`` with its learned discrepancy; with too few runs to learn one, the plain fit's
+    forecasts (``tau`` 0) and a warning saying so."""
+    try:
+        return with_discrepancy(fit, random_seed=seed)
+    except DataError as err:
+        warnings.warn(f"backtest: law {name!r} scored without discrepancy: {err}", stacklevel=3)
+        return Discrepant(fit, 0.0)
 
 
 # -- the backtest ---------------------------------------------------------------------------
 def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
              holdout: Any = 0.2, scale: str | Sequence[str] | None = None,
              stacked: bool = True, probs: Sequence[float] = PROBS,
-             errors: str = "raise", random_seed: int = 0,
-             **fit_kwargs) -> pd.DataFrame:
+             errors: str = "raise", random_seed: int = 0, criterion: str = "loo",
+             discrepancy: bool = False, **fit_kwargs) -> pd.DataFrame:
     """Fit laws on the smaller runs and score their forecasts of the largest ones.
 
     Parameters
@@ -304,12 +324,22 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         With several laws, add a ``stacked`` row scoring the stacking average (weights from
         PSIS-LOO on the fitting runs).
     probs : sequence of float
-        Interval probabilities scored for coverage (0.5 and 0.9 by default).
+        Interval probabilities scored for coverage and MSCE (default :data:`PROBS`: 0.5, 0.6,
+        0.7, 0.8, 0.9, 0.95, 0.99).
     errors : {"raise", "skip"}
         What to do when a law cannot be fitted on the fitting runs (e.g. fewer runs than
         parameters): raise, or warn and leave its row empty (``error`` column says why).
     random_seed : int
         Seed of the fits (law k gets ``random_seed + k``) and of predictive draws.
+    criterion : {"loo", "lfo"}
+        Where the stacking weights of the ``stacked`` row come from, computed on the fitting
+        runs only: leave-one-out (``"loo"``) or leave-future-out along the runs' scale
+        (``"lfo"``, :func:`bayeslaws.lfo.lfo`: each larger level forecast from the smaller
+        ones, as the held-out runs are), which weights the laws by how they extrapolate.
+    discrepancy : bool
+        Score each law with the discrepancy term of :mod:`bayeslaws.discrepancy` (intervals
+        widening beyond the fitting runs at a rate learned by leave-future-out within them);
+        its scale per law is in the ``tau`` column.
     **fit_kwargs
         Passed to :func:`bayeslaws.fit` (``priors``, ``likelihood``, ``sampler``, ``draws``,
         ``tune``, ``chains``, ...). A ``law_options`` here applies to every law. With
@@ -321,8 +351,10 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     -------
     DataFrame
         One row per law (and ``stacked``), columns ``n_fit``, ``n_heldout``, ``elpd``,
-        ``elpd_mean``, ``rmsle``, ``abs_rel_error``, ``coverage_50``, ``coverage_90``,
-        ``weight`` (stacking weight), ``divergences``, ``max_rhat``, ``error``.
+        ``elpd_mean`` (mean log predictive density), ``rmsle``, ``abs_rel_error``,
+        ``coverage_<pct>`` per level of ``probs``, ``msce``, ``width_50``, ``width_90``
+        (median relative widths), ``weight`` (stacking weight), ``divergences``,
+        ``max_rhat``, ``error``. ``bayeslaws.plot_calibration(table)`` draws the coverage.
         ``table.attrs["fits"]`` holds the fits, ``table.attrs["points"]`` the per-run forecasts
         (law, run, y, median, interval bounds, log density) and ``table.attrs["heldout"]`` the
         mask.
@@ -336,14 +368,8 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         or a holdout that leaves no run to fit or none to score (before any sampling).
     """
     check_choice("errors", errors, ("raise", "skip"))
-    try:
-        probs = tuple(float(p) for p in probs)
-        bad = any(not 0 < p < 1 for p in probs)
-    except (TypeError, ValueError):
-        bad = True
-    if bad:
-        raise OptionError(f"probs must lie strictly between 0 and 1, e.g. (0.5, 0.9); got "
-                          f"{probs!r}.")
+    check_choice("criterion", criterion, ("loo", "lfo"))
+    probs = check_levels(probs)
     law_objs = _laws(laws)
     frame = as_frame(data)
     _check_x_keys(law_objs, x)
@@ -360,7 +386,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     law_options = fit_kwargs.pop("law_options", None)
     fit_kwargs.setdefault("progressbar", False)
 
-    fits, rows, points = {}, {}, []
+    fits, models, rows, points = {}, {}, {}, []
     for k, (name, law) in enumerate(law_objs.items()):
         if law_options:
             law = get_law(law.name, **dict(law_options))
@@ -374,18 +400,22 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             rows[name] = {"n_fit": len(train), "n_heldout": len(heldout), "error": str(err)}
             continue
         at = _heldout_at([fits[name]], columns[name], heldout)
-        scores, per_run = _forecast(fits[name], at, heldout, y, probs, random_seed)
+        models[name] = _with_discrepancy(fits[name], name, random_seed) if discrepancy \
+            else fits[name]
+        scores, per_run = _forecast(models[name], at, heldout, y, probs, random_seed)
         diag = fits[name].diagnostics()
         rows[name] = {"n_fit": len(train), **scores, "divergences": int(diag.divergences),
                       "max_rhat": diag.max_rhat, "error": ""}
+        if discrepancy:
+            rows[name]["tau"] = models[name].tau
         points.append(per_run.assign(law=name, run=run_index))
 
     if stacked and len(fits) >= 2:
-        table = compare(fits)
+        table = compare(fits, criterion=criterion)
         weights = table["weight"].astype(float).to_dict()
         for name in fits:
             rows[name]["weight"] = weights[name]
-        mixture = Average(fits, weights)
+        mixture = Average(models, weights, criterion=criterion)
         merged = {inp: col for name in fits for inp, col in columns[name].items()}
         at = _heldout_at(list(fits.values()), merged, heldout)
         scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)
@@ -394,9 +424,13 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     elif len(fits) == 1:
         rows[next(iter(fits))]["weight"] = 1.0
 
-    coverage = [f"coverage_{int(round(100 * p))}" for p in probs]
-    ordered = [c for c in COLUMNS if not c.startswith("coverage_")]
-    ordered[6:6] = coverage
+    coverage = [f"coverage_{pct(p)}" for p in probs]
+    widths = [f"width_{pct(p)}" for p in probs if pct(p) in (50, 90)]
+    ordered = [c for c in COLUMNS if not c.startswith(("coverage_", "width_"))]
+    at_msce = ordered.index("msce")
+    ordered[at_msce:at_msce + 1] = [*coverage, "msce", *sorted(widths)]
+    if discrepancy:
+        ordered.append("tau")
     result = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=[*ordered, "error"])
     result["error"] = result["error"].fillna("")
     result.index.name = "law"

@@ -26,10 +26,13 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from bayeslaws.calibration import weighted_quantile
 from bayeslaws.checks import check_prob
 from bayeslaws.data import input_columns, prediction_frame
 from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
-from bayeslaws.fitting import fit as fit_law
+from bayeslaws.extrapolation import data_ranges, flag, merge_ranges
+from bayeslaws.lfo import first_level as _first_level
+from bayeslaws.lfo import lfo, refit
 from bayeslaws.result import Fit, Kind, load
 
 #: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
@@ -124,26 +127,6 @@ def _quietly(function: Callable, *args, **kwargs):
 
 
 # -- exact refits ---------------------------------------------------------------------------
-def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
-          progressbar: bool = False) -> Fit:
-    """Fit ``fit``'s law again on other data with the same priors, likelihood and settings.
-
-    The priors are those stored in ``fit`` (not recomputed from the new data), so a refit with
-    some runs left out is the same model on less data, as exact cross-validation requires. The
-    compiled model is reused, so a refit costs sampling only. A grouped fit is refitted with
-    the same group column, varying parameters and population priors. ``data`` has the columns
-    ``fit`` was fitted on; ``random_seed`` defaults to the fit's own seed.
-    """
-    cfg = fit.settings
-    grouping = {} if fit.grouping is None else fit.grouping.fit_options()
-    return fit_law(
-        fit.law, data, x=dict(cfg.columns), y=cfg.y_column, priors=dict(fit.spec.priors),
-        likelihood=fit.spec.likelihood, sampler=cfg.sampler, draws=cfg.draws, tune=cfg.tune,
-        chains=cfg.chains, random_seed=cfg.random_seed if random_seed is None else int(random_seed),
-        target_accept=cfg.target_accept, adaptation=cfg.adaptation, progressbar=progressbar,
-        extra=dict(cfg.extra_columns) or None, allow_few_runs=cfg.allow_few_runs, **grouping)
-
-
 class FitWrapper(az.SamplingWrapper):
     """ArviZ :class:`~arviz_stats.loo.SamplingWrapper` that refits a bayeslaws fit.
 
@@ -228,8 +211,9 @@ def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
 
 
 def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stacking",
-            k_threshold: float = K_THRESHOLD, progressbar: bool = False) -> pd.DataFrame:
-    """Compare fits of different law forms to the same data by PSIS-LOO.
+            k_threshold: float = K_THRESHOLD, progressbar: bool = False,
+            criterion: str = "loo", **lfo_options) -> pd.DataFrame:
+    """Compare fits of different law forms to the same data by PSIS-LOO or leave-future-out.
 
     Parameters
     ----------
@@ -240,13 +224,22 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
         Refit each law once per run whose Pareto k exceeds ``k_threshold``, leaving it out, so
         that its LOO density is exact (refits reuse the compiled model). Without it such runs
         are reported with a :class:`~bayeslaws.exceptions.SamplerWarning`.
-    method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}
-        How ArviZ computes the weights; stacking (default) optimises the LOO predictive
-        density of the mixture.
+    method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA", "lfo"}
+        How ArviZ computes the weights; stacking (default) optimises the predictive density
+        of the mixture. ``"lfo"`` is short for ``criterion="lfo"`` with stacking.
     k_threshold : float
         Pareto k threshold (0.7, the PSIS reliability limit, by default).
     progressbar : bool
         Progress bars of the refits.
+    criterion : {"loo", "lfo"}
+        What the elpd (and so the ranks and weights) measures: ``"loo"``, leave-one-out
+        (interpolation between the runs); ``"lfo"``, leave-future-out along the runs' scale
+        (:func:`bayeslaws.lfo.lfo`: each level of scale forecast from the smaller runs only),
+        which ranks laws by how they extrapolate.
+    **lfo_options
+        With ``criterion="lfo"``: ``scale`` (default: the product of every fit's input
+        columns, the same order for all fits), ``start``, ``horizon`` and ``lfo_method``
+        (``"approx"`` or ``"exact"``) of :func:`bayeslaws.lfo.lfo`.
 
     Returns
     -------
@@ -254,25 +247,68 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
         ArviZ's comparison table, best law first: ``rank``, ``elpd_diff``, ``dse``,
         ``p_worse``, ``diag_diff``, ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus
         ``n_high_k`` (runs with Pareto k above the threshold after any refits) and
-        ``n_refitted``. ``table.attrs`` holds the fits and LOO results, so
-        ``bayeslaws.average(table)`` works directly.
+        ``n_refitted`` (LFO: levels with k above the threshold, and refits). ``table.attrs``
+        holds the fits, the ELPD results and ``"criterion"``, so ``bayeslaws.average(table)``
+        works directly and says which criterion its weights come from.
     """
     fits = dict(fits)
     _check_comparable(fits)
+    if str(method).lower() == "lfo":
+        criterion, method = "lfo", "stacking"
     valid = ("stacking", "bb-pseudo-bma", "pseudo-bma")
     if str(method).lower() not in valid:
         raise OptionError(
             f"Unknown weighting method {method!r}. Valid choices: 'stacking', 'BB-pseudo-BMA', "
-            "'pseudo-BMA' (stacking is recommended).")
-    elpd = {name: loo(fit, name=name, reloo=reloo, k_threshold=k_threshold,
-                      progressbar=progressbar) for name, fit in fits.items()}
+            "'pseudo-BMA', 'lfo' (stacking is recommended).")
+    if criterion not in CRITERIA:
+        raise OptionError(f"criterion must be one of {choices(CRITERIA)} (leave-one-out or "
+                          f"leave-future-out); got {criterion!r}.")
+    unknown = sorted(set(lfo_options) - set(LFO_OPTIONS))
+    if unknown or (lfo_options and criterion != "lfo"):
+        raise OptionError(
+            f"Options {sorted(lfo_options)} are for criterion='lfo' (valid: "
+            f"{choices(LFO_OPTIONS)}); got criterion={criterion!r}"
+            + (f" and unknown {unknown}" if unknown else "") + ".")
+    if criterion == "lfo":
+        elpd = _lfo_all(fits, k_threshold, progressbar, **lfo_options)
+    else:
+        elpd = {name: loo(fit, name=name, reloo=reloo, k_threshold=k_threshold,
+                          progressbar=progressbar) for name, fit in fits.items()}
     table = _quietly(az.compare, elpd, method=method, round_to="none")
-    table["n_high_k"] = [int((np.asarray(elpd[name].pareto_k) > k_threshold).sum())
-                         for name in table.index]
-    table["n_refitted"] = [len(elpd[name].refitted) for name in table.index]
+    if criterion == "lfo":
+        table["n_high_k"] = [int(np.nansum(np.asarray(elpd[name].pareto_k) > k_threshold))
+                             if elpd[name].pareto_k is not None else 0 for name in table.index]
+        table["n_refitted"] = [int(elpd[name].n_fits) for name in table.index]
+    else:
+        table["n_high_k"] = [int((np.asarray(elpd[name].pareto_k) > k_threshold).sum())
+                             for name in table.index]
+        table["n_refitted"] = [len(elpd[name].refitted) for name in table.index]
     table.attrs[FITS_ATTR] = _Shared(fits)
     table.attrs[LOO_ATTR] = _Shared(elpd)
+    table.attrs[CRITERION_ATTR] = criterion
     return table
+
+
+#: Criteria of :func:`compare`: leave-one-out, leave-future-out.
+CRITERIA = ("loo", "lfo")
+#: Options of :func:`compare` passed on to :func:`bayeslaws.lfo.lfo`.
+LFO_OPTIONS = ("scale", "start", "horizon", "lfo_method")
+#: Name of the attribute of a comparison table saying which criterion gave its weights.
+CRITERION_ATTR = "bayeslaws_criterion"
+
+
+def _lfo_all(fits: Mapping[str, Fit], k_threshold: float, progressbar: bool, *,
+             scale: Any = None, start: int | float = 0.5, horizon: int = 1,
+             lfo_method: str = "approx") -> dict:
+    """:func:`bayeslaws.lfo.lfo` of every fit along one order of the runs (the product of
+    every fit's input columns unless ``scale`` is given), from the same first level."""
+    if scale is None:
+        scale = list(dict.fromkeys(c for f in fits.values() for c in f.settings.columns.values()))
+    if isinstance(start, float):  # the same first level for every law: the largest asked
+        start = max(_first_level(f, scale, start) for f in fits.values())
+    return {name: lfo(fit, scale=scale, start=start, horizon=horizon, method=lfo_method,
+                      k_threshold=k_threshold, progressbar=progressbar)
+            for name, fit in fits.items()}
 
 
 def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
@@ -293,25 +329,6 @@ def compare_files(paths: Sequence[str], **kwargs) -> pd.DataFrame:
 
 
 # -- stacked average ------------------------------------------------------------------------
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
-    """Quantiles ``q`` of each column of ``values`` (S, P) under sample weights ``weights`` (S,).
-
-    Uses the inverse of the weighted empirical distribution function, interpolated at the
-    midpoints of each draw's weight (equal weights reproduce ``numpy.quantile``'s
-    ``"hazen"`` method).
-    """
-    q = np.atleast_1d(np.asarray(q, dtype=float))
-    order = np.argsort(values, axis=0)
-    sorted_values = np.take_along_axis(values, order, axis=0)
-    w = weights[order]
-    cum = np.cumsum(w, axis=0) - 0.5 * w
-    cum /= w.sum(axis=0, keepdims=True)
-    out = np.empty((q.size, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.interp(q, cum[:, j], sorted_values[:, j])
-    return out
-
-
 class Average:
     """A stacked (model-averaged) forecast: the mixture of fits' predictive distributions.
 
@@ -329,12 +346,17 @@ class Average:
     group_columns : tuple of str
         Group columns of grouped fits: prediction points may give one (see
         :meth:`bayeslaws.Fit.predict`; without it, a new group).
+    criterion : str
+        Where the weights come from: ``"loo"`` (stacking on leave-one-out densities),
+        ``"lfo"`` (stacking on leave-future-out densities) or ``"given"`` (explicit weights).
     """
 
     #: Weights below this are dropped from the mixture.
     MIN_WEIGHT = 1e-6
 
-    def __init__(self, fits: Mapping[str, Fit], weights: Mapping[str, float]) -> None:
+    def __init__(self, fits: Mapping[str, Fit], weights: Mapping[str, float],
+                 criterion: str = "given") -> None:
+        self.criterion = str(criterion)
         w = pd.Series({name: float(weights[name]) for name in fits}, dtype=float)
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise OptionError(
@@ -348,7 +370,8 @@ class Average:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {v:.3f}" for k, v in self.weights.items())
-        return f"<bayeslaws.Average weights={{{parts}}} inputs={list(self.inputs)}>"
+        return (f"<bayeslaws.Average weights={{{parts}}} ({self.criterion}) "
+                f"inputs={list(self.inputs)}>")
 
     def _inputs(self, at: Any) -> pd.DataFrame:
         frame = prediction_frame(at, self.group_columns)
@@ -376,6 +399,13 @@ class Average:
             out[name] = fit.predictive_draws(frame[columns], kind=kind, random_seed=seed)[1]
         return out
 
+    def weighted_draws(self, at: Any, kind: Kind = "predictive",
+                       random_seed: int | None = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Every fit's draws at ``at``, pooled: ``(inputs, values (S, points), weights (S,))``,
+        each draw of fit k weighted ``w_k / S_k`` (the mixture's quantiles are weighted
+        quantiles of these, as in :meth:`predict`)."""
+        return self._pooled(at, kind, random_seed)
+
     def _pooled(self, at: Any, kind: Kind, random_seed: int | None):
         frame = self._inputs(at)
         parts = self.components(frame, kind=kind, random_seed=random_seed)
@@ -402,7 +432,8 @@ class Average:
         As :meth:`bayeslaws.Fit.predict`, with ``at`` giving every input of every averaged law
         (:attr:`inputs`): the inputs, then ``mean``, ``median``, ``lower``, ``upper`` of the
         mixture (exact weighted quantiles over all fits' draws; ``mean`` is the mixture of the
-        laws' curves when a new run's y has no finite mean, as under ``studentt``).
+        laws' curves when a new run's y has no finite mean, as under ``studentt``), then the
+        ``beyond_*`` columns of :meth:`bayeslaws.Fit.predict` (ranges of every fit's runs).
         """
         prob = check_prob(prob)
         frame, values, weights = self._pooled(at, kind, random_seed)
@@ -410,8 +441,11 @@ class Average:
         finite = all(f.spec.likelihood.finite_mean for f in self.fits.values())
         if kind == "predictive" and not finite:  # a new run's y has no mean: the curves' mean
             _, values, weights = self._pooled(at, "mean", random_seed)
-        return frame.reset_index(drop=True).assign(mean=weights @ values / weights.sum(),
-                                                   median=med, lower=lo, upper=hi)
+        table = frame.reset_index(drop=True).assign(mean=weights @ values / weights.sum(),
+                                                    median=med, lower=lo, upper=hi)
+        ranges = merge_ranges(*(data_ranges(f.observations) for f in self.fits.values()))
+        return flag(table, ranges, {k: frame[k].to_numpy() for k in self.inputs},
+                    "Average.predict")
 
     def log_density(self, data: Any, y: str | None = None) -> np.ndarray:
         """Log predictive density of measured runs under the mixture, one value per run.
@@ -452,8 +486,14 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
     weights : dict or sequence of float, optional
         Explicit weights instead of stacking weights.
     **compare_kwargs
-        Passed to :func:`compare` when fits are given (``reloo``, ``method``).
+        Passed to :func:`compare` when fits are given (``reloo``, ``method``, and
+        ``criterion="lfo"`` for stacking weights from leave-future-out, which favours the law
+        that extrapolates best rather than the one that interpolates best).
+
+    The :class:`Average`'s ``criterion`` (and its repr) says which criterion gave the
+    weights: ``"loo"``, ``"lfo"`` or ``"given"``.
     """
+    criterion = "given"
     if isinstance(comparison_or_fits, pd.DataFrame):
         table = comparison_or_fits
         fits = table.attrs.get(FITS_ATTR) if fits is None else fits
@@ -473,13 +513,16 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
                     "The table has no 'weight' column; pass the table of bayeslaws.compare or "
                     "explicit weights=.")
             weights = table["weight"].astype(float).to_dict()
+            criterion = table.attrs.get(CRITERION_ATTR, "loo")
         fits = {n: fits[n] for n in table.index}
     elif isinstance(comparison_or_fits, Mapping):
         fits = dict(comparison_or_fits)
         if weights is None and len(fits) == 1:
             weights = {next(iter(fits)): 1.0}
         elif weights is None:
-            weights = compare(fits, **compare_kwargs)["weight"].astype(float).to_dict()
+            table = compare(fits, **compare_kwargs)
+            weights = table["weight"].astype(float).to_dict()
+            criterion = table.attrs[CRITERION_ATTR]
     else:
         raise OptionError(
             "average takes the table of bayeslaws.compare or a dict of named fits, got "
@@ -494,5 +537,5 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
     missing = [n for n in fits if n not in weights]
     if missing:
         raise OptionError(f"No weight given for fit(s) {missing}; weights: {dict(weights)}.")
-    return Average(fits, weights)
+    return Average(fits, weights, criterion=criterion)
 

@@ -16,7 +16,7 @@ log scale.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -25,6 +25,7 @@ from scipy.optimize import elementwise
 
 from bayeslaws.checks import check_choice, check_prob
 from bayeslaws.exceptions import OptionError, choices
+from bayeslaws.extrapolation import data_ranges, distances, flag, warn_beyond
 from bayeslaws.law import Law
 
 Direction = Literal["auto", "below", "above"]
@@ -123,7 +124,9 @@ def prob_below(fit, at: Any, target: float | Sequence[float], kind: str = "predi
     Returns
     -------
     DataFrame
-        The inputs, ``target`` and ``prob_below``. With ``S`` draws a probability of 0 means
+        The inputs, ``target`` and ``prob_below``, then the ``beyond_*`` columns (how far
+        each point lies outside the fitted runs, :mod:`bayeslaws.extrapolation`; an
+        ``ExtrapolationWarning`` says so once). With ``S`` draws a probability of 0 means
         "below 1/S"; ``n_draws`` is in ``table.attrs``.
     """
     target_arr = _check_target(fit.law, target)
@@ -137,7 +140,7 @@ def prob_below(fit, at: Any, target: float | Sequence[float], kind: str = "predi
     table = pd.DataFrame(x).assign(target=target_row,
                                    prob_below=np.mean(values < target_row, axis=0))
     table.attrs["n_draws"] = values.shape[0]
-    return table
+    return flag(table, data_ranges(fit.observations), x, "prob_below")
 
 
 def format_prob(p: float, n_draws: int) -> str:
@@ -225,6 +228,8 @@ class ScaleFor:
         Search range of the scale.
     prob : float
         Probability of the interval in :attr:`table`.
+    ranges : dict
+        ``{input: (smallest, largest)}`` of the fitted runs, for the ``beyond_*`` columns.
     """
 
     along: str
@@ -234,6 +239,15 @@ class ScaleFor:
     bounds: tuple[float, float]
     prob: float = 0.9
     at_lower: float = 0.0
+    ranges: dict = field(default_factory=dict)
+
+    def beyond(self) -> dict[str, np.ndarray]:
+        """``beyond_*`` distances (:mod:`bayeslaws.extrapolation`) of the median scale (that of
+        :attr:`table`, ``inf`` when never reached) and of the fixed inputs from the fitted
+        runs."""
+        median = float(_quantiles(self.draws[:, None], self.prob)["median"][0])
+        return distances(self.ranges, {self.along: np.array([median]),
+                                       **{k: np.array([v]) for k, v in self.fixed.items()}})
 
     @property
     def p_never(self) -> float:
@@ -247,6 +261,7 @@ class ScaleFor:
         row = {"along": self.along, "target": self.target, **self.fixed,
                "median": q["median"][0], "lower": q["lower"][0], "upper": q["upper"][0],
                "p_never": self.p_never}
+        row.update({k: float(v[0]) for k, v in self.beyond().items()})
         return pd.DataFrame([row])
 
     def __repr__(self) -> str:
@@ -283,6 +298,10 @@ def scale_for(fit, target: float, along: str | None = None,
         accuracies); ``"auto"`` takes the way the curve goes in each draw.
     group : str, optional
         For a grouped fit: the fitted group whose law is used.
+
+    The ``table`` reports how far the median scale (and the fixed inputs) lie beyond the
+    fitted runs (``beyond_*`` columns, :mod:`bayeslaws.extrapolation`); an
+    ``ExtrapolationWarning`` says once when they lie outside.
     """
     law = fit.law
     prob = check_prob(prob)
@@ -313,6 +332,9 @@ def scale_for(fit, target: float, along: str | None = None,
     params = law_draws(fit, group)
     log_x, status = solve_along(law, params, along, fixed, target_value,
                                 (np.log(lo), np.log(hi)), direction)
-    return ScaleFor(along=along, target=target_value, fixed=fixed, draws=np.exp(log_x),
-                    bounds=(float(lo), float(hi)), prob=prob,
-                    at_lower=float(np.mean(status == 1)))
+    result = ScaleFor(along=along, target=target_value, fixed=fixed, draws=np.exp(log_x),
+                      bounds=(float(lo), float(hi)), prob=prob,
+                      at_lower=float(np.mean(status == 1)), ranges=data_ranges(fit.observations))
+    warn_beyond({k: np.where(np.isfinite(v), v, 0.0) for k, v in result.beyond().items()},
+                "scale_for (its median scale)")
+    return result

@@ -48,3 +48,8 @@ class FewRunsWarning(UserWarning):
 def choices(values) -> str:
     """Format valid choices as a sorted, quoted, comma-separated list."""
     return ", ".join(repr(v) for v in sorted(values))
+
+
+class ExtrapolationWarning(UserWarning):
+    """A forecast or decision lies beyond the range of the fitted runs (in some input): the
+    law's form, not the data, carries it there (see :mod:`bayeslaws.extrapolation`)."""

@@ -17,6 +17,7 @@ under a custom FLOP model come from :func:`~scipy.optimize.elementwise.bracket_r
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from bayeslaws.decisions import (
     solve_along,
 )
 from bayeslaws.exceptions import OptionError
+from bayeslaws.extrapolation import data_ranges, distances, warn_beyond
 from bayeslaws.law import Law
 
 Flops = Callable[[Any, Any], Any]
@@ -216,12 +218,24 @@ class ComputeOptimal:
     prob: float = 0.9
     law: str = ""
     notes: list[str] = field(default_factory=list)
+    #: ``{input: (smallest, largest)}`` of the fitted runs, for the ``beyond_*`` columns.
+    ranges: dict = field(default_factory=dict)
+
+    def beyond(self) -> dict[str, np.ndarray]:
+        """``beyond_N``, ``beyond_D`` (and their ``_span``) of the median optimum per budget:
+        how far it lies outside the fitted runs (:mod:`bayeslaws.extrapolation`)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # budgets without any optimum
+            medians = {k: np.nanmedian(self.draws[k], axis=0) for k in ("N", "D")}
+        return distances(self.ranges, medians)
 
     @property
     def table(self) -> pd.DataFrame:
-        """Per budget: median and interval of N_opt, D_opt, tokens per parameter and loss."""
-        return _table({"C": self.C}, self.draws, ("N", "D", "tokens_per_param", "loss"),
-                      self.prob, "p_no_optimum")
+        """Per budget: median and interval of N_opt, D_opt, tokens per parameter and loss,
+        ``p_no_optimum`` and the ``beyond_*`` columns of the median N_opt and D_opt."""
+        table = _table({"C": self.C}, self.draws, ("N", "D", "tokens_per_param", "loss"),
+                       self.prob, "p_no_optimum")
+        return table.assign(**self.beyond())
 
     @property
     def exponents(self) -> pd.DataFrame:
@@ -273,6 +287,9 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
         ``table`` per budget, ``exponents`` (``a``, ``b`` of ``N_opt ~ C^a``,
         ``D_opt ~ C^b``: per-draw least-squares slopes over the budgets, and over
         ``C/sqrt(10), C, C*sqrt(10)`` when one budget is given) and the per-draw ``draws``.
+        The table's ``beyond_N``/``beyond_D`` columns say how far the median optimum lies
+        outside the fitted runs (:mod:`bayeslaws.extrapolation`); an ``ExtrapolationWarning``
+        says once when it does.
     """
     prob = check_prob(prob)
     budgets = np.sort(_positive_array(C, "C", "[1e21, 1e23]"))
@@ -298,8 +315,12 @@ def compute_optimal(fit, C: Any, flops: Flops | None = None, prob: float = 0.9,
     failed = float(np.mean(~ok))
     notes = [f"{failed:.1%} of draw-budget pairs have no interior optimum with N in [1, C]; "
              "their values are left out of the intervals (see p_no_optimum)."] if failed else []
-    return ComputeOptimal(C=budgets, draws=draws, method="closed" if use_closed else "numerical",
-                          prob=prob, law=law.name, notes=notes)
+    result = ComputeOptimal(C=budgets, draws=draws,
+                            method="closed" if use_closed else "numerical", prob=prob,
+                            law=law.name, notes=notes, ranges=data_ranges(fit.observations))
+    warn_beyond({k: np.where(np.isfinite(v), v, 0.0) for k, v in result.beyond().items()},
+                "compute_optimal (its median N_opt, D_opt)")
+    return result
 
 
 # -- inference-aware allocation ------------------------------------------------------------

@@ -27,6 +27,7 @@ from bayeslaws.data import (
     prediction_inputs,
 )
 from bayeslaws.exceptions import OptionError
+from bayeslaws.extrapolation import data_ranges, flag
 from bayeslaws.groups import without_predictive_groups
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
 from bayeslaws.settings import FitSettings
@@ -400,7 +401,11 @@ class Fit:
             for a new group), then ``mean``, ``median``, ``lower``, ``upper``; indexed like
             ``at`` when it is a DataFrame. ``mean`` is the mean of the law's curve when a new
             run's y has no finite mean (``likelihood="studentt"``: ``exp`` of Student-t
-            noise), so it is always finite. ``table.attrs["prob"]`` holds ``prob``.
+            noise), so it is always finite. Then, per input, ``beyond_<input>`` (decades beyond
+            the fitted runs' range, negative below it, 0 inside) and ``beyond_<input>_span``
+            (as a multiple of the data's span), see :mod:`bayeslaws.extrapolation`; an
+            :class:`~bayeslaws.exceptions.ExtrapolationWarning` says once when points lie
+            outside. ``table.attrs["prob"]`` holds ``prob``.
         """
         prob = check_prob(prob)
         x, values = self.predictive_draws(at, kind=kind, random_seed=random_seed, group=group)
@@ -417,10 +422,12 @@ class Fit:
         table["median"] = np.median(values, axis=0)
         table["lower"], table["upper"] = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2],
                                                      axis=0)
+        table = flag(table, data_ranges(self.observations), x, "Fit.predict")
         table.attrs["prob"] = prob
         if not inputs:
-            table = table.drop(columns=[c for c in table.columns
-                                        if c not in ("mean", "median", "lower", "upper")])
+            table = table.drop(columns=[c for c in table.columns if c in x
+                                        or (self.grouping is not None
+                                            and c == self.grouping.column)])
         return table
 
     # -- decisions (bayeslaws.decisions) -------------------------------------------------

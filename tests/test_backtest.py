@@ -172,14 +172,36 @@ def test_scores_match_per_run_forecasts(table, curve):
     for law in table.index:
         part = points[points["law"] == law]
         np.testing.assert_allclose(part["y"], held)
-        for pct in (50, 90):
+        squared = []
+        for pct in (50, 60, 70, 80, 90, 95, 99):
             inside = (part[f"lower_{pct}"] <= part["y"]) & (part["y"] <= part[f"upper_{pct}"])
             assert table.loc[law, f"coverage_{pct}"] == pytest.approx(inside.mean())
+            squared.append((inside.mean() - pct / 100) ** 2)
+        assert table.loc[law, "msce"] == pytest.approx(np.mean(squared))
+        for pct in (50, 90):
+            width = (part[f"upper_{pct}"] - part[f"lower_{pct}"]) / part["median"]
+            assert table.loc[law, f"width_{pct}"] == pytest.approx(np.median(width))
+        assert (part["lower_99"] <= part["lower_95"]).all()
         err = np.log(part["median"]) - np.log(part["y"])
         assert table.loc[law, "rmsle"] == pytest.approx(np.sqrt(np.mean(err**2)))
         assert table.loc[law, "elpd"] == pytest.approx(part["log_density"].sum())
         assert (part["lower_90"] <= part["lower_50"]).all()
         assert (part["upper_50"] <= part["upper_90"]).all()
+
+
+def test_backtest_intervals_are_those_of_predict(table, curve):
+    """One set of draws gives every level; it must equal predict's with the same seed."""
+    points, fits = table.attrs["points"], table.attrs["fits"]
+    held = curve.loc[table.attrs["heldout"]]
+    for law, fit in fits.items():
+        got = fit.predict({"x": held["examples"].to_numpy()}, prob=0.8, random_seed=5)
+        part = points[points["law"] == law]
+        np.testing.assert_allclose(part["lower_80"], got["lower"])
+        np.testing.assert_allclose(part["median"], got["median"])
+    mixture = bl.average(dict(fits), weights=table.drop(index=STACKED)["weight"].to_dict())
+    got = mixture.predict({"x": held["examples"].to_numpy()}, prob=0.95, random_seed=5)
+    part = points[points["law"] == STACKED]
+    np.testing.assert_allclose(part["upper_95"], got["upper"])
 
 
 def test_backtest_skips_unfittable_law(curve):
@@ -210,3 +232,38 @@ def test_cli_backtest(curve, tmp_path, capsys):
     assert cli.main(["backtest", str(path), "--law", "sat=saturating_power_law", "--x",
                      "x=examples", "--y", "loss", "--holdout", "1.5"]) == 2
     assert "strictly between 0 and 1" in capsys.readouterr().err
+
+
+def test_backtest_refuses_unknown_criterion():
+    frame = pd.DataFrame({"x": np.geomspace(1, 100, 10), "y": np.linspace(2, 1, 10)})
+    with pytest.raises(bl.BayesLawsError, match="criterion must be"):
+        bl.backtest(["power_law", "saturating_power_law"], frame, x="x", y="y",
+                    criterion="waic")
+
+
+@pytest.mark.slow
+def test_backtest_stacks_by_lfo(curve):
+    """LFO weights (computed on the fitting runs) go to the law that extrapolates: the
+    saturating law, whose floor the held-out runs sit on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = bl.backtest(["saturating_power_law", "power_law"], curve, x="examples",
+                          y="loss", holdout=0.25, random_seed=5, criterion="lfo", **SMALL)
+    assert got.loc["saturating_power_law", "weight"] > 0.8
+    assert got.loc[STACKED, "rmsle"] <= 1.5 * got.loc["saturating_power_law", "rmsle"]
+
+
+@pytest.mark.slow
+def test_backtest_with_discrepancy(curve):
+    """The discrepancy's tau is reported per law; the misspecified power law gets the larger
+    one and wider held-out intervals than without it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = dict(x="examples", y="loss", holdout=0.25, random_seed=5, **SMALL)
+        plain = bl.backtest("power_law", curve, **kwargs)
+        wide = bl.backtest(["saturating_power_law", "power_law"], curve, discrepancy=True,
+                           **kwargs)
+    assert "tau" in wide.columns and "tau" not in plain.columns
+    assert wide.loc["power_law", "tau"] > wide.loc["saturating_power_law", "tau"]
+    assert wide.loc["power_law", "width_90"] > plain.loc["power_law", "width_90"]
+    assert wide.loc["power_law", "elpd"] > plain.loc["power_law", "elpd"]

@@ -146,7 +146,7 @@ def test_average_predicts_mixture(fits, table):
     avg = bl.average(table)
     assert isinstance(avg, Average)
     pred = avg.predict({"x": [1e8, 1e9]}, prob=0.9)
-    assert list(pred.columns) == ["x", "mean", "median", "lower", "upper"]
+    assert list(pred.columns)[:5] == ["x", "mean", "median", "lower", "upper"]
     assert (pred["lower"] < pred["median"]).all() and (pred["median"] < pred["upper"]).all()
     # Equal weights: the mixture median lies between the two laws' medians.
     half = bl.average(fits, weights=[0.5, 0.5])

@@ -1,0 +1,169 @@
+"""bayeslaws/lfo.py and compare(criterion="lfo"): leave-future-out along the runs' scale.
+
+The identities (exact LFO equals refits done by hand; the PSIS path refitting everywhere
+equals the exact path) use seeded draws around the true parameters in place of NUTS
+(:func:`_stand_in`), which leaves the bookkeeping under test unchanged and costs no
+compilation; the statistical checks (slow) sample."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import bayeslaws as bl
+from bayeslaws import sampling
+from bayeslaws.exceptions import DataError, OptionError
+from bayeslaws.lfo import lfo, refit, scale_levels
+from bayeslaws.simulate import simulate
+
+TRUTH = {"E": 1.5, "A": 30.0, "alpha": 0.3}
+SMALL_LFO = {"chains": 2, "draws": 300, "tune": 300, "progressbar": False}
+
+
+def _data(seed=3, n=12, repeats=1):
+    x = np.repeat(np.geomspace(1e6, 1e9, n), repeats)
+    return simulate("saturating_power_law", TRUTH, {"x": x}, sigma=0.02, random_seed=seed)
+
+
+def _stand_in(spec, values, *, draws, chains, random_seed, **_):
+    """Stand-in for NUTS: draws around the true parameters (5% spread), seeded."""
+    rng = np.random.default_rng(random_seed)
+    truth = {**TRUTH, "sigma": 0.02}
+    dims = ("chain", "draw")
+    posterior = {name: (dims, truth[name] * np.exp(0.05 * rng.standard_normal((chains, draws))))
+                 for name in spec.parameter_names}
+    stats = {"diverging": (dims, np.zeros((chains, draws), dtype=bool)),
+             "lp": (dims, rng.normal(size=(chains, draws)))}
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(posterior),
+                                  "sample_stats": xr.Dataset(stats)}), 0.0
+
+
+@pytest.fixture
+def prior_fits(monkeypatch):
+    monkeypatch.setattr(sampling, "run_nuts", _stand_in)
+
+    def make(data, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bl.fit("saturating_power_law", data, x="x", y="y", random_seed=1,
+                          likelihood="lognormal", chains=2, draws=200, progressbar=False,
+                          **kwargs)
+    return make
+
+
+def test_levels_group_ties():
+    levels = scale_levels(np.log(np.array([3.0, 1.0, 2.0, 1.0, 3.0, 3.0 * (1 + 1e-13)])))
+    np.testing.assert_array_equal(levels, [2, 0, 1, 0, 2, 2])
+
+
+def _by_hand(fit, data, first, horizon=1):
+    """elpd per origin: refit on the levels before it (seeded as the wrapper does), joint
+    log density of the next ``horizon`` levels' runs under it."""
+    levels = scale_levels(np.log(data["x"].to_numpy()))
+    out = []
+    for k, cutoff in enumerate(range(first, levels.max() + 2 - horizon), start=1):
+        train = data.loc[levels < cutoff].reset_index(drop=True)
+        refitted = refit(fit, train, random_seed=fit.settings.random_seed + 7919 * k)
+        block = data.loc[(levels >= cutoff) & (levels < cutoff + horizon)]
+        ll = np.asarray(refitted.pointwise_log_likelihood(block)).sum(axis=-1).ravel()
+        out.append(np.logaddexp.reduce(ll) - np.log(ll.size))
+    return np.array(out)
+
+
+def test_exact_lfo_equals_refits_by_hand(prior_fits):
+    data = _data(repeats=2)  # 12 scales, two runs each: a level holds both
+    fit = prior_fits(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exact = lfo(fit, method="exact")
+        expected = _by_hand(fit, data, first=6)
+        two = lfo(fit, method="exact", start=8, horizon=2)
+        expected_two = _by_hand(fit, data, first=8, horizon=2)
+    assert exact.n_data_points == 6 and exact.n_refits == 6
+    np.testing.assert_allclose(exact.elpd_i.values, expected, rtol=1e-10)
+    assert exact.elpd == pytest.approx(expected.sum())
+    np.testing.assert_allclose(two.elpd_i.values, expected_two, rtol=1e-10)
+    assert exact.criterion == "lfo" and (np.bincount(exact.levels) == 2).all()
+
+
+def test_psis_path_refitting_everywhere_equals_exact(prior_fits):
+    fit = prior_fits(_data())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exact = lfo(fit, method="exact", start=8)
+        always = lfo(fit, method="approx", start=8, k_threshold=-np.inf)
+    np.testing.assert_allclose(always.elpd_i.values, exact.elpd_i.values, rtol=1e-10)
+
+
+def test_start_is_raised_to_more_runs_than_parameters(prior_fits):
+    fit = prior_fits(_data(n=8))  # 4 parameters: at least 5 runs before the first forecast
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = lfo(fit, start=2, method="exact")
+    assert result.min_observations == 5 and result.n_data_points == 3
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"method": "psis"}, OptionError, "method must be 'approx'"),
+    ({"horizon": 0}, OptionError, "horizon must be an integer"),
+    ({"start": 1.5}, OptionError, "strictly between 0 and 1"),
+    ({"start": "half"}, OptionError, "start must be a number"),
+    ({"start": 12}, DataError, "one level after it"),
+    ({"scale": "size"}, DataError, r"scale column\(s\) \['size'\]"),
+    ({"scale": np.ones(3)}, DataError, "one positive, finite value per fitted run"),
+])
+def test_lfo_refuses(prior_fits, kwargs, error, message):
+    fit = prior_fits(_data())
+    with pytest.raises(error, match=message):
+        lfo(fit, **kwargs)
+
+
+def test_compare_refuses_lfo_options_without_lfo(prior_fits):
+    fit = prior_fits(_data())
+    with pytest.raises(OptionError, match="are for criterion='lfo'"):
+        bl.compare({"a": fit, "b": fit}, start=0.5)
+    with pytest.raises(OptionError, match="criterion must be one of"):
+        bl.compare({"a": fit, "b": fit}, criterion="waic")
+
+
+# -- with NUTS ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bent():
+    """A curve flattening to a floor: the power law without floor extrapolates too low."""
+    data = _data(seed=5, n=14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = {law: bl.fit(law, data, x="x", y="y", random_seed=2, likelihood="lognormal",
+                            **SMALL_LFO) for law in ("saturating_power_law", "power_law")}
+    return data, fits
+
+
+@pytest.mark.slow
+def test_psis_lfo_is_close_to_exact_with_nuts(bent):
+    _, fits = bent
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exact = lfo(fits["saturating_power_law"], method="exact")
+        approx = lfo(fits["saturating_power_law"])
+    # 7 forecast levels, one run each, 600 draws: the Monte Carlo error of each level's
+    # density is about 0.05-0.3 (the refit's posterior against the reweighted one)
+    assert approx.n_refits < exact.n_refits
+    assert approx.elpd == pytest.approx(exact.elpd, abs=1.5)
+
+
+@pytest.mark.slow
+def test_compare_by_lfo_prefers_the_law_that_extrapolates(bent):
+    _, fits = bent
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = bl.compare(fits, method="lfo")
+        mixture = bl.average(table)
+    assert table.index[0] == "saturating_power_law"
+    assert table.loc["saturating_power_law", "weight"] > 0.8
+    assert table.attrs["bayeslaws_criterion"] == "lfo"
+    assert mixture.criterion == "lfo" and "(lfo)" in repr(mixture)
+    assert isinstance(table, pd.DataFrame) and table["n_refitted"].min() >= 1
