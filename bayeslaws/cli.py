@@ -428,16 +428,24 @@ def _run_next_run(args):
 
 
 # -- compare / backtest (bayeslaws.compare, bayeslaws.backtest) -----------------------------
-@command("compare", "rank saved fits of one data set by PSIS-LOO, with stacking weights",
+CRITERION = arg("--criterion", choices=("loo", "lfo"), default="loo",
+                help="rank and stack by PSIS-LOO (default) or leave-future-out along the "
+                "runs' scale (extrapolation)")
+
+
+@command("compare", "rank saved fits of one data set by PSIS-LOO or leave-future-out, with "
+         "stacking weights",
          arg("fits", nargs="+", metavar="[NAME=]FIT.nc",
              help="saved fits of the same data (named by file stem unless NAME= given)"),
          arg("--reloo", action="store_true",
              help="refit exactly for runs with Pareto k > 0.7 (one refit per run)"),
-         arg("--method", default="stacking", help="stacking, BB-pseudo-BMA or pseudo-BMA"), CSV)
+         arg("--method", default="stacking", help="stacking, BB-pseudo-BMA or pseudo-BMA"),
+         CRITERION, CSV)
 def _run_compare(args):
     from bayeslaws.compare import compare_files
 
-    table = compare_files(args.fits, reloo=args.reloo, method=args.method)
+    table = compare_files(args.fits, reloo=args.reloo, method=args.method,
+                          criterion=args.criterion)
     _print(table, args.csv, index_label="law")
 
 
@@ -448,6 +456,10 @@ def _run_compare(args):
              help="fraction of largest-scale runs held out (default 0.2; within each group "
                   "with --group), or a column of 0/1 flags (1 = held out)"), LIKELIHOOD,
          arg("--no-stacked", action="store_true", help="no stacked-average row"),
+         CRITERION,
+         arg("--discrepancy", action="store_true",
+             help="widen forecasts beyond the data by a discrepancy learned by "
+             "leave-future-out inside the fitted runs (bl.with_discrepancy)"),
          arg("--out", help="also write the table to this CSV file"), SEP, *GROUPS, *SAMPLING)
 def _run_backtest(args):
     specs = parse_law_specs(args.law)
@@ -460,8 +472,8 @@ def _run_backtest(args):
 
     result = backtest(specs, table, x=x, y=args.y, holdout=cli_args.holdout(args.holdout),
                       stacked=not args.no_stacked, likelihood=args.likelihood, group=args.group,
-                      varying=args.varying, pooled=args.pooled,
-                      **_sampling(args, seed=args.seed or 0))
+                      varying=args.varying, pooled=args.pooled, criterion=args.criterion,
+                      discrepancy=args.discrepancy, **_sampling(args, seed=args.seed or 0))
     _print(result, args.out, index_label="law")
 
 

@@ -2,8 +2,9 @@
 
 :func:`write_report` writes into a folder
 
-- ``report.md`` with ``fit.png``, ``residuals.png``, ``prior_posterior.png``, ``rank.png``,
-  ``pareto_k.png`` and, for ``(N, D)`` loss laws, ``compute_optimal.png`` next to it;
+- ``report.md`` with ``fit.png``, ``residuals.png``, ``calibration.png``,
+  ``prior_posterior.png``, ``rank.png``, ``pareto_k.png`` and, for ``(N, D)`` loss laws,
+  ``compute_optimal.png`` next to it;
 - ``report.html``, the same content with the figures embedded (one file to share).
 
 Sections: the law and the run settings, a data summary, the priors, sampler diagnostics
@@ -28,7 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayeslaws.calibration import plot_calibration
 from bayeslaws.checks import check_prob
+from bayeslaws.exceptions import ExtrapolationWarning
 from bayeslaws.optimal import compute_optimal
 from bayeslaws.plots import plot_compute_optimal, plot_fit
 
@@ -300,10 +303,14 @@ def _pareto_k_plot(fit, loo: dict[str, Any]):
 
 def forecast_table(fit, prob: float, factors: Sequence[float] = FORECAST_FACTORS
                    ) -> pd.DataFrame:
-    """Posterior predictive at every input's largest observed value times each factor."""
+    """Posterior predictive at every input's largest observed value times each factor, with
+    how many decades each point lies beyond the fitted runs (``beyond_<input>``)."""
     obs = fit.observations
     at = pd.DataFrame({n: [obs.x[n].max() * f for f in factors] for n in fit.law.inputs})
-    table = fit.predict(at, prob=prob, kind="predictive")
+    with warnings.catch_warnings():  # beyond the data by design: the columns say how far
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        table = fit.predict(at, prob=prob, kind="predictive")
+    table = table.drop(columns=[c for c in table.columns if c.endswith("_span")])
     table.insert(0, "scale", [f"{f:g} x max" for f in factors])
     level = f"{round(prob * 100, 2):g}"
     return table.set_index("scale").rename(columns={"lower": f"lower_{level}",
@@ -409,10 +416,17 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
                       "noise, see the residuals and forecasts)"),
         Block("image", _save(_residuals_plot(fit, trace, prob), out / "residuals.png"),
               caption=f"Residuals against each input, with a new run's {pct}% interval"),
+        Block("image", _save(plot_calibration(fit, title="In-sample calibration (LOO-PIT)"),
+                             out / "calibration.png"),
+              caption="Observed against nominal coverage of a new run's central intervals at "
+                      "the fitted runs (leave-one-out PIT; below the diagonal: too narrow). "
+                      "Coverage beyond the data needs held-out larger runs: "
+                      "bayeslaws.backtest and bayeslaws.plot_calibration."),
         Block("heading", "Forecasts"),
         Block("text", f"A new run's measurement (the law's curve plus the run-to-run noise) at "
                       f"the largest observed value of every input times 1, 10 and 100; {pct}% "
-                      "intervals."),
+                      "intervals; beyond_<input>: decades beyond the largest fitted run (the "
+                      "law is then extrapolated, and its intervals assume the law holds)."),
         Block("table", forecast_table(fit, prob)),
     ]
     if _is_nd_loss(fit) and fit.is_grouped:
@@ -422,7 +436,9 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
         c_data = 6.0 * obs.x["N"] * obs.x["D"]
         budgets = (np.asarray(budgets, dtype=float) if budgets is not None
                    else c_data.max() * np.asarray(BUDGET_FACTORS))
-        result = compute_optimal(fit, budgets, prob=prob)
+        with warnings.catch_warnings():  # budgets beyond the data by design
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            result = compute_optimal(fit, budgets, prob=prob)
         table = result.table.set_index("C")
         compact = interval_columns(table, ["N", "tokens_per_param", "D", "loss"])
         compact["P(no optimum)"] = table["p_no_optimum"]
@@ -433,7 +449,10 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
         ]
         if result.notes:
             blocks.append(Block("list", result.notes))
-        grid = compute_optimal(fit, np.geomspace(c_data.min(), budgets.max(), 40), prob=prob)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            grid = compute_optimal(fit, np.geomspace(c_data.min(), budgets.max(), 40),
+                                   prob=prob)
         figure = plot_compute_optimal(grid, data_compute=c_data)
         blocks.append(Block("image", _save(figure, out / "compute_optimal.png"),
                             caption="Compute-optimal N against budget"))

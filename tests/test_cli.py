@@ -224,3 +224,51 @@ def test_report_command_writes_markdown_html_and_figures(saved_chin_fit, tmp_pat
     for name in ("report.md", "report.html", "fit.png", "pareto_k.png", "compute_optimal.png"):
         assert (out / name).stat().st_size > 1000
     assert "| 1e+22 |" in (out / "report.md").read_text()
+
+
+def test_fit_options_reach_bl_fit(tmp_path, monkeypatch):
+    """--likelihood defaults to the package's own choice (None), and --init, --retry and
+    --informed are passed to bl.fit; --informed with --prior is refused."""
+    import bayeslaws.fitting
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def spy(law, table, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(bayeslaws.fitting, "fit", spy)
+    data(0).to_csv(tmp_path / "runs.csv", index=False)
+    base = ["fit", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x", "--y", "y",
+            "--out", str(tmp_path / "f.nc")]
+    with pytest.raises(Stop):
+        main([*base, "--init", "jitter", "--retry", "1", "--informed"])
+    assert seen["likelihood"] is None and seen["init"] == "jitter" and seen["retry"] == 1
+    assert seen["priors"] == "informed"
+    assert main([*base, "--informed", "--prior", "alpha=Normal(mu=0.3,sigma=0.1)"]) == 2
+
+
+def test_compare_and_backtest_take_the_criterion(tmp_path, monkeypatch):
+    import importlib
+
+    seen = {}
+
+    def spy(name):
+        def record(*args, **kwargs):
+            seen[name] = kwargs
+            return pd.DataFrame({"x": [1.0]})
+        return record
+
+    monkeypatch.setattr(importlib.import_module("bayeslaws.compare"), "compare_files",
+                        spy("compare"))
+    monkeypatch.setattr(importlib.import_module("bayeslaws.backtest"), "backtest",
+                        spy("backtest"))
+    assert main(["compare", "a.nc", "b.nc", "--criterion", "lfo"]) in (0, None)
+    assert seen["compare"]["criterion"] == "lfo"
+    data(0).to_csv(tmp_path / "runs.csv", index=False)
+    assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x",
+                 "--y", "y", "--criterion", "lfo", "--discrepancy"]) in (0, None)
+    assert seen["backtest"]["criterion"] == "lfo" and seen["backtest"]["discrepancy"] is True

@@ -31,7 +31,7 @@ def test_report_renders_with_every_section_and_figure(chin, tmp_path):
         assert re.search(rf"^\| {name} \|", text, flags=re.M)
     assert "max Pareto k" in text and "max R-hat" in text and "divergent transitions" in text
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert sorted(images) == ["compute_optimal.png", "fit.png", "pareto_k.png",
+    assert sorted(images) == ["calibration.png", "compute_optimal.png", "fit.png", "pareto_k.png",
                               "prior_posterior.png", "rank.png", "residuals.png"]
     for name in images:
         raw = (path.parent / name).read_bytes()
@@ -40,8 +40,9 @@ def test_report_renders_with_every_section_and_figure(chin, tmp_path):
         assert picture.shape[0] > 200 and picture.shape[1] > 400
         assert picture[..., :3].std() > 0.05  # not a blank canvas
     html = (path.parent / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 6
+    assert html.count("data:image/png;base64,") == 7
     assert "<table>" in html and "Compute-optimal" in html
+    assert "| beyond_N | beyond_D |" in text  # forecasts say how far they extrapolate
 
 
 def test_report_of_a_one_input_law_has_no_allocation_section(one_input, tmp_path):
@@ -116,5 +117,6 @@ def test_report_of_a_grouped_fit_names_the_group_of_influential_runs(tmp_path):
         text = write_report(fit, tmp_path).read_text()
     # prior draws fit badly: PSIS fails (k not finite) and those runs are named with their group
     assert "| run | x | family | loss | Pareto k |" in text
-    for name in ("prior_posterior.png", "rank.png", "residuals.png", "fit.png"):
+    for name in ("prior_posterior.png", "rank.png", "residuals.png", "fit.png",
+                 "calibration.png"):
         assert (tmp_path / name).stat().st_size > 10_000

@@ -47,7 +47,7 @@ def test_browser_decodes_every_figure_and_renders_a_page(chin, tmp_path):
     dom = chromium("--dump-dom", page=probe)
     loaded = re.search(r'data-loaded="(\d+)/(\d+)"', dom)
     assert loaded is not None, dom[:500]
-    assert loaded.groups() == (str(n_images), str(n_images)) and n_images == 6
+    assert loaded.groups() == (str(n_images), str(n_images)) and n_images == 7
     picture = screenshot(report, tmp_path / "top.png")
     assert picture.shape == (2400, 1000, 3)
     ink = (picture < 0.9).any(axis=2)  # pixels that are not (nearly) white
