@@ -260,6 +260,8 @@ def main(argv=None) -> int:
                         help="first N revisiting curves per domain (default: all)")
     parser.add_argument("--only-failed", type=Path, default=None,
                         help="a per_fit.csv: rerun only the fits that missed the goal there")
+    parser.add_argument("--only-passed", type=Path, default=None,
+                        help="a per_fit.csv: rerun only the fits that met the goal there")
     parser.add_argument("--before", type=Path, default=None,
                         help="a per_fit.csv to compare with, on the cases both ran")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "defaults")
@@ -271,6 +273,11 @@ def main(argv=None) -> int:
         failed = pd.read_csv(args.only_failed)
         failed = failed[~failed["ok"].fillna(False).astype(bool)]
         keys = set(zip(failed["family"], failed["case"], failed["law"], strict=True))
+        todo = [c for c in todo if (c["family"], c["case"], c["law"]) in keys]
+    if args.only_passed is not None:
+        passed = pd.read_csv(args.only_passed)
+        passed = passed[passed["ok"].fillna(False).astype(bool)]
+        keys = set(zip(passed["family"], passed["case"], passed["law"], strict=True))
         todo = [c for c in todo if (c["family"], c["case"], c["law"]) in keys]
     print(f"{len(todo)} fits", flush=True)
     if args.workers > 1:
