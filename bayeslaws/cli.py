@@ -71,7 +71,7 @@ SAMPLING = (
     arg("--adaptation", choices=("low_rank", "diag", "draw_diag"), default=None,
         help="nutpie's mass-matrix adaptation (default low_rank)"),
     arg("--init", choices=("optimised", "jitter"), default=None,
-        help="where chains start (default: optimised, jitter with --group)"),
+        help="where chains start (default jitter; see bl.fit)"),
     arg("--retry", type=int, default=0,
         help="refits with safer settings when the sampler reports trouble (default 0)"),
     arg("--quiet", action="store_true", help="no progress bars"),

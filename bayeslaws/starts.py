@@ -1,18 +1,25 @@
-"""Where NUTS chains start: at the best modes found by multi-start optimisation.
+"""Where NUTS chains start: optionally at the best modes found by multi-start optimisation.
 
 A law with a break point or a floor can have several modes (a break placed between other
 runs, a floor traded against the slope). Chains started by the samplers' default (the law's
-starting values, jittered by up to 1 unit in each sampling coordinate) then sometimes settle in
-a worse mode and stay there: R-hat 1.5-2.4 and a "stuck chain" on 11 of 107 fits of the
+starting values, jittered by up to 1 unit in each sampling coordinate, ``init="jitter"``)
+sometimes settle in a worse mode and stay there: a "stuck chain" on 11 of 107 fits of the
 reliability benchmark (``benchmarks/defaults.py``). With ``init="optimised"`` the posterior's
 log density (in the sampling coordinates NUTS uses) is maximised by SciPy's L-BFGS-B from
 :data:`N_STARTS` points (the starting values and random points around them); the distinct
 optima whose log density is within :data:`MODE_GAP` of the best are kept, chains are spread over
 them, and each chain starts at a draw from the Laplace approximation of its mode (the inverse
-Hessian of the optimiser, its standard deviations clipped to [0.001, 1]). Competing modes of
-comparable height are thus still visited by different chains (and R-hat still says so); modes
-whose peak is far below the best, whose posterior mass is negligible, are not. No home-made
+Hessian of the optimiser, its standard deviations clipped to [0.001, 1]). No home-made
 optimiser: the log density and its gradient are PyMC's, the optimiser SciPy's.
+
+Measured (``benchmarks/results/defaults/after_optimised*``, same cases and seeds as the jitter
+run): on the 98 real fits that missed the goal with jitter, 17 met it with ``"optimised"``
+(Gadre's ``chinchilla`` 6 of 11, ``overtraining`` 3 of 3, m3 4 of 12, bnsl 3 of 61); on the 115
+real fits that met it, 13 no longer did (Pythia ``sigmoid`` 2 of 4, with thousands of
+divergences: the Laplace draws start the beta-binomial precision in its funnel; three bnsl
+chains left the optimum during warm-up and stuck in a worse mode anyway). The optimisation
+finds one mode on most bnsl curves whose chains later stick: the modes are entered during
+adaptation, not at the start. So ``"jitter"`` stays the default and ``"optimised"`` an option.
 """
 
 from __future__ import annotations
@@ -30,18 +37,18 @@ from scipy import optimize
 from bayeslaws.exceptions import OptionError, choices
 
 INITS = ("optimised", "jitter")
-#: Default initialisation of a plain fit (``benchmarks/defaults.py`` measures both; see the
-#: README there). Grouped fits start with ``"jitter"``: the mode of a hierarchical posterior
-#: sits in the neck of its funnel (between-group sd near 0), a poor place to start adapting
-#: (a two-group test: sampling 4x slower, R-hat 1.14-1.79 against 1.07).
-DEFAULT_INIT = "optimised"
+#: Default initialisation (``benchmarks/defaults.py`` measures both: see the module docstring).
+#: Not advised for grouped fits: the mode of a hierarchical posterior sits in the neck of its
+#: funnel (between-group sd near 0), a poor place to start adapting (a two-group test: sampling
+#: 4x slower, R-hat 1.14-1.79 against 1.07 with jitter).
+DEFAULT_INIT = "jitter"
 
 
 def resolve_init(init: str | None, grouped: bool) -> str:
-    """The initialisation a fit uses: the user's, else :data:`DEFAULT_INIT` for a plain fit
-    and ``"jitter"`` for a grouped one."""
+    """The initialisation a fit uses: the user's, else :data:`DEFAULT_INIT` (``"jitter"``,
+    for plain and grouped fits alike)."""
     if init is None:
-        return "jitter" if grouped else DEFAULT_INIT
+        return DEFAULT_INIT
     check_init(init)
     return init
 #: Optimisations per fit: the starting values and 11 random points around them (on the
