@@ -36,7 +36,8 @@ def test_forecast_joins_the_table_it_was_made_from(named_fit):
     table = pd.DataFrame({"Model Size": [7e10, 1e9, 3e8], "Training Tokens": [1.4e12, 2e10, 6e9],
                           "note": ["big", "mid", "small"]}, index=["a", "b", "c"])
     forecast = named_fit.predict(table, inputs=False)
-    assert list(forecast.columns) == ["mean", "median", "lower", "upper"]
+    assert list(forecast.columns) == ["mean", "median", "lower", "upper", "beyond_N",
+                                      "beyond_N_span", "beyond_D", "beyond_D_span"]
     joined = table.join(forecast)
     assert list(joined.index) == ["a", "b", "c"]
     full = named_fit.predict(table)
