@@ -182,6 +182,7 @@ def run_case(case: dict) -> dict:
         "sampling_seconds": fit.settings.sampling_seconds,
         "seconds": time.perf_counter() - start,
         "retries": len(getattr(fit.settings, "attempts", ()) or ()),
+        "init": fit.settings.init,
         "warnings": " | ".join(sorted({str(w.message)[:90] for w in caught})),
     })
     row["ok"] = bool(row["max_rhat"] <= RHAT_MAX and row["min_ess_bulk"] >= ESS_MIN
