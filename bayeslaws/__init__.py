@@ -90,16 +90,15 @@ except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare 
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "BayesLawsError", "DataError", "Fit", "FitCollection", "FitSettings", "Grouping",
-    "FewRunsWarning", "FitFileError", "Law", "LawError", "OptionError", "Parameter", "Prior",
-    "PriorError", "SamplerError", "SamplerWarning", "average", "backtest", "compare",
-    "compute_optimal", "fit", "fit_many", "inference_optimal", "get_law", "law_names", "laws",
-    "load", "plot_compare", "plot_compute_optimal", "plot_fit", "prior_predictive", "prob_below",
-    "register_law", "scale_for", "__version__",
-    "next_run", "plot_next_run", "InformedPriors",
+    "BayesLawsError", "Components", "DataError", "ExtrapolationWarning", "Fit", "FitCollection",
+    "FitSettings", "Grouping", "FewRunsWarning", "FitFileError", "InformedPriors",
+    "IsoFLOPResult", "Law", "LawError", "OptionError", "Parameter", "Prior", "PriorError",
+    "SamplerError", "SamplerWarning", "average", "backtest", "compare", "compute_optimal", "fit",
+    "fit_many", "inference_optimal", "get_law", "isoflop", "law_names", "laws", "lfo", "load",
+    "loo_pit", "next_run", "plot_calibration", "plot_compare", "plot_compute_optimal",
+    "plot_fit", "plot_next_run", "principal_components", "prior_predictive", "prob_below",
+    "register_law", "scale_for", "with_discrepancy", "__version__",
 ]
-__all__ += ["ExtrapolationWarning", "lfo", "loo_pit", "plot_calibration", "with_discrepancy"]
-__all__ += ["Components", "IsoFLOPResult", "isoflop", "principal_components"]  # issue 18
 
 
 class _Package(types.ModuleType):
