@@ -31,6 +31,7 @@ def test_import_bayeslaws_loads_no_heavy_library():
 
 
 def test_public_names_are_all_reachable_and_listed():
+    assert set(bl.__all__) - {"__version__"} == set(bl._EXPORTS)  # one list, no stragglers
     assert set(bl.__all__) <= set(dir(bl))
     for name in bl.__all__:
         assert getattr(bl, name) is not None, name
@@ -40,9 +41,10 @@ def test_public_names_are_all_reachable_and_listed():
 
 def test_submodules_named_like_functions_do_not_hide_them():
     code = ("import bayeslaws.compare, bayeslaws.backtest, bayeslaws.prior_predictive\n"
+            "import bayeslaws.isoflop, bayeslaws.lfo\n"
             "import bayeslaws as bl, types\n"
             "assert not any(isinstance(getattr(bl, n), types.ModuleType) for n in "
-            "('compare', 'backtest', 'prior_predictive'))\n"
+            "('compare', 'backtest', 'prior_predictive', 'isoflop', 'lfo'))\n"
             "assert callable(bl.compare) and bl.compare.__module__ == 'bayeslaws.compare'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
