@@ -31,8 +31,8 @@ from bayeslaws.checks import check_prob
 from bayeslaws.data import input_columns, prediction_frame
 from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
 from bayeslaws.extrapolation import data_ranges, flag, merge_ranges
+from bayeslaws.lfo import RefitWrapper, lfo
 from bayeslaws.lfo import first_level as _first_level
-from bayeslaws.lfo import lfo, refit
 from bayeslaws.result import Fit, Kind, load
 
 #: Pareto k above which the PSIS estimate of a point's LOO density is unreliable.
@@ -127,7 +127,7 @@ def _quietly(function: Callable, *args, **kwargs):
 
 
 # -- exact refits ---------------------------------------------------------------------------
-class FitWrapper(az.SamplingWrapper):
+class FitWrapper(RefitWrapper):
     """ArviZ :class:`~arviz_stats.loo.SamplingWrapper` that refits a bayeslaws fit.
 
     Used by :func:`arviz.reloo` to compute exact leave-one-out densities for the runs where
@@ -135,31 +135,11 @@ class FitWrapper(az.SamplingWrapper):
     left-out run's log density is evaluated under the refit's posterior.
     """
 
-    def __init__(self, fit: Fit, progressbar: bool = False) -> None:
-        super().__init__(model=fit, idata_orig=fit.trace)
-        self.fit = fit
-        self.progressbar = progressbar
-        self.refits = 0
-
     def sel_observations(self, idx):
         """Return ``(table without run idx, table of run idx)`` (with the extra columns)."""
-        table = self.fit.data()
-        for role, column in self.fit.settings.extra_columns.items():
-            table[column] = self.fit.observations.extra[role]
-        left_out = np.arange(len(table)) == int(np.asarray(idx).reshape(-1)[0])
-        return (table.loc[~left_out].reset_index(drop=True),
-                table.loc[left_out].reset_index(drop=True))
-
-    def sample(self, modified_observed_data):
-        """Refit on the reduced table (seeded from the original seed and the refit count)."""
-        self.refits += 1
-        seed = self.fit.settings.random_seed + 7919 * self.refits
-        return refit(self.fit, modified_observed_data, random_seed=seed,
-                     progressbar=self.progressbar)
-
-    def get_inference_data(self, fitted_model):
-        """The refit itself (passed on to :meth:`log_likelihood__i`)."""
-        return fitted_model
+        left_out = np.arange(len(self.table)) == int(np.asarray(idx).reshape(-1)[0])
+        return (self.table.loc[~left_out].reset_index(drop=True),
+                self.table.loc[left_out].reset_index(drop=True))
 
     def log_likelihood__i(self, excluded_obs, idata__i):
         """Log density of the left-out run under the refit's posterior, dims chain, draw, obs.

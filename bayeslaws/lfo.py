@@ -109,30 +109,21 @@ def _by_level(values: np.ndarray, levels: np.ndarray, keep: np.ndarray) -> np.nd
     return np.asarray(values) @ onehot
 
 
-class LFOWrapper(az.SamplingWrapper):
-    """ArviZ :class:`~arviz_stats.SamplingWrapper` refitting a bayeslaws fit on its smaller runs.
-
-    Observations are *levels* (runs of one scale, see :func:`lfo`): :meth:`sel_observations`
-    gets the levels to leave out (the future) and returns the runs of the others and of those;
-    :meth:`log_likelihood__i` sums the left-out runs' log densities per level.
+class RefitWrapper(az.SamplingWrapper):
+    """ArviZ :class:`~arviz_stats.SamplingWrapper` that refits a bayeslaws fit on part of its
+    runs (:func:`refit`, seeded from the fit's seed and the refit count); subclasses say which
+    runs are left out (``sel_observations``) and how they are scored (``log_likelihood__i``).
     """
 
-    def __init__(self, fit: Fit, levels: np.ndarray, progressbar: bool = False) -> None:
+    def __init__(self, fit: Fit, progressbar: bool = False) -> None:
         super().__init__(model=fit, idata_orig=fit.trace)
         self.fit = fit
-        self.levels = levels
         self.table = fitted_table(fit)
         self.progressbar = progressbar
         self.refits = 0
 
-    def sel_observations(self, idx):
-        """``(runs of the kept levels, runs of the levels idx)``, each with its level."""
-        future = np.isin(self.levels, np.asarray(idx).reshape(-1))
-        return (self.table.loc[~future].reset_index(drop=True),
-                self.table.loc[future].assign(_level=self.levels[future]).reset_index(drop=True))
-
     def sample(self, modified_observed_data):
-        """Refit on the smaller runs (seeded from the fit's seed and the refit count)."""
+        """Refit on the kept runs."""
         self.refits += 1
         seed = self.fit.settings.random_seed + 7919 * self.refits
         return refit(self.fit, modified_observed_data, random_seed=seed,
@@ -141,6 +132,25 @@ class LFOWrapper(az.SamplingWrapper):
     def get_inference_data(self, fitted_model):
         """The refit itself (it has the ``posterior`` ArviZ reads)."""
         return fitted_model
+
+
+class LFOWrapper(RefitWrapper):
+    """Refits on a fit's smaller runs, for :func:`arviz_stats.lfo_cv`.
+
+    Observations are *levels* (runs of one scale, see :func:`lfo`): :meth:`sel_observations`
+    gets the levels to leave out (the future) and returns the runs of the others and of those;
+    :meth:`log_likelihood__i` sums the left-out runs' log densities per level.
+    """
+
+    def __init__(self, fit: Fit, levels: np.ndarray, progressbar: bool = False) -> None:
+        super().__init__(fit, progressbar)
+        self.levels = levels
+
+    def sel_observations(self, idx):
+        """``(runs of the kept levels, runs of the levels idx)``, each with its level."""
+        future = np.isin(self.levels, np.asarray(idx).reshape(-1))
+        return (self.table.loc[~future].reset_index(drop=True),
+                self.table.loc[future].assign(_level=self.levels[future]).reset_index(drop=True))
 
     def log_likelihood__i(self, excluded_obs, idata__i):
         """Joint log density of each left-out level's runs under the refit: dims chain, draw,
