@@ -78,9 +78,10 @@ def test_fit_records_its_initialisation():
     data = pd.DataFrame({"x": np.geomspace(1e3, 1e6, 8), "g": ["a", "b"] * 4})
     data["y"] = 3.0 * data["x"] ** -0.3
     with mock.patch.object(sampling, "run_nuts", side_effect=prior_sampler) as run:
-        plain = bl.fit("power_law", data, random_seed=0, progressbar=False)
+        small = {"random_seed": 0, "progressbar": False, "chains": 2, "draws": 100}
+        plain = bl.fit("power_law", data, **small)
         assert run.call_args.kwargs["init"] == "jitter"
-        chosen = bl.fit("power_law", data, random_seed=0, progressbar=False, init="optimised")
+        chosen = bl.fit("power_law", data, init="optimised", **small)
         assert run.call_args.kwargs["init"] == "optimised"
     assert (plain.settings.init, chosen.settings.init) == ("jitter", "optimised")
 
