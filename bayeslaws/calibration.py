@@ -135,10 +135,7 @@ def loo_pit(fit: Any, random_seed: int = 0) -> np.ndarray:
     """
     from arviz_stats import loo_pit as az_loo_pit
 
-    frame = fit.data()
-    for role, column in fit.settings.extra_columns.items():  # e.g. each run's trials
-        frame[column] = fit.observations.extra[role]
-    _, values = fit.predictive_draws(frame, random_seed=random_seed)
+    _, values = fit.predictive_draws(fit.data(), random_seed=random_seed)
     trace = fit.trace
     post = trace["posterior"].to_dataset()
     chains, draws = post.sizes["chain"], post.sizes["draw"]

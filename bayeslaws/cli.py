@@ -239,7 +239,8 @@ def _run_fit(args):
 
     result = fit(args.law, table, x=x, y=args.y, priors=priors,
                  likelihood=args.likelihood, law_options=options, group=args.group,
-                 varying=args.varying, pooled=args.pooled, **_sampling(args))
+                 varying=args.varying, pooled=args.pooled,
+                 predictive=not args.no_predictive, **_sampling(args))
     path = result.save(args.out, precision=args.precision, predictive=not args.no_predictive)
     _print_summary(result)
     print(f"\nsaved to {path}")

@@ -38,7 +38,7 @@ from bayeslaws.checks import check_prob
 from bayeslaws.data import prediction_frame
 from bayeslaws.exceptions import DataError, OptionError
 from bayeslaws.extrapolation import data_ranges, flag
-from bayeslaws.lfo import fitted_table, refit
+from bayeslaws.lfo import refit
 from bayeslaws.result import Fit
 
 #: Cut points of :func:`forecast_errors`: refit on the runs below these quantiles of log
@@ -64,7 +64,7 @@ def log10_scale(fit: Fit, frame: pd.DataFrame | Mapping[str, Any]) -> np.ndarray
 
 def distance(fit: Fit, frame: Any, reference: np.ndarray | None = None) -> np.ndarray:
     """Decades of scale each row lies outside the fitted runs' scales (0 inside)."""
-    ref = log10_scale(fit, fitted_table(fit)) if reference is None else reference
+    ref = log10_scale(fit, fit.data()) if reference is None else reference
     s = log10_scale(fit, frame)
     return np.maximum(0.0, np.maximum(s - ref.max(), ref.min() - s))
 
@@ -76,7 +76,7 @@ def forecast_errors(fit: Fit, cuts: Sequence[float] = CUTS, random_seed: int = 0
     ``distance`` (decades beyond the refit's runs), ``residual`` (``log y`` minus the forecast's
     median ``log y``) and ``sd`` (half the central 68% interval of the forecast's ``log y``
     draws: their sd for normal draws, robust to heavy Student-t tails)."""
-    table = fitted_table(fit)
+    table = fit.data()
     s = log10_scale(fit, table)
     rows = []
     for k, cut in enumerate(cuts):
@@ -170,7 +170,7 @@ class Discrepant:
         self.law, self.spec, self.settings = fit.law, fit.spec, fit.settings
         self.group_columns = fit.group_columns
         self.observations = fit.observations
-        self._reference = log10_scale(fit, fitted_table(fit))
+        self._reference = log10_scale(fit, fit.data())
 
     def __repr__(self) -> str:
         return (f"<bayeslaws.Discrepant law={self.law.name!r} tau={self.tau:.4g} log y per "

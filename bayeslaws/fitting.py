@@ -37,7 +37,8 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         extra: Mapping[str, str] | None = None, group: str | None = None,
         pooled: Sequence[str] | None = None, varying: Sequence[str] | None = None,
         tau_scale: float | Mapping[str, float] | None = None,
-        allow_few_runs: bool = False, retry: int = 0, init: str | None = None) -> Fit:
+        allow_few_runs: bool = False, retry: int = 0, init: str | None = None,
+        predictive: bool = True) -> Fit:
     """Fit a scaling law to measurements by full Bayesian inference (NUTS).
 
     Parameters
@@ -115,6 +116,11 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         on the reliability benchmark it fixed 17 of 98 failing fits and broke 13 of 115
         good ones, so it is not the default).
 
+    predictive : bool
+        Store the ``posterior_predictive``, ``prior`` and ``prior_predictive`` groups ArviZ
+        plots read (:mod:`bayeslaws.groups`). Refits for cross-validation leave them out: they
+        only need the posterior and its log-likelihood.
+
     Returns
     -------
     Fit
@@ -150,7 +156,9 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
                   "problems": list(result.diagnostics().problems)}
         result = _sample(spec, obs, values, result.settings.replace(
             **_safer(result), attempts=[*result.settings.attempts, record]), progressbar)
-    result.trace = with_predictive_groups(result.trace, spec, obs, result.settings.random_seed)
+    if predictive:
+        result.trace = with_predictive_groups(result.trace, spec, obs,
+                                              result.settings.random_seed)
     diagnostics.report(result.diagnostics(), strict=strict, stacklevel=3)
     return result
 

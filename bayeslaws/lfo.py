@@ -28,7 +28,6 @@ from typing import Any
 
 import arviz as az
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from bayeslaws.exceptions import DataError, OptionError, choices
@@ -57,22 +56,15 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
         fit.law, data, x=dict(cfg.columns), y=cfg.y_column, priors=dict(fit.spec.priors),
         likelihood=fit.spec.likelihood, sampler=cfg.sampler, draws=cfg.draws, tune=cfg.tune,
         chains=cfg.chains, random_seed=cfg.random_seed if random_seed is None else int(random_seed),
-        target_accept=cfg.target_accept, adaptation=cfg.adaptation, progressbar=progressbar,
-        extra=dict(cfg.extra_columns) or None, allow_few_runs=cfg.allow_few_runs, **grouping)
-
-
-def fitted_table(fit: Fit) -> pd.DataFrame:
-    """The fitted runs with every column a refit needs (inputs, y, extra and group columns)."""
-    table = fit.data()
-    for role, column in fit.settings.extra_columns.items():
-        table[column] = fit.observations.extra[role]
-    return table
+        target_accept=cfg.target_accept, adaptation=cfg.adaptation, init=cfg.init,
+        progressbar=progressbar, extra=dict(cfg.extra_columns) or None,
+        allow_few_runs=cfg.allow_few_runs, predictive=False, **grouping)
 
 
 def run_scale(fit: Fit, scale: str | Sequence[str] | np.ndarray | None = None) -> np.ndarray:
     """Log scale of each fitted run: ``log`` of the product of the columns ``scale`` of the
     fitted table (default: the law's input columns), or ``log`` of given per-run values."""
-    table = fitted_table(fit)
+    table = fit.data()
     if scale is None:
         scale = list(fit.settings.columns.values())
     if isinstance(scale, str):
@@ -118,7 +110,7 @@ class RefitWrapper(az.SamplingWrapper):
     def __init__(self, fit: Fit, progressbar: bool = False) -> None:
         super().__init__(model=fit, idata_orig=fit.trace)
         self.fit = fit
-        self.table = fitted_table(fit)
+        self.table = fit.data()
         self.progressbar = progressbar
         self.refits = 0
 

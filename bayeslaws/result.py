@@ -171,10 +171,14 @@ class Fit:
                                linear=self.law.linear_inputs)
 
     def data(self) -> pd.DataFrame:
-        """The fitted data as a table, with the user's column names (and the group column)."""
+        """The fitted data as a table, with the user's column names: inputs, y, the
+        likelihood's extra columns (e.g. each run's trials) and the group column; a refit on
+        it is the same model on the same runs."""
         obs = self.observations
         frame = {obs.columns[name]: values for name, values in obs.x.items()}
         frame[obs.y_column] = obs.y
+        for role, column in self.settings.extra_columns.items():
+            frame[column] = obs.extra[role]
         if self.grouping is not None:
             frame[self.grouping.column] = np.asarray(self.groups)[obs.groups]
         return pd.DataFrame(frame)

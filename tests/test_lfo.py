@@ -167,3 +167,26 @@ def test_compare_by_lfo_prefers_the_law_that_extrapolates(bent):
     assert table.attrs["bayeslaws_criterion"] == "lfo"
     assert mixture.criterion == "lfo" and "(lfo)" in repr(mixture)
     assert isinstance(table, pd.DataFrame) and table["n_refitted"].min() >= 1
+
+
+def test_refit_repeats_the_settings_and_skips_the_predictive_groups():
+    """A cross-validation refit is the same model with the same sampler settings (including
+    where chains start) and stores only what scoring needs."""
+    from unittest import mock
+
+    import pandas as pd
+
+    import bayeslaws as bl
+    from bayeslaws import sampling
+    from bayeslaws.lfo import refit
+    from tests.conftest import prior_sampler
+
+    data = pd.DataFrame({"x": np.geomspace(1e3, 1e6, 8), "n": [50.0] * 8})
+    data["y"] = 3.0 * data["x"] ** -0.3
+    with mock.patch.object(sampling, "run_nuts", side_effect=prior_sampler) as run:
+        fit = bl.fit("power_law", data, random_seed=0, progressbar=False, chains=2, draws=100,
+                     init="optimised")
+        again = refit(fit, fit.data().iloc[:6])
+    assert run.call_args.kwargs["init"] == "optimised" and again.settings.init == "optimised"
+    assert "posterior_predictive" in fit.trace.children
+    assert not {"posterior_predictive", "prior", "prior_predictive"} & set(again.trace.children)
