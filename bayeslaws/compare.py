@@ -169,7 +169,7 @@ def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
             "another mode, so its LOO mixes distributions and its rank may be wrong. Refit it "
             "(another random_seed, more tuning, tighter priors) until R-hat < 1.01 before "
             "comparing.", SamplerWarning, stacklevel=3)
-    result = _quietly(az.loo, fit.trace, pointwise=True)
+    result = _quietly(fit.loo, pointwise=True)
     k = np.asarray(result.pareto_k).reshape(-1)
     bad = np.flatnonzero(k > k_threshold)
     if bad.size and reloo:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -60,6 +61,9 @@ class Diagnostics:
     p_loo: float = float("nan")
     n_parameters: int = 0
     influential: list[str] = field(default_factory=list)
+    #: The PSIS-LOO result these come from (ArviZ's ``ELPDData``, pointwise), computed once at
+    #: fit time and reused by ``Fit.loo``, ``compare`` and the report; ``None`` without one.
+    loo: Any = field(default=None, repr=False, compare=False)
 
     @property
     def max_rhat(self) -> float:
@@ -144,6 +148,7 @@ def compute(trace: xr.DataTree, names, target_accept: float | None = None,
     loo = psis_loo(trace)
     if loo is not None:
         k = np.asarray(loo.pareto_k).ravel()
+        diag.loo = loo
         diag.max_pareto_k, diag.p_loo = float(np.nanmax(k)), float(loo.p)
         describe = describe or (lambda i: f"run {i}")
         diag.influential = [describe(int(i)) for i in np.flatnonzero(k > PARETO_K_MAX)]

@@ -6,6 +6,7 @@ One :class:`Fit` class serves plain and grouped fits (``bl.fit(..., group=<colum
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -262,7 +263,15 @@ class Fit:
         return prior_weight.prior_vs_posterior(self, prob=prob, **kwargs)
 
     def loo(self, **kwargs):
-        """Pareto-smoothed importance-sampling LOO (``arviz.loo``) on the stored log-likelihood."""
+        """Pareto-smoothed importance-sampling LOO (``arviz.loo``) on the stored log-likelihood.
+
+        Without options (or with ``pointwise=True`` only) this is the result the fit's
+        diagnostics computed once, returned as a copy; other options recompute it.
+        """
+        cached = self.diagnostics().loo if set(kwargs) <= {"pointwise"} \
+            and kwargs.get("pointwise", True) else None
+        if cached is not None:
+            return copy.copy(cached)
         return az.loo(self.trace, **kwargs)
 
     # -- densities of new runs ------------------------------------------------------------

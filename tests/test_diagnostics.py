@@ -138,3 +138,25 @@ def test_pareto_k_flags_a_planted_outlier():
     with pytest.warns(bl.SamplerWarning, match=r"Pareto k > .*reloo=True") as caught:
         compare.loo(fit, name="outlier")
     assert any("row 7" in str(w.message) or "7" in str(w.message) for w in caught)
+
+
+def test_psis_loo_is_computed_once_and_reused(demo_fit, monkeypatch):
+    """The fit's diagnostics compute PSIS-LOO once; Fit.loo, bl.loo and compare reuse it."""
+    import arviz as az
+
+    first = demo_fit.loo()
+    assert demo_fit.diagnostics().loo is not None
+
+    def no_second_loo(*args, **kwargs):
+        raise AssertionError("PSIS-LOO recomputed")
+
+    monkeypatch.setattr(az, "loo", no_second_loo)
+    again = demo_fit.loo(pointwise=True)
+    assert again is not demo_fit.diagnostics().loo  # a copy: callers may annotate it
+    assert float(again.elpd) == float(first.elpd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = importlib.import_module("bayeslaws.compare").loo
+        assert float(loo(demo_fit).elpd) == float(first.elpd)
+    with pytest.raises(AssertionError, match="recomputed"):
+        demo_fit.loo(pointwise=False)  # other options recompute
