@@ -408,7 +408,8 @@ def _run_report(args):
          arg("--target", required=True, metavar="N=7e10,D=1.4e12", help="scale to forecast"),
          arg("--cost", help="column of the candidates with each run's cost (default 6*N*D)"),
          arg("--k", type=int, default=1, help="size of the greedy batch (default 1)"),
-         arg("--criterion", default="variance", choices=["variance", "width"]), PROB,
+         arg("--criterion", default="variance",
+             choices=["variance", "width", "information"]), PROB,
          arg("--plot", help="also save the plot to this PNG file"), CSV)
 def _run_next_run(args):
     import pandas as pd

@@ -13,9 +13,16 @@ importance reweighting):
 3. compute the target's uncertainty under each reweighted posterior and average over the
    possible measurements.
 
-The uncertainty is either the variance of the law's curve at the target (``criterion=
+The uncertainty is the variance of the law's curve at the target (``criterion=
 "variance"``: the part of the forecast's variance that more runs can remove; the target run's
-own noise stays) or the width of the forecast's predictive interval (``"width"``). Reweighting
+own noise stays), the width of the forecast's predictive interval (``"width"``), or the
+entropy of the target's predictive distribution under a Gaussian approximation
+(``"information"``): ``H = log(2 pi e v) / 2`` with ``v`` the (reweighted) variance of the
+predictive draws of the target run, so that the expected drop ``H_now - E[H_after]`` is the
+expected information gain about the target's loss in nats (the mutual information between the
+candidate's measurement and the target's outcome, exact for a Gaussian predictive). Unlike
+the variance, it counts a reduction relative to what is left, and stops rewarding runs once
+the forecast's spread is down to the target run's own noise. Reweighting
 is accurate while a run changes the posterior moderately; the table's ``ess`` column (the
 effective number of reweighted draws, averaged over the possible measurements) says when a
 candidate would change it so much that only a few draws carry the estimate.
@@ -42,7 +49,7 @@ from bayeslaws.data import Observations, as_frame, input_columns, prediction_fra
 from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
 from bayeslaws.trace import draw_y, log_likelihood, run_parameters
 
-CRITERIA = ("variance", "width")
+CRITERIA = ("variance", "width", "information")
 #: Effective number of reweighted draws below which an estimate is flagged as unreliable.
 ESS_WARN = 30.0
 
@@ -157,6 +164,10 @@ class _Preposterior:
         if criterion == "variance":
             mean = w.T @ self.curve
             return np.maximum(w.T @ self.curve**2 - mean**2, 0.0), ess
+        if criterion == "information":
+            mean = w.T @ self.predictive
+            var = np.maximum(w.T @ self.predictive**2 - mean**2, np.finfo(float).tiny)
+            return 0.5 * np.log(2.0 * np.pi * np.e * var), ess
         order = np.argsort(self.predictive)
         cum = np.cumsum(w[order], axis=0)
         lower = (cum >= (1 - prob) / 2).argmax(axis=0)
@@ -188,9 +199,12 @@ def next_run(fit: Any, candidates: Any, target: Mapping[str, Any] | pd.DataFrame
         one positive number per row.
     k : int
         Size of the batch chosen greedily (at most the number of candidates).
-    criterion : {"variance", "width"}
+    criterion : {"variance", "width", "information"}
         ``"variance"``: variance of the law's curve at the target (what runs can reduce);
-        ``"width"``: width of the forecast's ``prob`` predictive interval.
+        ``"width"``: width of the forecast's ``prob`` predictive interval;
+        ``"information"``: entropy (nats) of the target's predictive under a Gaussian
+        approximation, so that ``reduction`` is the expected information gain about the
+        target's loss.
     prob : float
         Probability of the interval for ``criterion="width"``.
     outcomes : int
@@ -205,7 +219,10 @@ def next_run(fit: Any, candidates: Any, target: Mapping[str, Any] | pd.DataFrame
     DataFrame
         One row per candidate (the candidates' index and columns, sorted by ``score``):
         ``cost``, ``current`` (the criterion now), ``expected`` (expected after the run),
-        ``reduction`` (``current - expected``), ``relative_reduction``, ``score``
+        ``reduction`` (``current - expected``; for ``"information"`` the expected information
+        gain in nats), ``relative_reduction`` (``reduction / current``; for
+        ``"information"`` ``1 - exp(-2 reduction)``, the share of the predictive's
+        Gaussian-equivalent variance removed), ``score``
         (``reduction / cost``), ``ess`` (mean effective number of reweighted draws) and
         ``batch`` (1..k: the order of the greedy batch; 0 for runs not chosen).
         ``attrs`` holds ``target``, ``criterion``, ``batch`` (candidate index labels in
@@ -264,7 +281,10 @@ def next_run(fit: Any, candidates: Any, target: Mapping[str, Any] | pd.DataFrame
     table["current"] = current
     table["expected"] = expected
     table["reduction"] = current - expected
-    table["relative_reduction"] = (current - expected) / current if current > 0 else 0.0
+    if criterion == "information":  # share of the (Gaussian-equivalent) variance removed
+        table["relative_reduction"] = 1.0 - np.exp(-2.0 * (current - expected))
+    else:
+        table["relative_reduction"] = (current - expected) / current if current > 0 else 0.0
     table["score"] = (current - expected) / costs
     table["ess"] = ess
     table["batch"] = 0
@@ -303,8 +323,9 @@ def plot_next_run(table: pd.DataFrame, ax: Any = None):
                     textcoords="offset points", xytext=(4, 4), color="C3")
     ax.set_xscale("log")
     ax.set_xlabel("cost of the run")
-    what = "variance of the forecast" if table.attrs.get("criterion") == "variance" else \
-        "width of the forecast interval"
+    what = {"variance": "variance of the forecast", "width": "width of the forecast interval",
+            "information": "forecast's (Gaussian) variance, by information"}.get(
+                table.attrs.get("criterion"), "uncertainty")
     ax.set_ylabel(f"expected reduction of the {what} (%)")
     target = table.attrs.get("target")
     if target:

@@ -5,7 +5,7 @@ learned from the studies in ``../shared/data`` (Chinchilla, Gadre et al.'s three
 the Revisiting-Neural-Scaling-Laws learning curves):
 
 * every **exponent** of the law (the slope of a power-law term: ``alpha``, ``beta``, ``b``)
-  gets the population distribution of fitted exponents;
+  gets the population distribution of fitted exponents of its **axis** (below);
 * the **noise scale** ``sigma`` (of ``log y``) that of fitted noise scales;
 * the **floor** ``E`` that of ``E / min(y)``, put on the data's smallest loss.
 
@@ -18,6 +18,20 @@ when studies are added).
 
 ``InformedPriors(without="gadre")`` gives the priors learned without one study, for
 leave-one-study-out evaluation (``priors=InformedPriors(without="gadre")``).
+
+Exponent axes
+-------------
+Exponents of different kinds of input are different populations: the exponents of model size
+and training tokens in ``L(N, D)`` laws fitted to the final losses of separate runs
+(Chinchilla, Gadre et al., and the published fits of Hoffmann et al., Besiroglu et al. and
+Muennighoff et al.; about 0.25-0.37) are not those of learning curves in examples seen
+(Alabdulmohsin et al.; 0.2-1.1, median about 0.4). A law declares the axis of an exponent by
+the names of the inputs it is the slope of (the ``centre_input`` of the amplitudes whose
+``centre_slope`` it is): inputs named ``N`` (parameters) and ``D`` (tokens) are the
+``"scale"`` axis, any other input (``x``: examples seen, steps, ...) the ``"curve"`` axis
+(:func:`exponent_axis`). ``InformedPriors(exponents="scale" | "curve" | "pooled")`` overrides
+that choice for every exponent (``"pooled"``: one population of all fitted exponents, the
+format-1 behaviour), e.g. for a one-input power law in model size (input ``x``).
 """
 
 from __future__ import annotations
@@ -42,6 +56,12 @@ COVERED_LAWS = ("chinchilla", "overtraining", "saturating_power_law", "power_law
 COVERED_LIKELIHOODS = ("studentt", "lognormal")
 #: The learned populations.
 QUANTITIES = ("exponent", "noise", "floor")
+#: Inputs whose exponents belong to the ``"scale"`` axis (model size and training tokens).
+SCALE_INPUTS = ("N", "D")
+#: Axes of exponents: the population of exponents of that kind of input (see the module doc).
+AXES = ("scale", "curve")
+#: Choices of ``InformedPriors(exponents=...)``.
+EXPONENT_CHOICES = ("auto", *AXES, "pooled")
 
 
 @dataclass(frozen=True)
@@ -55,16 +75,24 @@ class InformedPriors:
     use : tuple of str
         The populations applied, of ``"exponent"``, ``"noise"``, ``"floor"``; the others keep
         the law's default priors.
+    exponents : {"auto", "scale", "curve", "pooled"}
+        Which exponent population applies: ``"auto"`` by the axis of each exponent
+        (:func:`exponent_axis`: inputs ``N``/``D`` -> ``"scale"``, others -> ``"curve"``), or
+        one population for every exponent.
     """
 
     without: str | None = None
     use: tuple[str, ...] = QUANTITIES
+    exponents: str = "auto"
 
     def __post_init__(self) -> None:
         bad = [q for q in self.use if q not in QUANTITIES]
         if bad or not self.use:
             raise PriorError(f"InformedPriors(use={self.use!r}): give some of "
                              f"{choices(QUANTITIES)}.")
+        if self.exponents not in EXPONENT_CHOICES:
+            raise PriorError(f"InformedPriors(exponents={self.exponents!r}): give one of "
+                             f"{choices(EXPONENT_CHOICES)}.")
 
     @property
     def key(self) -> str:
@@ -78,7 +106,8 @@ def document() -> dict[str, Any]:
 
 
 def populations(which: InformedPriors | None = None) -> dict[str, dict[str, float]]:
-    """``{"exponent" | "noise" | "floor": {"mu": ..., "sigma": ...}}`` of a prior set."""
+    """``{"exponent_scale" | "exponent_curve" | "exponent" | "noise" | "floor": {"mu": ...,
+    "sigma": ...}}`` of a prior set (``"exponent"``: all exponents pooled)."""
     which = which or InformedPriors()
     sets = document()["populations"]
     if which.key not in sets:
@@ -92,6 +121,24 @@ def exponent_names(law: Law) -> tuple[str, ...]:
     """The law's exponents: the slopes that its power-law amplitudes are centred with."""
     names = [p.centre_slope for p in law.parameters if p.centre_slope]
     return tuple(dict.fromkeys(n for n in names if n in {p.name for p in law.parameters}))
+
+
+def exponent_axis(law: Law, name: str) -> str:
+    """The axis of exponent ``name``: ``"scale"`` if every input it is the slope of (the
+    ``centre_input`` of the amplitudes centred with it) is one of :data:`SCALE_INPUTS`
+    (``N``, ``D``), else ``"curve"``."""
+    inputs = {p.centre_input for p in law.parameters if p.centre_slope == name}
+    return "scale" if inputs and inputs <= set(SCALE_INPUTS) else "curve"
+
+
+def exponent_population(law: Law, name: str, which: InformedPriors) -> str:
+    """The key in :func:`populations` of the exponent ``name``'s population: that of its axis,
+    or the pooled ``"exponent"`` where the prior set has no fit of that axis (e.g. the curve
+    axis learned without the learning-curve study)."""
+    if which.exponents == "pooled":
+        return "exponent"
+    axis = exponent_axis(law, name) if which.exponents == "auto" else which.exponents
+    return f"exponent_{axis}" if f"exponent_{axis}" in populations(which) else "exponent"
 
 
 def is_informed(priors: Any) -> bool:
@@ -125,8 +172,9 @@ def informed_priors(law: Law, likelihood_name: str, summary: DataSummary,
     pops = populations(which)
     out = {}
     if "exponent" in which.use:
-        out.update({name: Prior("LogNormal", mu=pops["exponent"]["mu"],
-                                sigma=pops["exponent"]["sigma"]) for name in exponent_names(law)})
+        for name in exponent_names(law):
+            pop = pops[exponent_population(law, name, which)]
+            out[name] = Prior("LogNormal", mu=pop["mu"], sigma=pop["sigma"])
     if "floor" in which.use:
         out.update({name: Prior("LogNormal", mu=summary.log_y_min + pops["floor"]["mu"],
                                 sigma=pops["floor"]["sigma"]) for name in law.floors})

@@ -124,6 +124,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--use", default="exponent,noise,floor",
                         help="populations applied (InformedPriors(use=...))")
+    parser.add_argument("--exponents", default="auto",
+                        help="exponent population (InformedPriors(exponents=...)): auto (by "
+                             "the input's axis), scale, curve or pooled")
     parser.add_argument("--out", default=str(RESULTS), help="folder of loso.csv, loso.md")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite loso.md from loso.csv without refitting")
@@ -137,8 +140,8 @@ def main(argv=None) -> int:
     rows = []
     for k, case in enumerate(cases()):
         for label, priors in (("default", None),
-                              ("informed", bl.InformedPriors(without=case["study"],
-                                                             use=use))):
+                              ("informed", bl.InformedPriors(without=case["study"], use=use,
+                                                             exponents=args.exponents))):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = bl.fit(case["law"], case["fit"], x=case["x"], y=case["y"], priors=priors,

@@ -21,12 +21,26 @@ Units (study / unit):
   near chance) and Pythia (accuracies, not losses) are left out: their floors and noise do not
   mean what they mean for a loss.
 
+Published fitted exponents (:data:`PUBLISHED`, each with its citation, copied into the JSON's
+provenance) join the per-fit table as further fits: Hoffmann et al.'s approach-3 and Besiroglu
+et al.'s replication exponents as fits of the ``chinchilla`` unit (the same runs), and
+Muennighoff et al.'s data-constrained fit (alpha = beta) as its own study and unit. Their log
+sd is the published standard error over the value where one is given, else
+:data:`PUBLISHED_LOG_SD`. Kaplan et al. 2020's alpha_N = 0.076, alpha_D = 0.095 are left out
+(:data:`EXCLUDED`): they are slopes of a law without an irreducible floor, which are smaller
+than the slopes of ``E + A N^-alpha`` fitted to the same runs, so they do not measure the
+quantity these priors are for.
+
 Stage 2 (``meta``): for each quantity a hierarchical random-effects meta-analysis (PyMC, NUTS):
 ``v_f ~ Normal(m_unit, sqrt(w^2 + se_f^2))``, ``m_unit ~ Normal(mu, tau)``, with the fit's
 posterior median ``v_f`` and sd ``se_f`` of the log quantity; the population distribution of a
 new unit, ``mu + tau z1 + w z2``, summarised by its mean and sd, is the LogNormal prior. This is
 done with every study, and once without each study (leave-one-study-out), and written to
-``bayeslaws/informed_priors.json`` with the per-unit estimates and provenance.
+``bayeslaws/informed_priors.json`` with the per-unit estimates and provenance. Exponents get
+three populations: ``exponent_scale`` (the exponents of ``N`` and ``D`` in ``L(N, D)`` laws),
+``exponent_curve`` (learning curves in examples seen) and ``exponent`` (all pooled, the
+format-1 population); which applies to a law's exponent is decided by its input's name
+(:func:`bayeslaws.informed.exponent_axis`).
 
 Per-fit estimates go to ``benchmarks/results/informed/per_fit.csv`` (``--resume`` reuses them).
 
@@ -60,13 +74,49 @@ OUT = ROOT / "benchmarks" / "results" / "informed"
 TARGET = ROOT / "bayeslaws" / "informed_priors.json"
 SAMPLING = {"chains": 2, "draws": 500, "tune": 500, "progressbar": False}
 QUANTITIES = ("exponent", "noise", "floor")
+#: Populations written: exponents by axis and pooled, noise, floor.
+POPULATIONS = ("exponent_scale", "exponent_curve", "exponent", "noise", "floor")
 CITATIONS = {
     "chinchilla": "Hoffmann et al. 2022 (arXiv:2203.15556), points digitised by Besiroglu et al. "
                   "2024 (arXiv:2404.10102), data set chinchilla-epoch",
     "gadre": "Gadre et al. 2024 (arXiv:2403.08540), data set gadre-overtraining",
     "revisiting": "Alabdulmohsin et al. 2022 (arXiv:2209.06640), data set revisiting-nsl",
+    "muennighoff": "Muennighoff et al. 2023 (arXiv:2305.16264): published exponent only",
 }
 REVISITING = {"IC": 12, "NMT": 5, "LM": 5}
+#: log sd given to a published exponent without a published standard error (about +-10%).
+PUBLISHED_LOG_SD = 0.1
+#: Published fitted exponents: (study, unit, source, parameter, value, standard error or None).
+#: Numbers checked against ../shared/data/README.md (Hoffmann, Besiroglu) and the authors'
+#: repository README (Muennighoff: huggingface/datablations @0c76502, "Parametric Fit").
+PUBLISHED = (
+    ("chinchilla", "chinchilla", "Hoffmann et al. 2022 approach 3", "alpha", 0.34, None),
+    ("chinchilla", "chinchilla", "Hoffmann et al. 2022 approach 3", "beta", 0.28, None),
+    ("chinchilla", "chinchilla", "Besiroglu et al. 2024 replication", "alpha", 0.348, 0.015),
+    ("chinchilla", "chinchilla", "Besiroglu et al. 2024 replication", "beta", 0.366, 0.021),
+    ("muennighoff", "muennighoff", "Muennighoff et al. 2023 data-constrained fit", "alpha=beta",
+     0.3526596, None),
+)
+PUBLISHED_CITATIONS = {
+    "Hoffmann et al. 2022 approach 3": "Hoffmann et al. 2022 (arXiv:2203.15556), approach 3 "
+        "(L = E + A/N^alpha + B/D^beta): alpha = 0.34, beta = 0.28, no standard errors; as "
+        "quoted in ../shared/data/README.md (chinchilla-epoch)",
+    "Besiroglu et al. 2024 replication": "Besiroglu et al. 2024 (arXiv:2404.10102), Huber fit "
+        "on the 240 digitised Chinchilla runs: alpha = 0.348 (SE 0.015), beta = 0.366 "
+        "(SE 0.021); ../shared/data/README.md (chinchilla-epoch)",
+    "Muennighoff et al. 2023 data-constrained fit": "Muennighoff et al. 2023 (arXiv:2305.16264)"
+        ", data-constrained law fitted to their C4 runs with alpha = beta = 0.3526596 (E = "
+        "exp(0.6255) = 1.87); github.com/huggingface/datablations README, 'Parametric Fit' "
+        "(commit 0c76502)",
+}
+#: Published exponents deliberately left out, and why.
+EXCLUDED = {
+    "Kaplan et al. 2020 (arXiv:2001.08361): alpha_N = 0.076, alpha_D = 0.095": "slopes of "
+        "L = (N_c/N)^alpha_N, a law without an irreducible floor; not comparable with the "
+        "exponents of E + A N^-alpha (they describe the 'kaplan' law, which the informed "
+        "priors do not cover)",
+}
+
 #: Extents of a unit's runs (share of its log-scale range, from the smallest run) at which
 #: the floor is put relative to the smallest loss. ``(1.0,)``: all runs. ``(0.25, 0.5, 0.75,
 #: 1.0)`` (a user's few runs may stop short of the largest) was tried and scored worse
@@ -184,14 +234,47 @@ def population(table: pd.DataFrame, seed: int) -> dict:
             "w": float(np.median(w_)), "units": units_, "fits": int(table["fit"].nunique())}
 
 
+def published_rows() -> pd.DataFrame:
+    """:data:`PUBLISHED` as rows of the per-fit table (quantity ``exponent``, axis scale)."""
+    rows = [{"study": study, "unit": unit, "fit": f"{unit}/published: {source}", "law":
+             "published", "quantity": "exponent", "parameter": name,
+             "log_median": float(np.log(value)),
+             "log_sd": float(se / value) if se is not None else PUBLISHED_LOG_SD,
+             "axis": "scale"}
+            for study, unit, source, name, value, se in PUBLISHED]
+    return pd.DataFrame(rows)
+
+
+def with_axes(per_fit: pd.DataFrame) -> pd.DataFrame:
+    """The per-fit table with each exponent's axis (:func:`bayeslaws.informed.exponent_axis`)
+    and the published exponents added."""
+    from bayeslaws.catalogue import get_law
+    from bayeslaws.informed import exponent_axis
+
+    table = per_fit.copy()
+    table["axis"] = [exponent_axis(get_law(law), name) if q == "exponent" else ""
+                     for law, q, name in zip(table["law"], table["quantity"],
+                                             table["parameter"], strict=True)]
+    return pd.concat([table, published_rows()], ignore_index=True)
+
+
+def rows_of(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of population ``name`` (:data:`POPULATIONS`)."""
+    if name.startswith("exponent_"):
+        return table[(table["quantity"] == "exponent")
+                     & (table["axis"] == name.split("_", 1)[1])]
+    return table[table["quantity"] == name]
+
+
 def meta(per_fit: pd.DataFrame, seed: int) -> dict:
     sets = {"all": per_fit}
     sets.update({f"without={s}": per_fit[per_fit["study"] != s]
                  for s in sorted(per_fit["study"].unique())})
     out = {}
     for label, table in sets.items():
-        out[label] = {q: population(table[table["quantity"] == q], seed) for q in QUANTITIES}
-        print(label, {q: (round(v["mu"], 3), round(v["sigma"], 3))
+        out[label] = {q: population(rows_of(table, q), seed) for q in POPULATIONS
+                      if len(rows_of(table, q))}
+        print(label, {q: (round(v["mu"], 3), round(v["sigma"], 3), len(v["units"]))
                       for q, v in out[label].items()}, flush=True)
     return out
 
@@ -201,12 +284,12 @@ def main(argv=None) -> int:
     parser.add_argument("--resume", action="store_true", help="reuse per_fit.csv")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    per_fit = run_fits(args.resume, args.seed)
+    per_fit = with_axes(run_fits(args.resume, args.seed))
     populations = meta(per_fit, args.seed)
-    units_table = (per_fit.groupby(["study", "unit", "quantity"])["log_median"]
+    units_table = (per_fit.groupby(["study", "unit", "quantity", "axis"])["log_median"]
                    .agg(["mean", "std", "count"]).reset_index())
     document = {
-        "format": 1,
+        "format": 2,
         "description": "Population distributions (LogNormal mu, sigma of the log) of scaling-"
                        "law exponents, noise scale sigma and floor E / min(y), learned from "
                        "published studies by benchmarks/informed_priors.py.",
@@ -215,6 +298,16 @@ def main(argv=None) -> int:
         "bayeslaws_version": bl.__version__,
         "sampling_per_fit": SAMPLING,
         "studies": {s: CITATIONS[s] for s in sorted(per_fit["study"].unique())},
+        "published_exponents": [
+            {"study": study, "unit": unit, "parameter": name, "value": value,
+             "standard_error": se, "log_sd_used": se / value if se else PUBLISHED_LOG_SD,
+             "source": PUBLISHED_CITATIONS[source]}
+            for study, unit, source, name, value, se in PUBLISHED],
+        "excluded_published": EXCLUDED,
+        "exponent_axes": "exponent_scale: exponents of inputs N (parameters) and D (tokens) "
+                         "of L(N, D) laws; exponent_curve: exponents of any other input "
+                         "(learning curves in examples seen); exponent: all pooled. "
+                         "bayeslaws.informed.exponent_axis decides by the input's name.",
         "populations": populations,
         "units": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
                   for row in units_table.to_dict("records")],

@@ -65,6 +65,23 @@ def test_width_criterion_and_plot(six_runs, close_figures):
     assert plot_next_run(table).get_xscale() == "log"
 
 
+def test_information_criterion_ranks_the_exponent_run_first(six_runs, close_figures):
+    measured = float(DATA["x"].iloc[0])
+    table = next_run(six_runs, {"x": [measured, 1e5, 1e7]}, {"x": 1e9},
+                     criterion="information", **UNIT).set_index("x")
+    gain = table["reduction"]  # expected information gain about the target's loss, nats
+    # a run at 1e7 tells far more about the 1e9 forecast than repeating x = 1e3
+    assert gain.loc[1e7] > gain.loc[1e5] > gain.loc[measured]
+    assert gain.loc[1e7] > 0.3 and gain.loc[1e7] > 5 * gain.loc[measured]
+    # H = log(2 pi e v) / 2 of the target's predictive draws now
+    predictive = six_runs.predictive_draws({"x": 1e9}, random_seed=0)[1][:, 0]
+    h_now = 0.5 * np.log(2 * np.pi * np.e * predictive.var())
+    assert table["current"].iloc[0] == pytest.approx(h_now, abs=0.05)
+    np.testing.assert_allclose(table["relative_reduction"], 1 - np.exp(-2 * gain))
+    assert table.attrs["criterion"] == "information"
+    plot_next_run(table.reset_index())
+
+
 @pytest.mark.parametrize("kwargs, error, words", [
     ({"candidates": {"size": [1e9]}}, DataError, "input(s) ['x']"),
     ({"candidates": {"x": []}}, DataError, "empty"),
@@ -91,16 +108,24 @@ def test_reweighting_matches_exact_refits():
     fit = bl.fit("saturating_power_law", data, random_seed=1, **kw)
     target = {"x": 1e9}
     table = next_run(fit, {"x": [1e5, 1e7]}, target, outcomes=400, **UNIT).set_index("x")
+    information = next_run(fit, {"x": [1e5, 1e7]}, target, outcomes=400,
+                           criterion="information", **UNIT).set_index("x")
     rng = np.random.default_rng(5)
     for x in (1e5, 1e7):
         ys = fit.predictive_draws({"x": x}, random_seed=3)[1][:, 0]
-        exact = []
+        exact, entropy = [], []
         for j in range(8):
             run = pd.DataFrame({"x": [x], "y": [ys[rng.integers(len(ys))]]})
             refit = bl.fit("saturating_power_law", pd.concat([data, run]), random_seed=2 + j,
                            **kw)
             exact.append(refit.predictive_draws(target, "mean")[1][:, 0].var())
+            pred = refit.predictive_draws(target, random_seed=j)[1][:, 0]
+            entropy.append(0.5 * np.log(2 * np.pi * np.e * pred.var()))
         assert table.loc[x, "expected"] == pytest.approx(np.mean(exact), rel=0.3)
+        # the information criterion: expected entropy after the run, from refits (nats; the
+        # 8 refits' sd of H is about 0.15, se of their mean 0.05; measured differences 0.10 at
+        # x = 1e5 and 0.06 at 1e7)
+        assert information.loc[x, "expected"] == pytest.approx(np.mean(entropy), abs=0.25)
     assert table.loc[1e7, "expected"] < 0.2 * table.loc[1e5, "expected"]
 
 
@@ -130,13 +155,21 @@ def test_replay_benchmark_and_case_study_smoke(tmp_path):
     replay = load_script("benchmarks", "design")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert replay.main(["--quick", "--steps", "1", "--random-seeds", "1",
+        assert replay.main(["--quick", "--steps", "1", "--starts", "1",
                             "--out", str(tmp_path)]) == 0
+        assert replay.main(["--grid", "chinchilla", "--quick", "--steps", "1", "--starts",
+                            "2", "--strategies", "next_run-information,cheapest",
+                            "--out", str(tmp_path / "chin")]) == 0
     table = pd.read_csv(tmp_path / "replay.csv")
-    assert set(table["strategy"]) == {"next_run", "next_run-width", "cheapest",
-                                      "largest-affordable", "random"}
+    assert set(table["strategy"]) == {"next_run", "next_run-width", "next_run-information",
+                                      "cheapest", "largest-affordable", "random"}
     assert (table.groupby("strategy")["runs"].max() == 6).all()
     assert (tmp_path / "replay.png").exists()
+    chin = pd.read_csv(tmp_path / "chin" / "replay.csv")
+    assert set(chin["start"]) == {0, 1} and (chin.groupby("strategy")["runs"].max() == 6).all()
+    starts = chin[chin["step"] == 0].groupby("start")["flops"].first()
+    assert starts[0] != starts[1]  # different cheapest-few starting sets
+    assert "Goal check" in (tmp_path / "chin" / "results.md").read_text()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert load_script("case_studies", "few_runs").main(
