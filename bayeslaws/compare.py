@@ -27,10 +27,16 @@ import numpy as np
 import pandas as pd
 
 from bayeslaws.calibration import weighted_quantile
-from bayeslaws.checks import check_prob
+from bayeslaws.checks import check_choice, check_prob
 from bayeslaws.data import input_columns, prediction_frame
-from bayeslaws.exceptions import DataError, OptionError, SamplerWarning, choices
-from bayeslaws.extrapolation import data_ranges, flag, merge_ranges
+from bayeslaws.exceptions import (
+    DataError,
+    ExtrapolationWarning,
+    OptionError,
+    SamplerWarning,
+    choices,
+)
+from bayeslaws.extrapolation import data_ranges, distances, flag, merge_ranges
 from bayeslaws.lfo import RefitWrapper, lfo
 from bayeslaws.lfo import first_level as _first_level
 from bayeslaws.result import Fit, Kind, load
@@ -329,14 +335,17 @@ class Average:
     criterion : str
         Where the weights come from: ``"loo"`` (stacking on leave-one-out densities),
         ``"lfo"`` (stacking on leave-future-out densities) or ``"given"`` (explicit weights).
+    reason : str
+        Why that criterion (e.g. ``"asked to extrapolate"``); shown in the repr.
     """
 
     #: Weights below this are dropped from the mixture.
     MIN_WEIGHT = 1e-6
 
     def __init__(self, fits: Mapping[str, Fit], weights: Mapping[str, float],
-                 criterion: str = "given") -> None:
+                 criterion: str = "given", reason: str = "") -> None:
         self.criterion = str(criterion)
+        self.reason = str(reason)
         w = pd.Series({name: float(weights[name]) for name in fits}, dtype=float)
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
             raise OptionError(
@@ -350,8 +359,14 @@ class Average:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: {v:.3f}" for k, v in self.weights.items())
+        why = f"; {self.describe_criterion()}" if self.reason else ""
         return (f"<bayeslaws.Average weights={{{parts}}} ({self.criterion}) "
-                f"inputs={list(self.inputs)}>")
+                f"inputs={list(self.inputs)}{why}>")
+
+    def describe_criterion(self) -> str:
+        """One sentence: which criterion gave the weights, and why."""
+        what = CRITERION_LABELS.get(self.criterion, self.criterion)
+        return f"weights from {what}" + (f" ({self.reason})" if self.reason else "")
 
     def _inputs(self, at: Any) -> pd.DataFrame:
         frame = prediction_frame(at, self.group_columns)
@@ -424,8 +439,12 @@ class Average:
         table = frame.reset_index(drop=True).assign(mean=weights @ values / weights.sum(),
                                                     median=med, lower=lo, upper=hi)
         ranges = merge_ranges(*(data_ranges(f.observations) for f in self.fits.values()))
-        return flag(table, ranges, {k: frame[k].to_numpy() for k in self.inputs},
-                    "Average.predict")
+        what = f"Average.predict ({self.describe_criterion()}"
+        if self.criterion == "loo":
+            what += ("; leave-one-out ranks laws by interpolation: bl.average(fits, "
+                     "extrapolate=True) weights them by leave-future-out")
+        table.attrs["criterion"] = self.criterion
+        return flag(table, ranges, {k: frame[k].to_numpy() for k in self.inputs}, what + ")")
 
     def log_density(self, data: Any, y: str | None = None) -> np.ndarray:
         """Log predictive density of measured runs under the mixture, one value per run.
@@ -449,9 +468,68 @@ def log_predictive_density(fit: Fit, data: Any, y: str | None = None) -> np.ndar
     return fit.log_density(data, y=y)
 
 
+#: What each criterion of :class:`Average` means, for its messages.
+CRITERION_LABELS = {"loo": "leave-one-out stacking", "lfo": "leave-future-out stacking",
+                    "given": "given weights"}
+#: Criteria :func:`average` accepts.
+AVERAGE_CRITERIA = ("auto", "loo", "lfo")
+
+
+def extrapolates(fits: Mapping[str, Fit], extrapolate: Any) -> bool:
+    """Whether ``extrapolate`` (of :func:`average`) asks for forecasts beyond the fits' runs:
+    a bool as given, or points (a dict or DataFrame of inputs) of which one lies beyond the
+    largest fitted run of some input."""
+    if extrapolate is None or isinstance(extrapolate, bool | np.bool_):
+        return bool(extrapolate)
+    if not isinstance(extrapolate, Mapping | pd.DataFrame):
+        raise OptionError(
+            "extrapolate must be True/False or the points to forecast (a dict or DataFrame of "
+            f"inputs); got {type(extrapolate).__name__}.")
+    frame = prediction_frame(extrapolate, ())
+    ranges = merge_ranges(*(data_ranges(f.observations) for f in fits.values()))
+    given = {name: frame[name].to_numpy() for name in ranges if name in frame.columns}
+    if not given:
+        raise DataError(
+            f"The points given as extrapolate= have none of the laws' inputs {choices(ranges)}; "
+            f"columns: {choices(frame.columns)}.")
+    return any((np.asarray(v) > 0).any() for k, v in distances(ranges, given).items()
+               if not k.endswith("_span"))
+
+
+def lfo_obstacle(fits: Mapping[str, Fit], scale: Any = None, start: int | float = 0.5,
+                 **_) -> str:
+    """Why leave-future-out cannot weight ``fits`` (too few runs or scales), or ``""``."""
+    if scale is None:
+        scale = list(dict.fromkeys(c for f in fits.values() for c in f.settings.columns.values()))
+    try:
+        for fit in fits.values():
+            _first_level(fit, scale, start)
+    except DataError as err:
+        return str(err)
+    return ""
+
+
+def _resolve_criterion(fits: Mapping[str, Fit], criterion: str, extrapolate: Any,
+                       compare_kwargs: Mapping[str, Any]) -> tuple[str, str]:
+    """``(criterion, reason)`` for stacking ``fits`` (see :func:`average`)."""
+    if str(compare_kwargs.get("method", "")).lower() == "lfo":
+        return "lfo", "method='lfo' was asked"
+    if criterion != "auto":
+        return criterion, f"criterion={criterion!r} was asked"
+    if not extrapolates(fits, extrapolate):
+        return "loo", ("the default when not asked to extrapolate; extrapolate=True weights "
+                       "laws by leave-future-out")
+    obstacle = lfo_obstacle(fits, **{k: v for k, v in compare_kwargs.items()
+                                     if k in ("scale", "start")})
+    if obstacle:
+        return "loo", f"asked to extrapolate, but leave-future-out is impossible: {obstacle}"
+    return "lfo", "asked to extrapolate"
+
+
 def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
             fits: Mapping[str, Fit] | None = None, *,
             weights: Mapping[str, float] | Sequence[float] | None = None,
+            criterion: str = "auto", extrapolate: Any = False,
             **compare_kwargs) -> Average:
     """A stacked (model-averaged) posterior predictive distribution, as an :class:`Average`.
 
@@ -465,15 +543,36 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
         ``arviz.compare`` directly).
     weights : dict or sequence of float, optional
         Explicit weights instead of stacking weights.
+    criterion : {"auto", "loo", "lfo"}
+        Where the stacking weights of fits come from. ``"loo"``: leave-one-out (how each law
+        interpolates between the runs); ``"lfo"``: leave-future-out along the runs' scale (how
+        it forecasts larger runs from smaller ones, :func:`bayeslaws.lfo.lfo`; one or more
+        refits per law). ``"auto"`` (default): ``"lfo"`` when asked to extrapolate (see
+        ``extrapolate``) and the runs allow it (enough runs and distinct scales before the
+        first forecast level), else ``"loo"``.
+    extrapolate : bool or dict or DataFrame
+        Whether the average will forecast beyond the fitted runs: ``True``/``False``, or the
+        points to forecast (inputs as in ``predict``), which extrapolate when one lies beyond
+        the largest fitted run of some input. Only read by ``criterion="auto"``.
     **compare_kwargs
-        Passed to :func:`compare` when fits are given (``reloo``, ``method``, and
-        ``criterion="lfo"`` for stacking weights from leave-future-out, which favours the law
-        that extrapolates best rather than the one that interpolates best).
+        Passed to :func:`compare` when fits are given (``reloo``, ``method``, and the LFO
+        options ``scale``, ``start``, ``horizon``, ``lfo_method``).
 
-    The :class:`Average`'s ``criterion`` (and its repr) says which criterion gave the
-    weights: ``"loo"``, ``"lfo"`` or ``"given"``.
+    Returns
+    -------
+    Average
+        Its ``criterion`` says which criterion gave the weights (``"loo"``, ``"lfo"`` or
+        ``"given"``) and ``reason`` why; its repr shows both, and its ``predict`` names them
+        in the warning about points beyond the data.
+
+    Raises
+    ------
+    OptionError
+        A bad ``criterion``, ``extrapolate`` or weights, or a ``criterion`` other than the
+        table's for a comparison table.
     """
-    criterion = "given"
+    check_choice("criterion", criterion, AVERAGE_CRITERIA)
+    label, reason = "given", "weights= was given"
     if isinstance(comparison_or_fits, pd.DataFrame):
         table = comparison_or_fits
         fits = table.attrs.get(FITS_ATTR) if fits is None else fits
@@ -493,16 +592,31 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
                     "The table has no 'weight' column; pass the table of bayeslaws.compare or "
                     "explicit weights=.")
             weights = table["weight"].astype(float).to_dict()
-            criterion = table.attrs.get(CRITERION_ATTR, "loo")
+            label = table.attrs.get(CRITERION_ATTR, "loo")
+            reason = "the comparison table's weights"
+            if criterion not in ("auto", label):
+                raise OptionError(
+                    f"The comparison table's weights come from criterion {label!r}, not "
+                    f"criterion={criterion!r}; compare the fits with "
+                    f"bayeslaws.compare(fits, criterion={criterion!r}) or pass the fits.")
+            if criterion == "auto" and label == "loo" and extrapolates(
+                    {n: fits[n] for n in table.index}, extrapolate):
+                warnings.warn(
+                    "average: asked to extrapolate, but the comparison table's weights come "
+                    "from leave-one-out (interpolation); they are kept. For weights by how the "
+                    "laws forecast larger runs, use bayeslaws.compare(fits, criterion='lfo') "
+                    "or pass the fits with extrapolate=True.", ExtrapolationWarning,
+                    stacklevel=2)
+                reason += ", kept although asked to extrapolate"
         fits = {n: fits[n] for n in table.index}
     elif isinstance(comparison_or_fits, Mapping):
         fits = dict(comparison_or_fits)
         if weights is None and len(fits) == 1:
-            weights = {next(iter(fits)): 1.0}
+            weights, reason = {next(iter(fits)): 1.0}, "a single fit"
         elif weights is None:
-            table = compare(fits, **compare_kwargs)
+            label, reason = _resolve_criterion(fits, criterion, extrapolate, compare_kwargs)
+            table = compare(fits, criterion=label, **compare_kwargs)
             weights = table["weight"].astype(float).to_dict()
-            criterion = table.attrs[CRITERION_ATTR]
     else:
         raise OptionError(
             "average takes the table of bayeslaws.compare or a dict of named fits, got "
@@ -517,5 +631,4 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
     missing = [n for n in fits if n not in weights]
     if missing:
         raise OptionError(f"No weight given for fit(s) {missing}; weights: {dict(weights)}.")
-    return Average(fits, weights, criterion=criterion)
-
+    return Average(fits, weights, criterion=label, reason=reason)

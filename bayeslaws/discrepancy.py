@@ -5,17 +5,27 @@ A law whose form is slightly wrong (a bend the formula lacks) fits the runs well
 extrapolates with confidence: its posterior knows nothing of its own misspecification. The
 discrepancy term adds to a forecast's ``log y`` a deviation
 
-    delta(x) ~ Normal(0, (tau * d(x))^2),
+    delta(x) = c * g(x),    c ~ Normal(0, tau^2),    g = d (S + d),
 
 where ``d(x)`` is the distance in decades of scale beyond the fitted runs (0 inside them) and
-``tau`` (log y per decade) is learned from the data by leave-future-out *inside* the fitted
-runs (:func:`learn_tau`): the law is refitted on the smaller runs at a few cut points, its
-forecasts of the larger fitted runs are compared with what they measured, and ``tau`` is the
-scale of the forecast errors beyond what the refits' own predictive intervals allow,
-``r_i ~ Normal(0, s_i^2 + tau^2 d_i^2)``, with a HalfNormal(0.1) prior and its posterior
-computed on a grid (:func:`tau_posterior`; forecasts mix over it). A law that extrapolates
-well within the data gets ``tau`` near 0 and unchanged intervals; one that bends away gets
-intervals growing linearly in the log-distance.
+``S`` the decades the fitted runs span. ``g`` is how a straight fit over ``S`` decades of a
+curve bent by ``c`` per decade squared misses at ``d`` decades beyond (the chord's slope differs
+from the end's by ``c S``, and the bend adds ``c d^2``): a wider fitted range or a farther
+forecast misses more. One ``c`` per forecast: the law's curve bends away as a whole, so the
+deviations of points beyond the data move together.
+
+``tau`` (log y per decade squared) is learned from the data by leave-future-out *inside* the
+fitted runs (:func:`forecast_errors`): the law is refitted on the smaller runs at a few cut
+points, and its forecasts of the larger fitted runs are compared with what they measured.
+Per cut, the residuals share one bend, ``r = c_k g + e`` with ``e ~ N(0, s^2)`` (the refit's
+own predictive sd), so ``r ~ N(0, diag(s^2) + tau^2 g g')``; with a HalfNormal(0.05) prior the
+posterior of ``tau`` is computed on a grid (:func:`tau_posterior`) and forecasts mix over it.
+A law that extrapolates well within the data gets ``tau`` near 0 and nearly unchanged
+intervals.
+
+This form was chosen by ``benchmarks/discrepancy_variants.py`` (straight power law fitted to a
+bending curve) over growth linear in decades or in spans of the data, independent residuals,
+more cut points, heavier-tailed priors and a learned drift; see benchmarks/README.md.
 
 :func:`with_discrepancy` wraps a fit into a :class:`Discrepant` forecaster with the same
 ``predict``, ``predictive_draws`` and ``log_density`` (the mixture over ``delta``), so it
@@ -44,10 +54,11 @@ from bayeslaws.result import Fit
 #: Cut points of :func:`forecast_errors`: refit on the runs below these quantiles of log
 #: scale (later cuts see the law's misfit nearest the largest runs, where forecasts start).
 CUTS = (0.6, 0.7, 0.8, 0.9)
-#: Upper bound of ``tau`` searched (log y per decade of scale).
-TAU_MAX = 2.0
-#: Scale of the HalfNormal prior of ``tau`` (log y per decade: 0.1 is 10% per decade).
-TAU_PRIOR = 0.1
+#: Upper bound of ``tau`` searched (log y per decade of scale, squared).
+TAU_MAX = 1.0
+#: Scale of the HalfNormal prior of ``tau`` (log y per decade squared: over a 3-decade range,
+#: 0.05 is a 20% sd one decade beyond, ``g = 1 * (3 + 1)``).
+TAU_PRIOR = 0.05
 #: Replicates of ``delta`` in :meth:`Discrepant.log_density` (Monte Carlo of the mixture).
 REPLICATES = 32
 
@@ -62,6 +73,13 @@ def log10_scale(fit: Fit, frame: pd.DataFrame | Mapping[str, Any]) -> np.ndarray
     return total
 
 
+def growth(distance: Any, span: Any) -> np.ndarray:
+    """``g = d (S + d)``: the sd of the discrepancy per unit ``tau`` at ``d`` decades beyond
+    runs spanning ``S`` decades (see the module docstring)."""
+    d = np.asarray(distance, dtype=float)
+    return d * (np.asarray(span, dtype=float) + d)
+
+
 def distance(fit: Fit, frame: Any, reference: np.ndarray | None = None) -> np.ndarray:
     """Decades of scale each row lies outside the fitted runs' scales (0 inside)."""
     ref = log10_scale(fit, fit.data()) if reference is None else reference
@@ -73,9 +91,10 @@ def forecast_errors(fit: Fit, cuts: Sequence[float] = CUTS, random_seed: int = 0
                     progressbar: bool = False) -> pd.DataFrame:
     """Leave-future-out errors inside the fitted runs: per cut point, the law refitted on the
     smaller runs forecasts the larger ones. One row per (cut, forecast run): ``cut``,
-    ``distance`` (decades beyond the refit's runs), ``residual`` (``log y`` minus the forecast's
-    median ``log y``) and ``sd`` (half the central 68% interval of the forecast's ``log y``
-    draws: their sd for normal draws, robust to heavy Student-t tails)."""
+    ``span`` (decades of scale the refit's runs cover), ``distance`` (decades beyond them),
+    ``residual`` (``log y`` minus the forecast's median ``log y``) and ``sd`` (half the central
+    68% interval of the forecast's ``log y`` draws: their sd for normal draws, robust to heavy
+    Student-t tails)."""
     table = fit.data()
     s = log10_scale(fit, table)
     rows = []
@@ -98,7 +117,8 @@ def forecast_errors(fit: Fit, cuts: Sequence[float] = CUTS, random_seed: int = 0
         logd = np.where(np.isfinite(logd), logd, np.nan)  # overflowing heavy-tailed draws
         low, median, high = np.nanquantile(logd, [0.1587, 0.5, 0.8413], axis=0)
         rows.append(pd.DataFrame({
-            "cut": cut, "distance": s[~train] - s[train].max(),
+            "cut": cut, "span": s[train].max() - s[train].min(),
+            "distance": s[~train] - s[train].max(),
             "residual": np.log(future[fit.settings.y_column].to_numpy(dtype=float)) - median,
             "sd": (high - low) / 2}))
     if not rows:
@@ -109,33 +129,46 @@ def forecast_errors(fit: Fit, cuts: Sequence[float] = CUTS, random_seed: int = 0
     return pd.concat(rows, ignore_index=True)
 
 
+def _clean(errors: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """``(residual, sd^2, g, cut)`` of the usable rows of :func:`forecast_errors`' table."""
+    r, sd, d, span = (errors[c].to_numpy(dtype=float)
+                      for c in ("residual", "sd", "distance", "span"))
+    cut = errors["cut"].to_numpy(dtype=float) if "cut" in errors else np.zeros(r.size)
+    g = growth(d, span)
+    ok = np.isfinite(r) & np.isfinite(sd) & np.isfinite(g) & (sd > 0)
+    return r[ok], sd[ok] ** 2, g[ok], cut[ok]
+
+
+def log_likelihood(errors: pd.DataFrame, taus: Any) -> np.ndarray:
+    """Log likelihood of each ``tau`` of ``taus`` given the forecast errors: per cut,
+    ``residual ~ N(0, diag(sd^2) + tau^2 g g')`` (one bend ``c_k ~ N(0, tau^2)`` shared by the
+    cut's forecasts; Sherman-Morrison for the rank-one term)."""
+    r, s2, g, cut = _clean(errors)
+    t2 = np.asarray(taus, dtype=float) ** 2
+    total = np.zeros(t2.shape)
+    for k in np.unique(cut):
+        m = cut == k
+        a, b = np.sum(g[m] ** 2 / s2[m]), np.sum(g[m] * r[m] / s2[m])
+        quad = np.sum(r[m] ** 2 / s2[m]) - t2 * b ** 2 / (1 + t2 * a)
+        total += -0.5 * (np.sum(np.log(s2[m])) + np.log1p(t2 * a) + quad)
+    return total
+
+
 def tau_posterior(errors: pd.DataFrame, prior_scale: float = TAU_PRIOR,
-                  grid: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior of ``tau`` on a grid: ``residual ~ Normal(0, sd^2 + tau^2 distance^2)`` with
-    a HalfNormal(``prior_scale``) prior, by numerical integration over ``[0, TAU_MAX]``.
-    Returns ``(grid values, probabilities)``. Few forecast errors leave ``tau`` uncertain;
-    forecasts mix over this posterior, so an uncertain ``tau`` widens the tails."""
-    r, s2, d2 = (errors[c].to_numpy(dtype=float) for c in ("residual", "sd", "distance"))
-    ok = np.isfinite(r) & np.isfinite(s2) & np.isfinite(d2) & (s2 > 0)
-    r, s2, d2 = r[ok], s2[ok] ** 2, d2[ok] ** 2
+                  grid: int = 1001) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior of ``tau`` on a grid over ``[0, TAU_MAX]``: :func:`log_likelihood` with a
+    HalfNormal(``prior_scale``) prior. Returns ``(grid values, probabilities)``. A few cuts
+    leave ``tau`` uncertain; forecasts mix over this posterior, which widens the tails."""
     taus = np.linspace(0.0, TAU_MAX, grid)
-    var = s2[None, :] + taus[:, None] ** 2 * d2[None, :]
-    log_post = -0.5 * np.sum(np.log(var) + r[None, :] ** 2 / var, axis=1)
-    log_post = log_post - 0.5 * (taus / prior_scale) ** 2
+    log_post = log_likelihood(errors, taus) - 0.5 * (taus / prior_scale) ** 2
     weights = np.exp(log_post - log_post.max())
     return taus, weights / weights.sum()
 
 
 def learn_tau(errors: pd.DataFrame) -> float:
-    """Maximum-likelihood ``tau`` of ``residual ~ Normal(0, sd^2 + tau^2 distance^2)``."""
-    r, s2, d2 = (errors[c].to_numpy(dtype=float) for c in ("residual", "sd", "distance"))
-    s2, d2 = s2 ** 2, d2 ** 2
-
-    def negative_log_likelihood(tau: float) -> float:
-        var = s2 + tau ** 2 * d2
-        return float(0.5 * np.sum(np.log(var) + r ** 2 / var))
-
-    best = minimize_scalar(negative_log_likelihood, bounds=(0.0, TAU_MAX), method="bounded")
+    """Maximum-likelihood ``tau`` of :func:`log_likelihood`."""
+    best = minimize_scalar(lambda tau: -float(log_likelihood(errors, tau)),
+                           bounds=(0.0, TAU_MAX), method="bounded")
     return float(best.x)
 
 
@@ -150,8 +183,11 @@ class Discrepant:
     fit : Fit
         The fit.
     tau : float
-        Posterior mean of the discrepancy scale: sd of ``log y`` added per decade of scale
-        beyond the fitted runs.
+        Posterior mean of the discrepancy scale: sd of the law's bend, in ``log y`` per decade
+        of scale squared (the sd added to ``log y`` is ``tau d (S + d)``, see the module
+        docstring).
+    span : float
+        ``S``, the decades of scale the fitted runs span.
     taus, tau_probs : ndarray
         The posterior of ``tau`` on a grid (:func:`tau_posterior`; one point for a given
         ``tau``); forecasts draw ``tau`` from it.
@@ -171,18 +207,22 @@ class Discrepant:
         self.group_columns = fit.group_columns
         self.observations = fit.observations
         self._reference = log10_scale(fit, fit.data())
+        self.span = float(self._reference.max() - self._reference.min())
 
     def __repr__(self) -> str:
         return (f"<bayeslaws.Discrepant law={self.law.name!r} tau={self.tau:.4g} log y per "
-                "decade beyond the data>")
+                f"decade^2 beyond runs spanning {self.span:.3g} decades>")
 
     def _tau_draws(self, n: int, rng) -> np.ndarray:
         return rng.choice(self.taus, size=n, p=self.tau_probs)
 
+    def _growth(self, frame: Any) -> np.ndarray:
+        return growth(distance(self.fit, frame, self._reference), self.span)
+
     def _delta(self, frame: Any, size: tuple[int, int], rng) -> np.ndarray:
-        d = distance(self.fit, frame, self._reference)
-        tau = self._tau_draws(size[0], rng)
-        return tau[:, None] * d[None, :] * rng.standard_normal(size)
+        """One bend per draw: ``c ~ N(0, tau^2)`` times each point's ``g``."""
+        bend = self._tau_draws(size[0], rng) * rng.standard_normal(size[0])
+        return bend[:, None] * self._growth(frame)[None, :]
 
     def predictive_draws(self, at: Any, kind: str = "predictive", random_seed: int | None = 0,
                          group: str | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -211,13 +251,13 @@ class Discrepant:
         a shift of the law's ``log`` curve by ``+delta``."""
         frame = prediction_frame(data, self.group_columns).copy()
         column = self.fit.settings.y_column if y is None else y
-        d = distance(self.fit, frame, self._reference)
+        g = self._growth(frame)
         y0 = frame[column].to_numpy(dtype=float)
         rng = np.random.default_rng(random_seed)
         parts = []
-        k = REPLICATES if (d > 0).any() and self.tau > 0 else 1
+        k = REPLICATES if (g > 0).any() and self.tau > 0 else 1
         for tau, eps in zip(self._tau_draws(k, rng), rng.standard_normal(k), strict=True):
-            frame[column] = y0 * np.exp(-tau * d * eps)
+            frame[column] = y0 * np.exp(-tau * g * eps)
             values = np.asarray(self.fit.pointwise_log_likelihood(frame, y=column, **options))
             parts.append(values.reshape(-1, values.shape[-1]))
         stacked = np.concatenate(parts, axis=0)
@@ -233,7 +273,7 @@ def with_discrepancy(fit: Fit, tau: float | None = None, *, cuts: Sequence[float
     fit : Fit
         A fit of a law on a log link (losses).
     tau : float, optional
-        The discrepancy scale (sd of ``log y`` per decade of scale beyond the fitted runs);
+        The discrepancy scale (sd of the law's bend, log y per decade of scale squared);
         default: its posterior given the fitted runs' leave-future-out errors
         (:func:`forecast_errors`, :func:`tau_posterior`), at the cost of one refit per cut
         point.
@@ -258,5 +298,6 @@ def with_discrepancy(fit: Fit, tau: float | None = None, *, cuts: Sequence[float
         errors = forecast_errors(fit, cuts, random_seed=random_seed, progressbar=progressbar)
         return Discrepant(fit, *tau_posterior(errors), errors=errors)
     if not np.isfinite(tau) or tau < 0:
-        raise OptionError(f"tau must be a finite number >= 0 (log y per decade); got {tau!r}.")
+        raise OptionError(f"tau must be a finite number >= 0 (log y per decade squared); got "
+                          f"{tau!r}.")
     return Discrepant(fit, tau)

@@ -22,6 +22,9 @@ read while it goes.
 Usage::
 
     python benchmarks/revisiting.py                       # all 92 curves
+    python benchmarks/revisiting.py --all --chains 4 --draws 1000 --tune 1000 \
+        --criterion lfo --discrepancy --out benchmarks/results/revisiting_lfo_discrepancy
+    python benchmarks/revisiting.py --skip 8 --curves 8   # curves 9-16 (2 per domain)
     python benchmarks/revisiting.py --quick               # 2 curves, small sampling (tests)
     python benchmarks/revisiting.py --curves 8 --out /tmp/rev8
     python benchmarks/revisiting.py --curves 8 --laws saturating_power_law bnsl1 \
@@ -231,6 +234,11 @@ def write_report(per_curve: pd.DataFrame, out: Path, command: str, missing: list
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--curves", type=int, help="only the first N curves (domains mixed)")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave out the first N curves of the interleaved order (with "
+                             "--curves: a later subset, e.g. --skip 8 --curves 8)")
+    parser.add_argument("--all", action="store_true",
+                        help="every curve (92; the default without --curves/--skip)")
     parser.add_argument("--quick", action="store_true",
                         help="2 curves, chains=2 draws=200 tune=300, laws saturating_power_law "
                              "and bnsl1 (a smoke run)")
@@ -267,8 +275,10 @@ def main(argv=None) -> int:
         print(write_report(per_curve, out, args.report_only, missing, sampling,
                            per_curve["curve"].nunique()))
         return 0
+    if args.all and (args.curves or args.skip):
+        parser.error("--all runs every curve; leave out --curves and --skip")
     frame = load_curves()
-    order = curve_order(frame)
+    order = curve_order(frame)[args.skip:]
     if args.curves:
         order = order[: args.curves]
     previous = pd.read_csv(csv) if args.resume and csv.exists() else pd.DataFrame()
@@ -284,7 +294,7 @@ def main(argv=None) -> int:
         if name in done:
             continue
         curve = groups.get_group(key)
-        new = run_curve(curve, laws, sampling, args.seed + 1000 * i,
+        new = run_curve(curve, laws, sampling, args.seed + 1000 * (i + args.skip),
                         criterion=args.criterion, discrepancy=args.discrepancy)
         for row in new:
             row.update({"curve": name, "Domain": key[0], "Task": key[1], "Model": key[2]})

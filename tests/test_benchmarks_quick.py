@@ -29,6 +29,12 @@ def test_revisiting_data_and_order():
     assert [key[0] for key in revisiting.curve_order(frame)[:5]] == ["IC", "NMT", "LM", "BB", "IC"]
 
 
+def test_revisiting_all_refuses_a_subset(tmp_path):
+    revisiting = _script("revisiting")
+    with pytest.raises(SystemExit):
+        revisiting.main(["--all", "--skip", "8", "--out", str(tmp_path)])
+
+
 @requires_data
 @pytest.mark.slow
 def test_revisiting_two_curves(tmp_path):

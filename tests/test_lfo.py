@@ -16,6 +16,7 @@ import xarray as xr
 
 import bayeslaws as bl
 from bayeslaws import sampling
+from bayeslaws.compare import Average
 from bayeslaws.exceptions import DataError, OptionError
 from bayeslaws.lfo import lfo, refit, scale_levels
 from bayeslaws.simulate import simulate
@@ -190,3 +191,87 @@ def test_refit_repeats_the_settings_and_skips_the_predictive_groups():
     assert run.call_args.kwargs["init"] == "optimised" and again.settings.init == "optimised"
     assert "posterior_predictive" in fit.trace.children
     assert not {"posterior_predictive", "prior", "prior_predictive"} & set(again.trace.children)
+
+
+# -- bl.average choosing its criterion ---------------------------------------------------------
+@pytest.fixture
+def two_laws(monkeypatch):
+    """Stand-in fits of two laws to the same runs (``n`` scales)."""
+    monkeypatch.setattr(sampling, "run_nuts", _stand_in)
+
+    def make(n=12):
+        data = _data(n=n)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return {law: bl.fit(law, data, x="x", y="y", random_seed=1, likelihood="lognormal",
+                                chains=2, draws=200, progressbar=False, allow_few_runs=True)
+                    for law in ("saturating_power_law", "power_law")}
+    return make
+
+
+def _quiet(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
+def test_average_weights_by_lfo_when_asked_to_extrapolate(two_laws, monkeypatch):
+    import importlib
+
+    compare_module = importlib.import_module("bayeslaws.compare")  # the module, not bl.compare
+    fits = two_laws()
+    by_lfo = _quiet(bl.compare, fits, criterion="lfo")["weight"].to_dict()
+    by_loo = _quiet(bl.compare, fits)["weight"].to_dict()
+    asked = []
+    original = compare_module.compare
+    monkeypatch.setattr(compare_module, "compare", lambda *a, **k: (
+        asked.append(k["criterion"]), original(*a, **k))[1])
+    for ask in (True, {"x": [1e8, 1e10]}, pd.DataFrame({"x": [1e10]})):
+        mixture = _quiet(bl.average, fits, extrapolate=ask)
+        assert asked.pop() == "lfo"
+        assert mixture.criterion == "lfo" and mixture.reason == "asked to extrapolate"
+        assert mixture.weights.to_dict() == pytest.approx(
+            {k: v for k, v in by_lfo.items() if v > Average.MIN_WEIGHT})
+        assert "(lfo)" in repr(mixture) and "leave-future-out stacking" in repr(mixture)
+    for ask in (False, {"x": [1e7, 1e9]}):  # not asked, or every point inside the runs
+        mixture = _quiet(bl.average, fits, extrapolate=ask)
+        assert asked.pop() == "loo"
+        assert mixture.criterion == "loo" and "not asked to extrapolate" in mixture.reason
+        assert mixture.weights.to_dict() == pytest.approx(
+            {k: v for k, v in by_loo.items() if v > Average.MIN_WEIGHT})
+    assert _quiet(bl.average, fits, criterion="lfo").criterion == "lfo"
+    assert _quiet(bl.average, fits, criterion="loo", extrapolate=True).criterion == "loo"
+
+
+def test_average_falls_back_to_loo_when_lfo_is_impossible(two_laws):
+    fits = two_laws(n=5)  # 4 parameters: no run left to forecast after 5 runs
+    mixture = _quiet(bl.average, fits, extrapolate=True)
+    assert mixture.criterion == "loo"
+    assert "leave-future-out is impossible" in mixture.reason and "5 runs" in mixture.reason
+    with pytest.raises(DataError, match="Leave-future-out needs"):
+        _quiet(bl.average, fits, criterion="lfo")
+
+
+def test_average_says_its_criterion_when_forecasting_beyond_the_data(two_laws):
+    fits = two_laws()
+    mixture = _quiet(bl.average, fits)
+    with pytest.warns(bl.ExtrapolationWarning, match="weights from leave-one-out stacking.*"
+                      "extrapolate=True"):
+        table = mixture.predict({"x": [1e10]})
+    assert table.attrs["criterion"] == "loo"
+
+
+def test_average_of_a_table_keeps_its_criterion(two_laws):
+    fits = two_laws()
+    table = _quiet(bl.compare, fits)
+    with pytest.warns(bl.ExtrapolationWarning, match="weights come from leave-one-out"):
+        mixture = bl.average(table, extrapolate=True)
+    assert mixture.criterion == "loo" and "kept although" in mixture.reason
+    with pytest.raises(OptionError, match="come from criterion 'loo', not criterion='lfo'"):
+        bl.average(table, criterion="lfo")
+    with pytest.raises(OptionError, match="criterion must be one of"):
+        bl.average(fits, criterion="waic")
+    with pytest.raises(OptionError, match="extrapolate must be True/False or the points"):
+        bl.average(fits, extrapolate="yes")
+    with pytest.raises(DataError, match="none of the laws' inputs"):
+        bl.average(fits, extrapolate={"N": [1e10]})
