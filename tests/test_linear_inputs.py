@@ -115,3 +115,22 @@ def test_average_predicts_at_negative_components(one, monkeypatch):
     np.testing.assert_allclose(table["beyond_S1"], alone["beyond_S1"])
     half = bl.average({"a": one, "b": other}, weights=[0.5, 0.5]).predict(at, kind="mean")
     assert np.isfinite(half[["mean", "median", "lower", "upper"]].to_numpy()).all()
+
+
+def test_report_of_a_linear_input_fit(one, tmp_path, close_figures):
+    """The report's residual plot uses a linear axis and its forecast table goes data spans
+    (not multiples) beyond the largest component."""
+    from bayeslaws.report import forecast_table
+
+    s1 = one.observations.x["S1"]
+    table = forecast_table(one, prob=0.9, factors=(1.0, 10.0))
+    np.testing.assert_allclose(table["S1"], [s1.max(), s1.max() + np.ptp(s1)])
+    np.testing.assert_allclose(table["beyond_S1"], [0.0, np.ptp(s1)])
+    from bayeslaws.report import _complete_trace, _residuals_plot, write_report
+
+    fig = _residuals_plot(one, _complete_trace(one), 0.9)
+    assert fig.axes[0].get_xscale() == "linear"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = write_report(one, tmp_path / "r")
+    assert path.exists() and "S1" in path.read_text()
