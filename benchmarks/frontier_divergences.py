@@ -13,6 +13,7 @@ and ``gap`` and the curve's relative error at the held-out 6.9B M=20 run.
 Usage::
 
     PYTHONPATH=. python benchmarks/frontier_divergences.py [--variants a b ...] [--seeds 0 1]
+        [--target-accept 0.95] [--where]
 """
 
 from __future__ import annotations
@@ -52,18 +53,19 @@ def runs() -> tuple[pd.DataFrame, pd.DataFrame]:
     return table[table["C_flops_6ND"] < SPLIT], table[table["C_flops_6ND"] > SPLIT]
 
 
-def one(variant: str, seed: int, where: bool = False) -> dict:
+def one(variant: str, seed: int, where: bool = False, target_accept: float | None = None) -> dict:
     fit_runs, held = runs()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = bl.fit("saturating_power_law", fit_runs, x={"x": "C_flops_6ND"},
                      y="loss_c4_val", likelihood="frontier", priors=VARIANTS[variant],
-                     random_seed=seed, progressbar=False)
+                     random_seed=seed, progressbar=False, target_accept=target_accept)
     target = held[held["token_multiplier_M"] == 20]
     curve = fit.predict({"x": target["C_flops_6ND"].to_numpy()}, kind="mean")
     table = fit.summary(prob=0.9)
     diverging = fit.trace["sample_stats"]["diverging"].values.ravel()
-    row = {"variant": variant, "seed": seed, "divergences": int(diverging.sum()),
+    row = {"variant": variant, "seed": seed, "target_accept": fit.settings.target_accept,
+           "divergences": int(diverging.sum()),
            "draws": diverging.size, "max R-hat": round(fit.diagnostics().max_rhat, 3),
            "error 6.9B M=20": float(curve["median"].iloc[0] / target["loss_c4_val"].iloc[0] - 1)}
     for name in ("off", "sigma", "gap"):
@@ -80,10 +82,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--target-accept", type=float, default=None,
+                        help="NUTS target acceptance (default: the fit's, 0.9 for this law)")
     parser.add_argument("--where", action="store_true",
                         help="median off and sigma of the divergent draws")
     args = parser.parse_args(argv)
-    rows = [one(v, s, args.where) for v in args.variants for s in args.seeds]
+    rows = [one(v, s, args.where, args.target_accept) for v in args.variants for s in args.seeds]
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:+.4f}"))
     print(table.groupby("variant")[["divergences", "draws"]].sum().to_string())
