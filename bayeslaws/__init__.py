@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "FitSettings": "settings",
     "next_run": "design", "plot_next_run": "design",
     "InformedPriors": "informed",
-    "IsoFLOPResult": "isoflop", "isoflop": "isoflop",
+    "IsoFLOPResult": "isoflop", "isoflop": "isoflop", "load_isoflop": "isoflop",
     "Components": "pca", "principal_components": "pca",
     "ExtrapolationWarning": "exceptions", "lfo": "lfo", "with_discrepancy": "discrepancy",
     "loo_pit": "calibration", "plot_calibration": "calibration",
@@ -72,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bayeslaws.fitting import fit
     from bayeslaws.hierarchy import Grouping
     from bayeslaws.informed import InformedPriors
-    from bayeslaws.isoflop import IsoFLOPResult, isoflop
+    from bayeslaws.isoflop import IsoFLOPResult, isoflop, load_isoflop
     from bayeslaws.law import Law, Parameter
     from bayeslaws.lfo import lfo
     from bayeslaws.many import FitCollection, fit_many
@@ -95,9 +95,10 @@ __all__ = [
     "IsoFLOPResult", "Law", "LawError", "OptionError", "Parameter", "Prior", "PriorError",
     "SamplerError", "SamplerWarning", "average", "backtest", "compare", "compute_optimal", "fit",
     "fit_many", "inference_optimal", "get_law", "isoflop", "law_names", "laws", "lfo", "load",
-    "loo_pit", "next_run", "plot_calibration", "plot_compare", "plot_compute_optimal",
-    "plot_fit", "plot_next_run", "principal_components", "prior_predictive", "prob_below",
-    "register_law", "scale_for", "with_discrepancy", "__version__",
+    "load_isoflop", "loo_pit", "next_run", "plot_calibration", "plot_compare",
+    "plot_compute_optimal", "plot_fit", "plot_next_run", "principal_components",
+    "prior_predictive", "prob_below", "register_law", "scale_for", "with_discrepancy",
+    "__version__",
 ]
 
 

@@ -377,7 +377,8 @@ class Average:
                 f"The averaged forecast needs a value for every input of every law; missing "
                 f"{missing}. Laws and their inputs: {laws}. Give e.g. predict({{"
                 + ", ".join(f"{n!r}: [...]" for n in self.inputs) + "}).")
-        table = pd.DataFrame(input_columns(frame, self.inputs))
+        linear = {n for f in self.fits.values() for n in f.law.linear_inputs}
+        table = pd.DataFrame(input_columns(frame, self.inputs, tuple(linear)))
         for column in self.group_columns:
             if column in frame.columns:
                 table[column] = frame[column].astype(str).to_numpy()

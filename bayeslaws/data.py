@@ -33,6 +33,8 @@ class Observations:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     #: Group index of each run (grouped fits), else ``None``.
     groups: np.ndarray | None = None
+    #: Inputs on a linear scale (the law's ``linear_inputs``).
+    linear: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -45,7 +47,7 @@ class Observations:
         """Observations with their :func:`summarise` (``positive_y``: y is a positive loss;
         ``linear``: inputs summarised on their own scale)."""
         return cls(x, y, columns, y_column, summarise(x, y, positive_y, linear),
-                   dict(extra or {}), groups)
+                   dict(extra or {}), groups, tuple(linear))
 
 
 def as_frame(data: Any, what: str = "data") -> pd.DataFrame:

@@ -82,6 +82,28 @@ def law_draws(fit, group: str | None = None) -> dict[str, np.ndarray]:
     return {n: draws.get(f"{n}[{group}]", draws.get(n)) for n in names}
 
 
+def _to_scale(value: Any, linear: bool) -> np.ndarray:
+    """An input on the scale roots are searched on: its log, or its value if linear."""
+    value = np.asarray(value, dtype=float)
+    return value if linear else np.log(value)
+
+
+def _from_scale(value: Any, linear: bool) -> np.ndarray:
+    return value if linear else np.exp(value)
+
+
+def _finite_array(values: Any, name: str, example: str) -> np.ndarray:
+    """As :func:`_positive_array`, for linear-scale inputs: any finite numbers."""
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        arr = np.array([np.nan])
+    if arr.size == 0 or not np.isfinite(arr).all():
+        raise OptionError(f"{name} must hold finite numbers (a linear-scale input), e.g. "
+                          f"{example}; got {values!r}.")
+    return arr
+
+
 def _link(law: Law, value):
     return np.log(value) if law.link == "log" else np.asarray(value, dtype=float)
 
@@ -159,20 +181,24 @@ def solve_along(law: Law, params: Mapping[str, Any], along: str, fixed: Mapping[
     """Log of the scale along ``along`` where the law's mean reaches ``target``, elementwise.
 
     ``params``, ``fixed`` values, ``target`` and the bounds broadcast together. The law is
-    assumed monotone along ``along`` between the bounds.
+    assumed monotone along ``along`` between the bounds. For the law's linear inputs
+    (:attr:`~bayeslaws.law.Law.linear_inputs`) "log" means the value itself: the bounds and
+    the returned scale of a linear ``along`` are values, and linear ``fixed`` inputs are used
+    as given.
 
     Returns
     -------
     log_x : ndarray
-        The log scale (NaN where the target is not reached below the upper bound; the lower
-        bound where it is already met there).
+        The log scale, or the value of a linear ``along`` (NaN where the target is not reached
+        below the upper bound; the lower bound where it is already met there).
     status : ndarray of int
         0: root found; 1: already met at the lower bound; -1: not reached by the upper bound.
     """
     check_choice("direction", direction, ("auto", "below", "above"))
     names, others = list(params), list(fixed)
     arrays = [np.asarray(params[n], dtype=float) for n in names]
-    arrays += [np.log(np.asarray(fixed[n], dtype=float)) for n in others]
+    linear = set(law.linear_inputs)
+    arrays += [_to_scale(fixed[n], n in linear) for n in others]
     t = _link(law, target)
     lo, hi = (np.asarray(b, dtype=float) for b in log_bounds)
     shape = np.broadcast_shapes(*(a.shape for a in arrays), t.shape, lo.shape, hi.shape)
@@ -181,8 +207,9 @@ def solve_along(law: Law, params: Mapping[str, Any], along: str, fixed: Mapping[
 
     def eta(u, *args):
         p = dict(zip(names, args[:len(names)], strict=True))
-        x = {n: np.exp(v) for n, v in zip(others, args[len(names):], strict=True)}
-        x[along] = np.exp(u)
+        x = {n: _from_scale(v, n in linear) for n, v in zip(others, args[len(names):],
+                                                             strict=True)}
+        x[along] = _from_scale(u, along in linear)
         return law.evaluate(p, x)
 
     with np.errstate(all="ignore"):
@@ -292,7 +319,9 @@ def scale_for(fit, target: float, along: str | None = None,
         Probability of the reported interval.
     bounds : (float, float), optional
         Search range of the scale; default ``1e-6 x`` the smallest to ``1e15 x`` the largest
-        observed value. A target not reached by the upper bound counts as never reached.
+        observed value (a linear input, :attr:`~bayeslaws.law.Law.linear_inputs`: from 10
+        data spans below the smallest to 10 above the largest value, any sign). A target not
+        reached by the upper bound counts as never reached.
     direction : {"auto", "below", "above"}
         Reach means falling to the target (``"below"``, losses) or rising to it (``"above"``,
         accuracies); ``"auto"`` takes the way the curve goes in each draw.
@@ -322,19 +351,30 @@ def scale_for(fit, target: float, along: str | None = None,
             + (f"unknown {unknown}; " if unknown else "")
             + (f"missing {missing}; " if missing else "")
             + "e.g. fixed={" + ", ".join(f"{n!r}: 1e12" for n in others) + "}.")
-    fixed = {k: float(_positive_array(v, f"fixed[{k!r}]", "1e12")[0]) for k, v in fixed.items()}
+    linear = set(law.linear_inputs)
+    fixed = {k: float((_finite_array(v, f"fixed[{k!r}]", "-1.5") if k in linear
+                       else _positive_array(v, f"fixed[{k!r}]", "1e12"))[0])
+             for k, v in fixed.items()}
     target_value = float(_check_target(law, target))
     observed = fit.observations.x[along]
-    lo, hi = (observed.min() * 1e-6, observed.max() * 1e15) if bounds is None else bounds
-    lo, hi = _positive_array([lo, hi], "bounds", "(1e6, 1e15)")
+    if along in linear:
+        span = max(float(np.ptp(observed)), 1e-12)
+        lo, hi = ((observed.min() - 10 * span, observed.max() + 10 * span) if bounds is None
+                  else bounds)
+        lo, hi = _finite_array([lo, hi], "bounds", "(-10.0, 10.0)")
+    else:
+        lo, hi = (observed.min() * 1e-6, observed.max() * 1e15) if bounds is None else bounds
+        lo, hi = _positive_array([lo, hi], "bounds", "(1e6, 1e15)")
     if not lo < hi:
         raise OptionError(f"bounds must be (lower, upper) with lower < upper; got {bounds!r}.")
     params = law_draws(fit, group)
+    scaled = along in linear
     log_x, status = solve_along(law, params, along, fixed, target_value,
-                                (np.log(lo), np.log(hi)), direction)
-    result = ScaleFor(along=along, target=target_value, fixed=fixed, draws=np.exp(log_x),
+                                (_to_scale(lo, scaled), _to_scale(hi, scaled)), direction)
+    result = ScaleFor(along=along, target=target_value, fixed=fixed,
+                      draws=_from_scale(log_x, scaled),
                       bounds=(float(lo), float(hi)), prob=prob,
                       at_lower=float(np.mean(status == 1)), ranges=data_ranges(fit.observations))
     warn_beyond({k: np.where(np.isfinite(v), v, 0.0) for k, v in result.beyond().items()},
-                "scale_for (its median scale)")
+                "scale_for (its median scale)", linear=frozenset(f"beyond_{k}" for k in linear))
     return result

@@ -10,6 +10,10 @@ input whose fitted runs span ``[lo, hi]``:
     The same distance as a multiple of the data's own span ``log10(hi / lo)``: 1 means "as far
     beyond the largest run as the runs reach" (``inf`` when every run has the same value).
 
+For an input on a linear scale (a law's ``linear_inputs``, whose values may be zero or
+negative) both are measured in the input's own units instead of decades: ``x - hi`` above,
+``x - lo`` below, and the span is ``hi - lo``. Its range is a :class:`LinearRange`.
+
 :func:`flag` appends these columns to a table of points and warns once per call with an
 :class:`~bayeslaws.exceptions.ExtrapolationWarning` when any point lies outside, naming the
 inputs and the largest distance. ``Fit.predict``, ``Fit.prob_below``, ``Fit.scale_for`` and
@@ -32,18 +36,32 @@ TOLERANCE = 1e-9
 Ranges = dict[str, tuple[float, float]]
 
 
+class LinearRange(tuple):
+    """``(smallest, largest)`` of an input on a linear scale: distances from it are in the
+    input's own units, not decades."""
+
+    __slots__ = ()
+
+
 def data_ranges(observations) -> Ranges:
-    """``{input: (smallest, largest)}`` of the fitted runs (an ``Observations``)."""
-    return {name: (float(np.min(v)), float(np.max(v))) for name, v in observations.x.items()}
+    """``{input: (smallest, largest)}`` of the fitted runs (an ``Observations``); a
+    :class:`LinearRange` for its linear inputs."""
+    linear = getattr(observations, "linear", ())
+    return {name: (LinearRange if name in linear else tuple)((float(np.min(v)),
+                                                             float(np.max(v))))
+            for name, v in observations.x.items()}
 
 
 def merge_ranges(*ranges: Mapping[str, tuple[float, float]]) -> Ranges:
-    """The union of several fits' ranges, per input."""
+    """The union of several fits' ranges, per input (linear if any fit's is)."""
     out: Ranges = {}
     for item in ranges:
-        for name, (lo, hi) in item.items():
-            old = out.get(name, (lo, hi))
-            out[name] = (min(old[0], lo), max(old[1], hi))
+        for name, bounds in item.items():
+            lo, hi = bounds
+            old = out.get(name, bounds)
+            kind = LinearRange if isinstance(old, LinearRange) or isinstance(
+                bounds, LinearRange) else tuple
+            out[name] = kind((min(old[0], lo), max(old[1], hi)))
     return out
 
 
@@ -56,11 +74,14 @@ def distances(ranges: Mapping[str, tuple[float, float]],
         if name not in ranges:
             continue
         lo, hi = ranges[name]
+        linear = isinstance(ranges[name], LinearRange)
+        scale = (lambda v: v) if linear else np.log10  # noqa: E731
         with np.errstate(divide="ignore", invalid="ignore"):
-            logx = np.log10(np.asarray(values, dtype=float))
-            above, below = logx - np.log10(hi), logx - np.log10(lo)
-        dist = np.where(above > TOLERANCE, above, np.where(below < -TOLERANCE, below, 0.0))
-        span = np.log10(hi / lo)
+            scaled = scale(np.asarray(values, dtype=float))
+            above, below = scaled - scale(hi), scaled - scale(lo)
+        tol = TOLERANCE * max(1.0, abs(hi), abs(lo)) if linear else TOLERANCE
+        dist = np.where(above > tol, above, np.where(below < -tol, below, 0.0))
+        span = scale(hi) - scale(lo)
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = dist / span if span > 0 else np.where(dist == 0, 0.0, np.sign(dist) * np.inf)
         out[f"beyond_{name}"] = dist
@@ -68,9 +89,11 @@ def distances(ranges: Mapping[str, tuple[float, float]],
     return out
 
 
-def warn_beyond(flags: Mapping[str, np.ndarray], what: str, stacklevel: int = 2) -> None:
+def warn_beyond(flags: Mapping[str, np.ndarray], what: str, stacklevel: int = 2,
+                linear: frozenset[str] = frozenset()) -> None:
     """One :class:`ExtrapolationWarning` if any point of ``flags`` (:func:`distances`) lies
-    outside the data; it names each such input, how many points and the largest distance."""
+    outside the data; it names each such input, how many points and the largest distance
+    (in decades, or in the input's units for the ``beyond_<input>`` keys in ``linear``)."""
     parts = []
     n_points = 0
     for key, dist in flags.items():
@@ -85,7 +108,8 @@ def warn_beyond(flags: Mapping[str, np.ndarray], what: str, stacklevel: int = 2)
         far = dist[np.nanargmax(np.abs(np.where(np.isnan(dist), 0, dist)))]
         span = np.asarray(flags[f"{key}_span"], dtype=float)[np.flatnonzero(dist == far)[0]]
         side = "beyond the largest" if far > 0 else "below the smallest"
-        parts.append(f"{name}: {int(outside.sum())} point(s), up to {abs(far):.2g} decades "
+        unit = "" if key in linear else " decades"
+        parts.append(f"{name}: {int(outside.sum())} point(s), up to {abs(far):.2g}{unit} "
                      f"{side} fitted run ({abs(span):.2g} x the data's span)")
     if parts:
         warnings.warn(
@@ -102,7 +126,8 @@ def flag(table: pd.DataFrame, ranges: Mapping[str, tuple[float, float]],
     :class:`ExtrapolationWarning` if any lies outside ``ranges`` (``warn=False``: none)."""
     flags = distances(ranges, x)
     if warn:
-        warn_beyond(flags, what, stacklevel=stacklevel + 1)
+        linear = frozenset(f"beyond_{k}" for k, v in ranges.items() if isinstance(v, LinearRange))
+        warn_beyond(flags, what, stacklevel=stacklevel + 1, linear=linear)
     for key, values in flags.items():
         table[key] = np.broadcast_to(values, (len(table),)) if len(table) else values
     return table

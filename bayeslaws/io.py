@@ -73,19 +73,25 @@ def save(trace: xr.DataTree, config: Mapping[str, Any], priors: Mapping[str, Pri
     if precision not in PRECISIONS:
         raise OptionError(f"precision={precision!r} is not supported; valid choices: "
                           f"{choices(PRECISIONS)} (float32 halves the file).")
-    path = Path(path)
-    if path.is_dir():
-        raise FitFileError(f"{str(path)!r} is a folder; give a file name such as 'fit.nc'.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    config = dict(config, format_version=FORMAT_VERSION)
+    config["priors"] = {name: prior.to_dict() for name, prior in priors.items()}
     tree = trace.copy()
     if precision == "float32":
         for group in (g for g in FLOAT32_GROUPS if g in tree.children):
             data = tree[group].to_dataset()
             tree[group] = data.astype({name: "float32" for name, var in data.data_vars.items()
                                        if var.dtype == "float64"})
-    config = dict(config, format_version=FORMAT_VERSION)
-    config["priors"] = {name: prior.to_dict() for name, prior in priors.items()}
     tree.attrs = {CONFIG_ATTR: json.dumps(config, default=str)}
+    return write_tree(tree, path)
+
+
+def write_tree(tree: xr.DataTree, path: str | Path) -> Path:
+    """Write ``tree`` to the netCDF file ``path`` atomically (a temporary file in the same
+    folder renamed over it, so an interrupted write leaves any earlier file untouched)."""
+    path = Path(path)
+    if path.is_dir():
+        raise FitFileError(f"{str(path)!r} is a folder; give a file name such as 'fit.nc'.")
+    path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -99,6 +105,21 @@ def save(trace: xr.DataTree, config: Mapping[str, Any], priors: Mapping[str, Pri
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_tree(path: str | Path) -> xr.DataTree:
+    """The netCDF file at ``path`` as a DataTree loaded into memory (:class:`FitFileError` when
+    it is missing or unreadable)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FitFileError(f"No saved file at {str(path)!r}.")
+    try:
+        with xr.open_datatree(path, engine=ENGINE) as handle:
+            return handle.load()
+    except Exception as err:  # noqa: BLE001 -- any reader failure means a damaged file
+        raise FitFileError(
+            f"{path} cannot be read as a netCDF file ({type(err).__name__}: {err}); the file "
+            "is damaged or truncated -- refit and save again.") from None
 
 
 def read_config(tree: xr.DataTree, path) -> dict:

@@ -12,7 +12,11 @@ badly tuned runs): each run is on the law with Normal noise ``sigma`` on ``log y
 probability ``off``, above it by an Exponential excess of mean ``gap`` (log y then has an
 exponentially modified Gaussian density). The law's curve (``predict(kind="mean")``) is the
 frontier; predictive draws are of a new run of the same sweep (off the frontier with probability
-``off``).
+``off``). Its on-frontier noise prior is narrower than the other losses' (LogNormal, median 1%,
+sigma 0.6: 90% between 0.37% and 2.7%): with the package's wider noise prior, few runs on the
+frontier and a tiny ``sigma`` make a funnel (the law must pass within ``sigma`` of those runs):
+43 divergences in 3 x 4,000 draws on Gadre et al.'s runs, 3 with the narrower prior
+(``benchmarks/frontier_divergences.py``).
 
 Fractions (``link="identity"``: accuracies, coverage, error rates): ``binomial`` counts correct
 answers out of ``n`` questions per row (``n`` from ``extra={"trials": "<column>"}``, the count
@@ -39,7 +43,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy import stats
 
-from bayeslaws.defaults import noise_prior
+from bayeslaws.defaults import NOISE_MEDIAN, noise_prior
 from bayeslaws.exceptions import DataError, OptionError, choices
 from bayeslaws.law import DataSummary, Parameter
 from bayeslaws.priors import Prior
@@ -169,9 +173,13 @@ def _frontier_draw(mean, p, rng):
     return np.exp(mean + p["sigma"] * rng.standard_normal(shape) + np.where(off, excess, 0.0))
 
 
-#: Default priors of ``frontier``: the package's noise prior; the off-frontier share uniform;
-#: the mean excess LogNormal with median 10% of the loss (90% between 1.9% and 52%).
-FRONTIER_PRIORS = {"off": Prior("Beta", alpha=1.0, beta=1.0),
+#: Default priors of ``frontier``: the on-frontier noise LogNormal with median 1% and sigma 0.6
+#: (90% between 0.37% and 2.7%; narrower than ``noise_prior()``'s 1.2, which lets ``sigma``
+#: shrink into a funnel when few runs are on the frontier, see the module docstring); the
+#: off-frontier share uniform; the mean excess LogNormal with median 10% of the loss (90%
+#: between 1.9% and 52%).
+FRONTIER_PRIORS = {"sigma": Prior("LogNormal", mu=float(np.log(NOISE_MEDIAN)), sigma=0.6),
+                   "off": Prior("Beta", alpha=1.0, beta=1.0),
                    "gap": Prior("LogNormal", mu=float(np.log(0.1)), sigma=1.0)}
 #: Density scale of the count likelihoods (binomial and beta-binomial fits are comparable).
 COUNT_SCALE = "count correct out of the trials"
@@ -194,7 +202,7 @@ LIKELIHOODS: dict[str, Likelihood] = {
         lambda mean, p, rng: np.exp(mean + p["sigma"] * rng.standard_t(p["nu"], np.shape(mean))),
         "Student-t noise on log y (robust to outlying runs)", finite_mean=False),
     "frontier": _loss(
-        "frontier", (_NOISE, _OFF, _GAP), lambda s: {"sigma": noise_prior(), **FRONTIER_PRIORS},
+        "frontier", (_NOISE, _OFF, _GAP), lambda s: dict(FRONTIER_PRIORS),
         _frontier_observe, _frontier_logpdf, _frontier_draw,
         "Frontier fit: a share 'off' of the runs lie above the law (under-trained, "
         "data-limited, badly tuned) by an Exponential excess of mean 'gap' in log y, the rest "

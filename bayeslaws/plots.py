@@ -1,4 +1,5 @@
-"""Plots of fits and decisions, in log-log axes.
+"""Plots of fits and decisions, in log-log axes (a linear x axis for an input the law declares
+linear, :attr:`~bayeslaws.law.Law.linear_inputs`).
 
 - :func:`plot_fit` -- data, posterior median law and bands, beyond the data shaded;
 - :func:`plot_compare` -- posterior predictive of several fits on one axis;
@@ -31,21 +32,60 @@ def _pyplot():
     return plt
 
 
-def _levels(values: np.ndarray, max_groups: int) -> np.ndarray:
+def _levels(values: np.ndarray, max_groups: int, linear: bool = False) -> np.ndarray:
     """Levels to draw curves at.
 
-    The distinct values (to 2 decimals in log10) when at most ``2 * max_groups`` (a grid of
-    budgets: every run then lies on its own curve); ``max_groups`` of them evenly picked when
-    at most ``4 * max_groups``; otherwise (e.g. digitised, continuous values) ``max_groups``
-    levels evenly spread in log.
+    The distinct values (to 2 decimals in log10; of a linear input, to 1% of its span) when at
+    most ``2 * max_groups`` (a grid of budgets: every run then lies on its own curve);
+    ``max_groups`` of them evenly picked when at most ``4 * max_groups``; otherwise (e.g.
+    digitised, continuous values) ``max_groups`` levels evenly spread in log (linearly for a
+    linear input).
     """
-    distinct = np.unique(np.round(np.log10(values), 2))
+    if linear:
+        step = _span(values.min(), values.max()) / 100
+        forward, back = (lambda v: np.round(v / step)), (lambda v: v * step)  # noqa: E731
+    else:
+        forward, back = (lambda v: np.round(np.log10(v), 2)), (lambda v: 10.0 ** v)  # noqa: E731
+    distinct = np.unique(forward(values))
     if distinct.size <= 2 * max_groups:
-        return 10.0 ** distinct
+        return back(distinct)
     if distinct.size <= 4 * max_groups:
         pick = np.unique(np.round(np.linspace(0, distinct.size - 1, max_groups)).astype(int))
-        return 10.0 ** distinct[pick]
-    return np.geomspace(values.min(), values.max(), max_groups)
+        return back(distinct[pick])
+    return _grid(values.min(), values.max(), max_groups, linear)
+
+
+# -- axes of linear and log inputs ------------------------------------------------------------
+def _is_linear(fit, name: str) -> bool:
+    return name in fit.law.linear_inputs
+
+
+def _span(lo: float, hi: float) -> float:
+    """The data's extent on a linear axis (1 when every value is the same)."""
+    return float(hi - lo) if hi > lo else max(abs(float(hi)), 1.0)
+
+
+def _widen(lo: float, hi: float, factor: float, linear: bool) -> tuple[float, float]:
+    """``[lo, hi]`` widened by ``factor`` on each side: divided and multiplied on a log axis;
+    on a linear one by ``log10(factor)`` data spans (a factor of 10 = one span)."""
+    if not linear:
+        return lo / factor, hi * factor
+    pad = _span(lo, hi) * np.log10(factor)
+    return lo - pad, hi + pad
+
+
+def _beyond(lo: float, hi: float, factor: float, linear: bool) -> float:
+    """The value ``factor`` beyond ``hi`` (see :func:`_widen`)."""
+    return _widen(lo, hi, factor, linear)[1]
+
+
+def _grid(lo: float, hi: float, n: int, linear: bool) -> np.ndarray:
+    return np.linspace(lo, hi, n) if linear else np.geomspace(lo, hi, n)
+
+
+def _typical(values: np.ndarray, linear: bool) -> float:
+    """The centre of an input: its mean, or its geometric mean on a log scale."""
+    return float(np.mean(values) if linear else np.exp(np.log(values).mean()))
 
 
 def _band(ax, x_axis, draws, probs, color, label=None, ls="-"):
@@ -68,10 +108,11 @@ def _readable_log_y(ax) -> None:
 
 
 def _finish(ax, xlabel: str, ylabel: str, title: str, beyond: float | None = None,
-            beyond_label: str = "beyond the data", readable: bool = True, **legend):
-    """Log-log axes with labels, title and legend, the x range beyond ``beyond`` shaded;
-    return the figure."""
-    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+            beyond_label: str = "beyond the data", readable: bool = True,
+            xscale: str = "log", **legend):
+    """Log-log axes (``xscale="linear"``: a linear x axis) with labels, title and legend, the x
+    range beyond ``beyond`` shaded; return the figure."""
+    ax.set(xscale=xscale, yscale="log", xlabel=xlabel, ylabel=ylabel)
     if beyond is not None:
         right = ax.get_xlim()[1]
         ax.axvspan(beyond, right, color="0.88", zorder=0, label=beyond_label)
@@ -119,7 +160,9 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     extrapolate : float
         One-input laws: the curve goes this factor beyond the largest observed scale. Two-input
         laws: one more dashed curve is drawn at this factor times the largest group level
-        (e.g. 10x the largest training budget). The region beyond the data is shaded.
+        (e.g. 10x the largest training budget). The region beyond the data is shaded. For a
+        linear input (drawn on a linear axis) a factor counts as ``log10(factor)`` data spans
+        beyond the largest value (10: one span).
     max_groups : int
         Two-input laws are drawn as one curve per group: per training budget ``C = 6 N D`` for
         ``(N, D)`` laws, per bin of the second input otherwise.
@@ -146,12 +189,13 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
     law = fit.law
     inputs = law.inputs
     first = obs.x[inputs[0]]
+    linear = _is_linear(fit, inputs[0])
     held = _held_out_frame(fit, held_out) if held_out is not None else None
-    top = first.max() * extrapolate
+    top = _beyond(first.min(), first.max(), extrapolate, linear)
     if held is not None:
-        top = max(top, held[0][inputs[0]].max() * 1.5)
+        top = max(top, _beyond(first.min(), held[0][inputs[0]].max(), 1.5, linear))
     if len(inputs) == 1:
-        grid_x = np.geomspace(first.min() / 1.5, top, 240)
+        grid_x = _grid(_widen(first.min(), first.max(), 1.5, linear)[0], top, 240, linear)
         _, draws = fit.predictive_draws({inputs[0]: grid_x}, kind="mean")
         _band(ax, grid_x, draws, probs, "C0", label="posterior median (law)")
         ax.scatter(first, obs.y, s=14, color="k", zorder=3, label=f"data ({obs.n} runs)")
@@ -166,7 +210,8 @@ def plot_fit(fit, ax=None, probs: Sequence[float] = (0.5, 0.9), extrapolate: flo
               else {"ncol": 2, "loc": "best"})
     return _finish(ax, column if column == inputs[0] else f"{column} ({inputs[0]})",
                    obs.y_column, title or f"{law.name}: posterior median and {bands} intervals",
-                   first.max(), f"beyond the data ({inputs[0]} > max)", fontsize=7, **legend)
+                   first.max(), f"beyond the data ({inputs[0]} > max)", fontsize=7,
+                   xscale="linear" if linear else "log", **legend)
 
 
 class _GroupView:
@@ -215,40 +260,44 @@ def _plot_groups(fit, *, held_out: Any, title: str | None, **options):
 def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
     """Curves at a few levels of the grouping variable; each point in the colour of the
     curve nearest its own level (the runs are grouped into the levels drawn)."""
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm, Normalize
 
     plt = _pyplot()
     obs = fit.observations
     inputs = fit.law.inputs
     first = obs.x[inputs[0]]
-    by_compute = inputs[:2] == ("N", "D")
+    first_linear = _is_linear(fit, inputs[0])
+    by_compute = inputs[:2] == ("N", "D") and not fit.law.linear_inputs
     other = inputs[1]
+    key_linear = not by_compute and _is_linear(fit, other)
     key = 6.0 * obs.x["N"] * obs.x["D"] if by_compute else obs.x[other]
     key_name = "C = 6ND" if by_compute else other
-    levels = list(_levels(key, max_groups))
-    norm = LogNorm(key.min(), key.max())
+    levels = list(_levels(key, max_groups, key_linear))
+    norm = (Normalize if key_linear else LogNorm)(key.min(), key.max())
     cmap = plt.get_cmap("viridis")
     n_data_levels = len(levels)
-    nearest = np.argmin(np.abs(np.log(key)[:, None] - np.log(levels)[None, :]), axis=1)
+    scale = (lambda v: np.asarray(v)) if key_linear else np.log  # noqa: E731
+    nearest = np.argmin(np.abs(scale(key)[:, None] - scale(np.asarray(levels))[None, :]), axis=1)
     if extrapolate and extrapolate > 1:
-        levels.append(max(levels) * extrapolate)
+        levels.append(_beyond(key.min(), max(levels), extrapolate, key_linear))
     for i, level in enumerate(levels):
         extrapolated = i >= n_data_levels
         color = "crimson" if extrapolated else cmap(norm(level))
         # x range: the runs whose nearest level this is (the largest level's for the
         # extrapolated curve), widened by 2x on each side
         near = nearest == min(i, n_data_levels - 1)
-        lo, hi = first[near].min() / 2, first[near].max() * 2
+        lo, hi = _widen(first[near].min(), first[near].max(), 2.0, first_linear)
         if extrapolated and by_compute:
             lo, hi = lo * extrapolate ** 0.5, hi * extrapolate ** 0.5
-        xs = np.geomspace(lo, hi, 100)
+        xs = _grid(lo, hi, 100, first_linear)
         grid = {inputs[0]: xs}
         if by_compute:
             grid["D"] = level / (6.0 * xs)
         else:
             grid[other] = np.full_like(xs, level)
         for extra_input in inputs[2:]:
-            grid[extra_input] = np.full_like(xs, np.exp(np.log(obs.x[extra_input]).mean()))
+            grid[extra_input] = np.full_like(
+                xs, _typical(obs.x[extra_input], _is_linear(fit, extra_input)))
         _, draws = fit.predictive_draws(grid, kind="mean")
         probs_here = probs if len(levels) <= 4 or extrapolated else [max(probs)]
         _band(ax, xs, draws, probs_here, color,
@@ -261,7 +310,7 @@ def _grouped_curves(ax, fit, probs, extrapolate, max_groups) -> None:
 
 def _default_fixed(fit, along: str) -> dict[str, float]:
     obs = fit.observations
-    return {n: float(np.exp(np.log(obs.x[n]).mean())) for n in fit.law.inputs if n != along}
+    return {n: _typical(obs.x[n], _is_linear(fit, n)) for n in fit.law.inputs if n != along}
 
 
 def plot_compare(fits: Mapping[str, Any], along: str | None = None,
@@ -306,7 +355,12 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
                 f"{list(fit.law.inputs)}. Choose along= among the inputs all fits share.")
     lows = [fit.observations.x[along].min() for fit in fits.values()]
     highs = [fit.observations.x[along].max() for fit in fits.values()]
-    grid = np.geomspace(min(lows) / 1.5, max(highs) * extrapolate, 200)
+    linear = _is_linear(first_fit, along)
+    if any(_is_linear(fit, along) != linear for fit in fits.values()):
+        raise OptionError(f"The fits disagree on the scale of {along!r}: linear in some laws, "
+                          "log in others; compare fits whose laws treat it alike.")
+    grid = _grid(_widen(min(lows), max(highs), 1.5, linear)[0],
+                 _beyond(min(lows), max(highs), extrapolate, linear), 200, linear)
     notes = []
     for i, (label, fit) in enumerate(fits.items()):
         others = {**_default_fixed(fit, along), **dict(fixed or {})}
@@ -327,7 +381,7 @@ def plot_compare(fits: Mapping[str, Any], along: str | None = None,
     fixed_text = f" at {', '.join(dict.fromkeys(notes))}" if notes else ""
     return _finish(ax, along, obs.y_column,
                    title or f"{what}: median and {int(prob * 100)}% band{fixed_text}",
-                   max(highs), fontsize=8)
+                   max(highs), fontsize=8, xscale="linear" if linear else "log")
 
 
 QUANTITY_LABELS = {"N": "compute-optimal parameters N_opt", "D": "compute-optimal tokens D_opt",

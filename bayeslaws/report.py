@@ -203,7 +203,8 @@ def _residuals_plot(fit, trace, prob: float):
                   label=f"new run's {pct}% interval")
         ax.axhline(0, color="C0", lw=1)
         ax.scatter(x, obs.y / median - 1, s=12, color="k", zorder=3, label="runs")
-        ax.set(xscale="log", xlabel=obs.columns[name])
+        ax.set(xscale="linear" if name in fit.law.linear_inputs else "log",
+               xlabel=obs.columns[name])
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.1%}"))
     axes[0][0].set_ylabel(f"{obs.y_column} / predicted median - 1")
     axes[0][0].legend(fontsize=7)
@@ -304,9 +305,18 @@ def _pareto_k_plot(fit, loo: dict[str, Any]):
 def forecast_table(fit, prob: float, factors: Sequence[float] = FORECAST_FACTORS
                    ) -> pd.DataFrame:
     """Posterior predictive at every input's largest observed value times each factor, with
-    how many decades each point lies beyond the fitted runs (``beyond_<input>``)."""
+    how many decades each point lies beyond the fitted runs (``beyond_<input>``). A linear
+    input (:attr:`~bayeslaws.law.Law.linear_inputs`) goes ``log10(factor)`` data spans beyond
+    its largest value instead (10 x: one span), as in :func:`bayeslaws.plots.plot_fit`."""
     obs = fit.observations
-    at = pd.DataFrame({n: [obs.x[n].max() * f for f in factors] for n in fit.law.inputs})
+
+    def scaled(name: str, factor: float) -> float:
+        x = obs.x[name]
+        if name in fit.law.linear_inputs:
+            return float(x.max() + np.ptp(x) * np.log10(factor))
+        return float(x.max() * factor)
+
+    at = pd.DataFrame({n: [scaled(n, f) for f in factors] for n in fit.law.inputs})
     with warnings.catch_warnings():  # beyond the data by design: the columns say how far
         warnings.simplefilter("ignore", ExtrapolationWarning)
         table = fit.predict(at, prob=prob, kind="predictive")

@@ -27,10 +27,24 @@ Declarations: in a grouped fit ``d`` varies between groups, the slopes and the s
 shared.
 
 Reference: Clark et al. 2022, "Unified Scaling Laws for Routed Language Models"
-(arXiv:2202.01169): the saturating transform of ``E`` and the law in ``E-hat``. The transform
-is written here as the paper defines it to the best of this file's author's reading; its
-equation text could not be retrieved when the file was written, so check it against the paper
-before comparing fitted ``E_start``, ``E_max`` with the published ones.
+(arXiv:2202.01169): the saturating transform of ``E`` and the law in ``E-hat``.
+
+Verification status (UNVERIFIED against the paper's text). The transform above is written from
+memory of the paper. It was checked on 2026-12-02 against the stored public copies reachable
+with the project's search tools: the ``pages`` corpus holds the paper (the arXiv v2 LaTeX
+source in Google's SPIQA dump, chapterpal.com, demo.testnot.com, the Hugging Face paper page,
+liner.com's review), but every look-up returned only the opening (title, abstract,
+introduction), never the section that defines ``E-hat`` or the tables of fitted
+coefficients; the ``code`` and ``docs`` corpora and exact-string searches of public GitHub
+files (``E_{start}``, ``E_{\\text{start}}``, ``E_{\\rm start}``, ``E_start``, ``\\hat{E}``,
+the paper's title) found citations of the paper but no copy of the equation and no code that
+implements it. What IS checked (tests/test_routed.py) is only that the formula has the
+properties this file states for it (recalled, not read, as the paper's): ``E-hat = E_start`` at
+``E = 1``, ``E-hat -> E_max`` as ``E -> inf``, and ``E-hat = E - 1 + E_start`` without
+saturation (``E_max -> inf``). Still to verify against the paper: the exact equation (and its
+number), whether ``E_start`` is defined as ``E-hat(1)`` as here, and the published
+``E_start``, ``E_max`` values; compare fitted ``E_start``, ``E_max`` with the paper's
+only after that.
 """
 
 import math

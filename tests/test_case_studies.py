@@ -58,3 +58,30 @@ def test_gadre_case_study_runs_protocol(tmp_path):
                         "--chains", "2", "--out", str(out)]) == 0
     text = out.read_text()
     assert "| protocol | hierarchical |" in text and "1.44B*" in text
+
+
+def test_routed_clark_simulation_is_the_law_with_its_noise():
+    """The routed case study's SIMULATED sweep: the base-10 illustrative coefficients map to the
+    natural-log law (c = c10 / ln 10, d = d10 ln 10), the curve is the law's, and the noise is
+    multiplicative at the stated level."""
+    module = _case_study("routed_clark")
+    data = module.simulate("routed", module.BILINEAR, seed=1)
+    assert len(data) == 60 and sorted(data["E"].unique()) == list(2.0 ** np.arange(10))
+    n, e = data["N"].to_numpy(), data["E"].to_numpy()
+    b10 = module.BASE10
+    want = 10 ** (b10["a"] * np.log10(n) + b10["b"] * np.log10(e)
+                  + b10["c"] * np.log10(n) * np.log10(e) + b10["d"])
+    np.testing.assert_allclose(data["truth"], want, rtol=1e-12)
+    log_noise = np.log(data["loss"] / data["truth"])
+    assert 0.7 * module.NOISE < log_noise.std() < 1.3 * module.NOISE  # 60 draws: sd within 30%
+    assert (data["E"] <= module.FIT_MAX_E).sum() == 48
+
+
+@pytest.mark.slow
+def test_routed_clark_case_study_smoke(tmp_path):
+    out = tmp_path / "r.md"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _case_study("routed_clark").main(["--quick", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "**The data are simulated**" in text and "C: routed on saturating truth" in text

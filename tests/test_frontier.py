@@ -110,3 +110,19 @@ def test_frontier_needs_a_loss_law():
     with pytest.raises(bl.OptionError, match="does not suit law 'sigmoid'"):
         bl.fit("sigmoid", pd.DataFrame({"x": X[:8], "y": np.linspace(0.2, 0.8, 8)}), x="x",
                y="y", likelihood="frontier")
+
+
+def test_frontier_noise_prior_is_the_narrower_one():
+    """The on-frontier noise prior is LogNormal(log 1%, 0.6), 90% between 0.37% and 2.7%:
+    the wider package noise prior (sigma 1.2) let sigma shrink into a funnel with few runs on
+    the frontier (benchmarks/frontier_divergences.py: 43 divergences in 3 x 4,000 draws on
+    Gadre's runs, 3 with this prior)."""
+    from bayeslaws.defaults import noise_prior
+
+    priors = FRONTIER.default_priors(None)
+    sigma = priors["sigma"]
+    assert sigma.to_dict() == bl.Prior("LogNormal", mu=float(np.log(0.01)), sigma=0.6).to_dict()
+    assert noise_prior().to_dict()["sigma"] == 1.2  # the other losses keep the wide one
+    lo, hi = np.exp(np.log(0.01) + 0.6 * np.array([-1.6449, 1.6449]))
+    assert lo == pytest.approx(0.0037, abs=1e-4) and hi == pytest.approx(0.0268, abs=1e-4)
+    assert set(priors) == {"sigma", "off", "gap"}

@@ -154,3 +154,105 @@ def test_isoflop_case_study_smoke(tmp_path, close_figures):
     text = out.read_text()
     assert "two-stage point fit" in text and "approach 3" in text
     assert (tmp_path / "iso.png").exists()
+
+
+#: Chinchilla-law truth for the law-profile tests (Besiroglu et al.'s refit, ../shared/data
+#: README): a = beta / (alpha + beta) = 0.5126.
+LAW_TRUTH = {"E": 1.817, "A": 482.01, "B": 2085.43, "alpha": 0.348, "beta": 0.366}
+LAW_A = LAW_TRUTH["beta"] / (LAW_TRUTH["alpha"] + LAW_TRUTH["beta"])
+
+
+def law_profiles(seed: int = 0, noise: float = 0.005) -> pd.DataFrame:
+    """Seven sizes per budget about the law's optimum (a factor of 8 either way), loss the
+    Chinchilla law at D = C / (6 N) plus Normal noise."""
+    rng = np.random.default_rng(seed)
+    p = LAW_TRUTH
+    log_g = (np.log(p["alpha"] * p["A"]) - np.log(p["beta"] * p["B"])) / (p["alpha"] + p["beta"])
+    rows = []
+    for c in BUDGETS:
+        log_opt = log_g + LAW_A * np.log(c / 6.0)
+        for log_n in log_opt + np.linspace(-2.1, 2.1, 7):
+            n = float(np.exp(log_n))
+            d = c / (6.0 * n)
+            loss = p["E"] + p["A"] * n ** -p["alpha"] + p["B"] * d ** -p["beta"]
+            rows.append({"params": n, "tokens": d, "loss": loss + noise * rng.standard_normal()})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def law_result():
+    return isoflop(law_profiles(seed=2), N="params", D="tokens", profile="law",
+                   random_seed=2, **SMALL)
+
+
+def test_law_profile_recovers_the_law_and_its_exponent(law_result):
+    """Simulated from the Chinchilla law along six IsoFLOP budgets: a = beta / (alpha + beta)
+    inside its 90% interval (narrower than 0.1), as are alpha, beta and E; each budget's
+    optimum is the law's own, N_opt = G (C/6)^a."""
+    table = law_result.summary(prob=0.9)
+    for name, value in {"a": LAW_A, "alpha": LAW_TRUTH["alpha"], "beta": LAW_TRUTH["beta"],
+                        "E": LAW_TRUTH["E"]}.items():
+        lo, hi = table.loc[name, "eti90_lower"], table.loc[name, "eti90_upper"]
+        assert lo <= value <= hi, (name, lo, value, hi)
+    assert table.loc["a", "eti90_upper"] - table.loc["a", "eti90_lower"] < 0.1
+    assert "tau" not in table.index and law_result.profile == "law"
+    draws = {k: law_result.draws(k) for k in ("A", "B", "alpha", "beta", "a", "log_N_opt")}
+    log_g = (np.log(draws["alpha"] * draws["A"]) - np.log(draws["beta"] * draws["B"])) / (
+        draws["alpha"] + draws["beta"])
+    want = log_g[:, None] + draws["a"][:, None] * np.log(law_result.budgets["C"].to_numpy() / 6)
+    np.testing.assert_allclose(draws["log_N_opt"], want, rtol=1e-10)
+    assert law_result.diagnostics.divergences == 0
+
+
+def test_law_profile_curve_is_the_law_along_the_isoflop(law_result):
+    """The plotted curve is the law at D = C / (6 N) with the posterior-median parameters'
+    optimum (the profile form and the law agree to rounding)."""
+    k = 2
+    grid = np.log(np.geomspace(1e7, 1e10, 5))
+    opt = np.median(law_result.draws("log_N_opt")[:, k])
+    alpha, beta = (np.median(law_result.draws(v)) for v in ("alpha", "beta"))
+    t = np.median(law_result.draws("T")[:, k])
+    floor = np.median(law_result.draws("L_opt")[:, k]) - t * (1 + alpha / beta)
+    b_term = t * alpha / beta * np.exp(-beta * opt)  # B (C/6)^-beta
+    want = floor + t * np.exp(-alpha * (grid - opt)) + b_term * np.exp(beta * grid)
+    np.testing.assert_allclose(law_result.profile_curve(k, grid), want, rtol=1e-10)
+
+
+def test_saved_result_loads_back_the_same(law_result, result, tmp_path):
+    """Round trip through one netCDF file: draws, runs, budgets, excluded runs, settings and
+    every summary number are the same; a fit file is refused with a pointer to bl.load."""
+    import bayeslaws as bl
+
+    for res, name in ((law_result, "law.nc"), (result, "parabola.nc")):
+        path = res.save(tmp_path / name)
+        back = bl.load_isoflop(path)
+        assert back.profile == res.profile and back.settings == res.settings
+        assert back.centre == res.centre
+        pd.testing.assert_frame_equal(back.summary(), res.summary())
+        pd.testing.assert_frame_equal(back.runs, res.runs, check_dtype=False)
+        pd.testing.assert_frame_equal(back.budgets, res.budgets, check_dtype=False)
+        assert len(back.excluded) == len(res.excluded)
+        np.testing.assert_array_equal(back.draws("a"), res.draws("a"))
+        assert back.diagnostics.divergences == res.diagnostics.divergences
+        np.testing.assert_allclose(back.n_opt([1e22])["N_opt"], res.n_opt([1e22])["N_opt"])
+
+
+def test_loading_a_non_isoflop_file_is_refused(tmp_path, demo_fit):
+    from bayeslaws.exceptions import FitFileError
+    from bayeslaws.isoflop import load_isoflop
+
+    path = demo_fit.save(tmp_path / "fit.nc")
+    with pytest.raises(FitFileError, match="not a saved IsoFLOP result.*bl.load"):
+        load_isoflop(path)
+    with pytest.raises(FitFileError, match="No saved file"):
+        load_isoflop(tmp_path / "missing.nc")
+
+
+@pytest.mark.parametrize("change, match", [({"profile": "cubic"}, "profile must be one of"),
+                                           ({"scatter": "yes"}, "scatter must be True")])
+def test_bad_profile_options_are_refused_before_sampling(change, match, monkeypatch):
+    import nutpie
+
+    monkeypatch.setattr(nutpie, "sample", lambda *a, **k: pytest.fail("sampled"))
+    with pytest.raises(OptionError, match=match):
+        isoflop(law_profiles(), N="params", D="tokens", **change)
