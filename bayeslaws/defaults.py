@@ -21,14 +21,45 @@ AMPLITUDE_SIGMA = 1.0
 EXPONENT_SIGMA = 0.6
 #: Median of the default noise prior: run-to-run scatter of published final losses is 0.1-2%.
 NOISE_MEDIAN = 0.01
+#: Spread (LogNormal sigma) of the change a single-term curve makes across half the data.
+CHANGE_SIGMA = 0.6
+#: Log change of ``y`` across the data's span at one standard deviation of a bnsl slope prior.
+SLOPE_CHANGE = 5.0
+#: Spread of the amplitude prior of a term that is the whole curve (``share=1``): the curve
+#: must pass near the data's centre.
+WHOLE_CURVE_SIGMA = 0.5
 
 
-def exponent_prior(median: float = TYPICAL_EXPONENT, sigma: float = EXPONENT_SIGMA) -> Prior:
-    """LogNormal exponent prior. The default's 90% interval is 0.11-0.80 and its 99% interval
-    0.064-1.4, the range of published scaling exponents (Kaplan et al.'s 0.076-0.095 to
-    Chinchilla's 0.28-0.37 and the learning curves of Alabdulmohsin et al.); a wider sigma puts
-    prior curves far off the data (``benchmarks/prior_ranges.py``)."""
-    return Prior("LogNormal", mu=math.log(median), sigma=sigma)
+def exponent_prior(median: float = TYPICAL_EXPONENT, sigma: float = EXPONENT_SIGMA, *,
+                   summary: DataSummary | None = None, input_name: str | None = None,
+                   change: float | None = None) -> Prior:
+    """LogNormal exponent prior.
+
+    By default the range of published scaling exponents: 90% between 0.11 and 0.80, 99%
+    between 0.064 and 1.4 (Kaplan et al.'s 0.076-0.095 to Chinchilla's 0.28-0.37 and the
+    learning curves of Alabdulmohsin et al.); a wider sigma puts prior curves far off the data
+    (``benchmarks/prior_ranges.py``).
+
+    With ``summary``, ``input_name`` and ``change`` (for a law whose whole curve is the one
+    term ``A x^-alpha``, :func:`observed_change`), it also uses what the data's range of ``y``
+    says: ``alpha`` times half the data's log span of ``x`` is LogNormal around ``change``
+    with sigma :data:`CHANGE_SIGMA`, and the two are combined (product of the densities, again
+    a LogNormal). A pure power law over a long, flat curve then gets the small exponent the
+    curve shows instead of prior curves that climb 10-30 times above the data.
+    """
+    if summary is None or change is None:
+        return Prior("LogNormal", mu=math.log(median), sigma=sigma)
+    half = max(0.5 * summary.inputs[input_name].log_span, 1e-3)
+    mu_change = math.log(change / half)
+    precision = 1.0 / sigma**2 + 1.0 / CHANGE_SIGMA**2
+    mu = (math.log(median) / sigma**2 + mu_change / CHANGE_SIGMA**2) / precision
+    return Prior("LogNormal", mu=mu, sigma=math.sqrt(1.0 / precision))
+
+
+def observed_change(summary: DataSummary) -> float:
+    """Half the data's log range of ``y``, ``log(y_max / y_min) / 2`` (at least 0.02): the log
+    change between the centre and an edge of a curve that is a single power-law term."""
+    return max(0.5 * math.log(summary.y_max / summary.y_min), 0.02)
 
 
 def floor_prior(summary: DataSummary) -> Prior:
@@ -38,7 +69,7 @@ def floor_prior(summary: DataSummary) -> Prior:
 
 
 def amplitude_prior(summary: DataSummary, input_name: str, share: float = 0.5,
-                    sigma: float = AMPLITUDE_SIGMA) -> Prior:
+                    sigma: float | None = None) -> Prior:
     """Amplitude ``A`` of a term ``A x^-alpha``, as the size of the term at the data's centre.
 
     The prior is on the term's value at the geometric centre of ``x`` (``at_centre=True``, see
@@ -49,6 +80,8 @@ def amplitude_prior(summary: DataSummary, input_name: str, share: float = 0.5,
     deviation of about 10 on ``log A`` for Chinchilla and put most curves far off the data).
     """
     summary.inputs[input_name]  # a KeyError for an input the law does not have
+    if sigma is None:
+        sigma = WHOLE_CURVE_SIGMA if share >= 1.0 else AMPLITUDE_SIGMA
     return Prior("LogNormal", mu=math.log(share * summary.y_centre), sigma=sigma,
                  at_centre=True)
 
@@ -102,9 +135,23 @@ def sharpness_prior(summary: DataSummary, input_name: str) -> Prior:
     return Prior("LogNormal", mu=math.log(0.1 * span), sigma=1.5)
 
 
-def slope_change_prior(sigma: float = 3.0) -> Prior:
-    """Change ``c`` of the log-log slope at a break; may be negative (U-shapes, double descent).
-    Normal(0, 3): slope changes of several units (sharp emergent drops) stay plausible."""
+def slope_change_prior(summary: DataSummary | None = None, input_name: str = "x",
+                       sigma: float | None = None) -> Prior:
+    """Log-log slope of a broken power law (``c0``) or its change at a break (``c1``, ...);
+    may be negative (U-shapes, double descent).
+
+    Normal(0, sigma) with ``sigma = min(3, SLOPE_CHANGE / span)`` (``span``: the data's
+    natural-log span of ``x``): at one standard deviation the slope alone moves ``y`` by a
+    factor ``exp(SLOPE_CHANGE)`` (about 150) across the whole data range. Sharp drops stay
+    plausible (bnsl-4digit's fitted slope change of 5.6 over a span of 1.8 is 1.9 sd), while
+    on learning curves over 4 decades the prior curves no longer climb to 1e11 times the data
+    (``benchmarks/prior_ranges.py``). Without a summary: Normal(0, 3), the former default.
+    """
+    if sigma is None:
+        if summary is None:
+            sigma = 3.0
+        else:
+            sigma = min(3.0, SLOPE_CHANGE / summary.inputs[input_name].log_span)
     return Prior("Normal", mu=0.0, sigma=sigma)
 
 

@@ -44,7 +44,13 @@ import bayeslaws as bl
 from bayeslaws import catalogue, mathops
 from bayeslaws.catalogue import _REGISTRY, get_law
 from bayeslaws.data import prepare
-from bayeslaws.defaults import amplitude_prior, amplitude_start, exponent_prior, floor_prior
+from bayeslaws.defaults import (
+    amplitude_prior,
+    amplitude_start,
+    exponent_prior,
+    floor_prior,
+    observed_change,
+)
 from bayeslaws.exceptions import LawError
 from bayeslaws.law import DataSummary, InputSummary, Law, Parameter, param_namespace
 from bayeslaws.likelihoods import get_likelihood
@@ -295,7 +301,9 @@ OLD_M1 = Law(
     function=_m1_function,
     # a single power law's term is the whole loss: its host power_law's amplitude prior (and so
     # m1's) has share=1 since the default priors moved to the data's centre
-    default_priors=lambda s: {"b": amplitude_prior(s, "x", share=1.0), "c": exponent_prior()},
+    default_priors=lambda s: {"b": amplitude_prior(s, "x", share=1.0),
+                              "c": exponent_prior(summary=s, input_name="x",
+                                                  change=observed_change(s))},
     initial=lambda s: {"b": amplitude_start(s, "x", s.y_centre), "c": 0.3},
     formula="y = b x^-c",
     reference="Alabdulmohsin et al. 2022 (arXiv:2209.06640), M1",

@@ -96,16 +96,24 @@ RANGE_DATA = ("chinchilla 240", "gadre rpj/c4_val", "revisiting IC BiT/101/3",
               "revisiting NMT 28 Enc, 6 Dec", "bnsl 4-digit", "pythia lambada_openai")
 
 
+#: Largest allowed upper end of the 90% band (a multiple of the largest y) per kind of law, at
+#: about 1.5x what benchmarks/results/prior_ranges.md measures at the defaults.
+BAND_LIMIT = {"bnsl": 1e5, "kaplan": 100.0}
+LOSS_BAND_LIMIT = 20.0
+
+
 @requires_data
 def test_default_priors_stay_on_the_data_scale():
     """The prior median curve of every catalogue law lies within a factor of 3 of the data's
-    range on the shared data, and (loss laws without breaks) its 90% band within a factor of
-    100.
+    range on the shared data, and the 90% band of loss laws within [1/5, 20] times it (bnsl:
+    up to 1e5, kaplan 100).
 
-    The issue's target is the 90% band within a factor of 3; the measured bands (0.06-0.7 x the
-    smallest to 3-70 x the largest y; bnsl far wider) are in benchmarks/results/prior_ranges.md.
-    The former priors (amplitudes at x = 1, exponent sigma 1) gave bands up to 60-45,000 x on
-    the same data, which this test refuses.
+    The issue's target is the 90% band within a factor of 3; benchmarks/results/prior_ranges.md
+    has every pair (10 of 79 meet it): single-term laws reach 0.26-4.6 x, laws with a floor
+    0.23-15 x (their terms may be a tiny or a large share of the loss), bnsl up to 2e4 x,
+    kaplan 69 x. The former priors, refused here, gave bnsl 1e6-1e17 x (slope priors of sd 3
+    whatever the span of x) and the pure power laws 14-49 x; before them (amplitudes at
+    x = 1, exponent sigma 1) 60-45,000 x for every law.
     """
     ranges = load_script("benchmarks", "prior_ranges")
     checked = 0
@@ -114,7 +122,8 @@ def test_default_priors_stay_on_the_data_scale():
             continue
         row = ranges.band(law, options, frame, args, draws=400)
         assert 1 / 3 <= row["median_low"] and row["median_high"] <= 3, (data, law, row)
-        if not law.startswith("bnsl") and law != "sigmoid":  # (an accuracy may approach 0)
-            assert row["lower_ratio"] >= 1 / 100 and row["upper_ratio"] <= 100, (data, law, row)
+        if law != "sigmoid":  # (an accuracy may approach 0)
+            limit = BAND_LIMIT.get("bnsl" if law.startswith("bnsl") else law, LOSS_BAND_LIMIT)
+            assert row["lower_ratio"] >= 1 / 5 and row["upper_ratio"] <= limit, (data, law, row)
         checked += 1
     assert checked >= 20
