@@ -249,7 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "revisiting"))
     parser.add_argument("--resume", action="store_true", help="skip curves in per_curve.csv")
-    parser.add_argument("--criterion", choices=("loo", "lfo"), default="loo",
+    parser.add_argument("--criterion", choices=("auto", "loo", "lfo"), default="loo",
                         help="stacking weights by leave-one-out or leave-future-out")
     parser.add_argument("--discrepancy", action="store_true",
                         help="score every law with the discrepancy term")
