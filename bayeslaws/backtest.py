@@ -360,7 +360,9 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         ``coverage_<pct>`` per level of ``probs``, ``msce``, ``width_50``, ``width_90``
         (median relative widths), ``weight`` (stacking weight), ``divergences``,
         ``max_rhat``, ``error``. ``bayeslaws.plot_calibration(table)`` draws the coverage.
-        ``table.attrs["fits"]`` holds the fits, ``table.attrs["points"]`` the per-run forecasts
+        ``table.attrs["fits"]`` holds the fits, ``table.attrs["models"]`` the forecasters
+        scored (the fits, or their :class:`~bayeslaws.discrepancy.Discrepant` with
+        ``discrepancy=True``), ``table.attrs["points"]`` the per-run forecasts
         (law, run, y, median, interval bounds, log density), ``table.attrs["heldout"]`` the
         mask, and ``table.attrs["criterion"]`` / ``["criterion_reason"]`` which criterion gave
         the stacking weights and why (``None`` without a stacked row).
@@ -446,6 +448,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     result["error"] = result["error"].fillna("")
     result.index.name = "law"
     result.attrs["fits"] = _Shared(fits)
+    result.attrs["models"] = _Shared(models)
     result.attrs["points"] = pd.concat(points, ignore_index=True) if points else pd.DataFrame()
     result.attrs["heldout"] = mask
     result.attrs["criterion"], result.attrs["criterion_reason"] = used, reason
