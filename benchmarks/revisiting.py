@@ -105,10 +105,21 @@ def run_curve(curve: pd.DataFrame, laws: dict, sampling: dict, seed: int, keep: 
     if keep is not None:
         keep.append((curve, mask, table))
     rows = []
+    points = table.attrs.get("points", pd.DataFrame())
     for law, row in table.iterrows():
-        rows.append({"law": law, **row.to_dict(), "seconds": seconds,
+        rows.append({"law": law, **row.to_dict(), **_side(points, law), "seconds": seconds,
                      "warnings": len(caught)})
     return rows
+
+
+def _side(points: pd.DataFrame, law: str) -> dict:
+    """Where the held-out points lie against the forecast's median: ``above_median`` (share
+    above it; 0.5 for an unbiased median) and ``log_bias`` (mean ``log(y / median)``)."""
+    if not len(points) or law not in set(points["law"]):
+        return {}
+    part = points[points["law"] == law]
+    ratio = np.log(part["y"].to_numpy(dtype=float) / part["median"].to_numpy(dtype=float))
+    return {"above_median": float(np.mean(ratio > 0)), "log_bias": float(np.mean(ratio))}
 
 
 def pool_rows(kept: list, rows: list[dict], pooling: str, seed_of: dict) -> list[dict]:
@@ -151,8 +162,9 @@ def pool_rows(kept: list, rows: list[dict], pooling: str, seed_of: dict) -> list
         else:
             out.append(dict(row))
             continue
-        scores, _ = _forecast(model, at, heldout, Y, [p / 100 for p in LEVELS], seed_of[name])
-        new = {**row, **scores}
+        scores, points = _forecast(model, at, heldout, Y, [p / 100 for p in LEVELS],
+                                   seed_of[name])
+        new = {**row, **scores, **_side(points.assign(law=law), law)}
         if law != STACKED:
             new["tau"] = model.tau
         out.append(new)
@@ -201,6 +213,10 @@ def summarise(per_curve: pd.DataFrame) -> pd.DataFrame:
         table["msce_mean"] = grouped["msce"].mean()
     if "width_90" in ok.columns:
         table["width_90"] = grouped["width_90"].median()
+    if "above_median" in ok.columns:  # share of held-out points above the forecast's median
+        table["above_median"] = ((ok["above_median"] * ok["n_heldout"]).groupby(
+            [ok["Domain"], ok["law"]]).sum() / grouped["n_heldout"].sum())
+        table["log_bias"] = grouped["log_bias"].mean()
     table["best_single"] = wins
     table["best_single"] = table["best_single"].fillna(0).astype(int)
     return table
@@ -308,7 +324,7 @@ def main(argv=None) -> int:
                         help="stacking weights by leave-one-out or leave-future-out")
     parser.add_argument("--discrepancy", action="store_true",
                         help="score every law with the discrepancy term")
-    parser.add_argument("--pooling", choices=("partial", "complete", "none"),
+    parser.add_argument("--pooling", nargs="+", choices=("partial", "complete", "none"),
                         help="with --discrepancy: also rescore with tau pooled per domain and "
                              "law across the run's curves (report in <out>/pooled_<pooling>)")
     parser.add_argument("--report-only", metavar="COMMAND",
@@ -368,10 +384,10 @@ def main(argv=None) -> int:
         print(f"[{i + 1}/{len(order)}] {name}: {new[0]['seconds']:.0f}s"
               + (f", best {best['law']} rmse {best['rmsle']:.4f}" if best else ""), flush=True)
     print(f"report: {report or 'nothing new to run'}")
-    if args.pooling:
-        pooled_out = out / f"pooled_{args.pooling}"
+    for pooling in args.pooling or ():
+        pooled_out = out / f"pooled_{pooling}"
         pooled_out.mkdir(exist_ok=True)
-        pooled = pd.DataFrame(pool_rows(kept, rows, args.pooling, seed_of))
+        pooled = pd.DataFrame(pool_rows(kept, rows, pooling, seed_of))
         pooled.to_csv(pooled_out / "per_curve.csv", index=False)
         path = write_report(pooled, pooled_out, command, missing, sampling, len(order))
         print(f"pooled report: {path}")
