@@ -289,3 +289,17 @@ def test_with_discrepancy_pools_a_collection(one_input):
 def _population_prior(grid, population):
     p = np.exp(-0.5 * (grid[None, :] / population["scales"][:, None]) ** 2)
     return p / p.sum(axis=1, keepdims=True)
+
+
+def test_fit_collection_pools_its_discrepancy(one_input):
+    from bayeslaws.many import FitCollection
+
+    errors = {"a": _errors(0.0, cuts=4, seed=1), "b": _errors(0.1, cuts=4, seed=2)}
+    collection = FitCollection({"a": one_input, "b": one_input}, {}, 0.0)
+    pooled = collection.with_discrepancy(errors=errors, pooling="complete")
+    assert pooled.pooling == "complete" and set(pooled) == {"a", "b"}
+    np.testing.assert_allclose(pooled["a"].tau_probs, pooled["b"].tau_probs)
+    apart = collection.with_discrepancy(errors=errors, pooling="none")
+    for curve in errors:
+        np.testing.assert_allclose(apart[curve].tau_probs, tau_posterior(errors[curve])[1],
+                                   atol=1e-12)
