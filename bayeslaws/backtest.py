@@ -23,8 +23,10 @@ scores the forecast of the held-out runs:
     sharp the forecast is (a narrow interval is only good if it also covers).
 
 With several laws, a ``stacked`` row scores the stacking average of the laws
-(:func:`bayeslaws.compare.average`), with weights computed on the fitting runs only, by PSIS-LOO
-or (``criterion="lfo"``) by leave-future-out within them.
+(:func:`bayeslaws.compare.average`), with weights computed on the fitting runs only. A backtest
+forecasts beyond those runs, so by default (``criterion="auto"``) the weights come from
+leave-future-out within them where the runs allow it, else from PSIS-LOO, and the table says
+which and why (``table.attrs["criterion"]``, ``table.attrs["criterion_reason"]``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import pandas as pd
 from bayeslaws.calibration import LEVELS, calibration_scores, check_levels, draw_intervals, pct
 from bayeslaws.catalogue import get_law
 from bayeslaws.checks import check_choice, has_key
-from bayeslaws.compare import Average, _Shared, compare
+from bayeslaws.compare import AVERAGE_CRITERIA, Average, _Shared, choose_criterion, compare
 from bayeslaws.data import as_frame, numeric_column, resolve_inputs
 from bayeslaws.discrepancy import Discrepant, with_discrepancy
 from bayeslaws.exceptions import BayesLawsError, DataError, LawError, choices
@@ -295,7 +297,7 @@ def _with_discrepancy(fit: Any, name: str, seed: int) -> Any:
 def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: str = "y", *,
              holdout: Any = 0.2, scale: str | Sequence[str] | None = None,
              stacked: bool = True, probs: Sequence[float] = PROBS,
-             errors: str = "raise", random_seed: int = 0, criterion: str = "loo",
+             errors: str = "raise", random_seed: int = 0, criterion: str = "auto",
              discrepancy: bool = False, **fit_kwargs) -> pd.DataFrame:
     """Fit laws on the smaller runs and score their forecasts of the largest ones.
 
@@ -322,7 +324,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         input column of every law (for ``N`` and ``D`` their product, proportional to compute).
     stacked : bool
         With several laws, add a ``stacked`` row scoring the stacking average (weights from
-        PSIS-LOO on the fitting runs).
+        the fitting runs only, see ``criterion``).
     probs : sequence of float
         Interval probabilities scored for coverage and MSCE (default :data:`PROBS`: 0.5, 0.6,
         0.7, 0.8, 0.9, 0.95, 0.99).
@@ -331,11 +333,14 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         parameters): raise, or warn and leave its row empty (``error`` column says why).
     random_seed : int
         Seed of the fits (law k gets ``random_seed + k``) and of predictive draws.
-    criterion : {"loo", "lfo"}
+    criterion : {"auto", "loo", "lfo"}
         Where the stacking weights of the ``stacked`` row come from, computed on the fitting
         runs only: leave-one-out (``"loo"``) or leave-future-out along the runs' scale
         (``"lfo"``, :func:`bayeslaws.lfo.lfo`: each larger level forecast from the smaller
-        ones, as the held-out runs are), which weights the laws by how they extrapolate.
+        ones, as the held-out runs are), which weights the laws by how they extrapolate (at
+        the cost of a few refits per law). ``"auto"`` (default): ``"lfo"`` where the fitting
+        runs allow it (enough runs and scales before the first forecast level), else
+        ``"loo"`` with the reason (:func:`bayeslaws.compare.choose_criterion`).
     discrepancy : bool
         Score each law with the discrepancy term of :mod:`bayeslaws.discrepancy` (intervals
         widening beyond the fitting runs at a rate learned by leave-future-out within them);
@@ -355,9 +360,12 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         ``coverage_<pct>`` per level of ``probs``, ``msce``, ``width_50``, ``width_90``
         (median relative widths), ``weight`` (stacking weight), ``divergences``,
         ``max_rhat``, ``error``. ``bayeslaws.plot_calibration(table)`` draws the coverage.
-        ``table.attrs["fits"]`` holds the fits, ``table.attrs["points"]`` the per-run forecasts
-        (law, run, y, median, interval bounds, log density) and ``table.attrs["heldout"]`` the
-        mask.
+        ``table.attrs["fits"]`` holds the fits, ``table.attrs["models"]`` the forecasters
+        scored (the fits, or their :class:`~bayeslaws.discrepancy.Discrepant` with
+        ``discrepancy=True``), ``table.attrs["points"]`` the per-run forecasts
+        (law, run, y, median, interval bounds, log density), ``table.attrs["heldout"]`` the
+        mask, and ``table.attrs["criterion"]`` / ``["criterion_reason"]`` which criterion gave
+        the stacking weights and why (``None`` without a stacked row).
 
     Raises
     ------
@@ -368,7 +376,7 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
         or a holdout that leaves no run to fit or none to score (before any sampling).
     """
     check_choice("errors", errors, ("raise", "skip"))
-    check_choice("criterion", criterion, ("loo", "lfo"))
+    check_choice("criterion", criterion, AVERAGE_CRITERIA)
     probs = check_levels(probs)
     law_objs = _laws(laws)
     frame = as_frame(data)
@@ -410,12 +418,17 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
             rows[name]["tau"] = models[name].tau
         points.append(per_run.assign(law=name, run=run_index))
 
+    used = reason = None
     if stacked and len(fits) >= 2:
-        table = compare(fits, criterion=criterion)
+        used, reason = choose_criterion(fits, criterion, True, {})
+        if criterion == "auto":
+            reason = ("auto: the backtest forecasts beyond the fitting runs" if used == "lfo"
+                      else f"auto, but {reason.removeprefix('asked to extrapolate, but ')}")
+        table = compare(fits, criterion=used)
         weights = table["weight"].astype(float).to_dict()
         for name in fits:
             rows[name]["weight"] = weights[name]
-        mixture = Average(models, weights, criterion=criterion)
+        mixture = Average(models, weights, criterion=used, reason=reason)
         merged = {inp: col for name in fits for inp, col in columns[name].items()}
         at = _heldout_at(list(fits.values()), merged, heldout)
         scores, per_run = _forecast(mixture, at, heldout, y, probs, random_seed)
@@ -435,6 +448,8 @@ def backtest(laws: Any, data: Any, x: Mapping[str, str] | str | None = None, y: 
     result["error"] = result["error"].fillna("")
     result.index.name = "law"
     result.attrs["fits"] = _Shared(fits)
+    result.attrs["models"] = _Shared(models)
     result.attrs["points"] = pd.concat(points, ignore_index=True) if points else pd.DataFrame()
     result.attrs["heldout"] = mask
+    result.attrs["criterion"], result.attrs["criterion_reason"] = used, reason
     return result

@@ -430,9 +430,16 @@ def _run_next_run(args):
 
 
 # -- compare / backtest (bayeslaws.compare, bayeslaws.backtest) -----------------------------
-CRITERION = arg("--criterion", choices=("loo", "lfo"), default="loo",
-                help="rank and stack by PSIS-LOO (default) or leave-future-out along the "
-                "runs' scale (extrapolation)")
+CRITERION = arg("--criterion", choices=("auto", "loo", "lfo"), default="auto",
+                help="rank and stack by PSIS-LOO, leave-future-out along the runs' scale "
+                "(extrapolation), or auto (default): lfo when forecasting beyond the runs "
+                "(always in a backtest; compare: with --extrapolate) and the runs allow it, "
+                "else loo")
+
+
+def _print_criterion(criterion: str | None, reason: str | None) -> None:
+    if criterion:
+        print(f"stacking weights: {criterion} ({reason})")
 
 
 @command("compare", "rank saved fits of one data set by PSIS-LOO or leave-future-out, with "
@@ -442,13 +449,17 @@ CRITERION = arg("--criterion", choices=("loo", "lfo"), default="loo",
          arg("--reloo", action="store_true",
              help="refit exactly for runs with Pareto k > 0.7 (one refit per run)"),
          arg("--method", default="stacking", help="stacking, BB-pseudo-BMA or pseudo-BMA"),
-         CRITERION, CSV)
+         CRITERION,
+         arg("--extrapolate", action="store_true",
+             help="the weights are for forecasts beyond the fitted runs: with --criterion "
+             "auto, rank by leave-future-out where the runs allow it"), CSV)
 def _run_compare(args):
-    from bayeslaws.compare import compare_files
+    from bayeslaws.compare import CRITERION_ATTR, REASON_ATTR, compare_files
 
     table = compare_files(args.fits, reloo=args.reloo, method=args.method,
-                          criterion=args.criterion)
+                          criterion=args.criterion, extrapolate=args.extrapolate)
     _print(table, args.csv, index_label="law")
+    _print_criterion(table.attrs.get(CRITERION_ATTR), table.attrs.get(REASON_ATTR))
 
 
 @command("backtest", "fit laws on small runs, score forecasts of the largest", TABLE,
@@ -477,6 +488,7 @@ def _run_backtest(args):
                       varying=args.varying, pooled=args.pooled, criterion=args.criterion,
                       discrepancy=args.discrepancy, **_sampling(args, seed=args.seed or 0))
     _print(result, args.out, index_label="law")
+    _print_criterion(result.attrs.get("criterion"), result.attrs.get("criterion_reason"))
 
 
 def build_parser() -> argparse.ArgumentParser:

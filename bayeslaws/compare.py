@@ -198,7 +198,8 @@ def loo(fit: Fit, *, name: str = "fit", reloo: bool = False,
 
 def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stacking",
             k_threshold: float = K_THRESHOLD, progressbar: bool = False,
-            criterion: str = "loo", **lfo_options) -> pd.DataFrame:
+            criterion: str = "loo", extrapolate: Any = False,
+            **lfo_options) -> pd.DataFrame:
     """Compare fits of different law forms to the same data by PSIS-LOO or leave-future-out.
 
     Parameters
@@ -217,11 +218,15 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
         Pareto k threshold (0.7, the PSIS reliability limit, by default).
     progressbar : bool
         Progress bars of the refits.
-    criterion : {"loo", "lfo"}
+    criterion : {"loo", "lfo", "auto"}
         What the elpd (and so the ranks and weights) measures: ``"loo"``, leave-one-out
         (interpolation between the runs); ``"lfo"``, leave-future-out along the runs' scale
         (:func:`bayeslaws.lfo.lfo`: each level of scale forecast from the smaller runs only),
-        which ranks laws by how they extrapolate.
+        which ranks laws by how they extrapolate; ``"auto"``, ``"lfo"`` when ``extrapolate``
+        asks for forecasts beyond the runs and the runs allow it, else ``"loo"``
+        (:func:`choose_criterion`; the LFO options are then dropped).
+    extrapolate : bool or dict or DataFrame
+        Only read by ``criterion="auto"``: as in :func:`average`.
     **lfo_options
         With ``criterion="lfo"``: ``scale`` (default: the product of every fit's input
         columns, the same order for all fits), ``start``, ``horizon`` and ``lfo_method``
@@ -234,21 +239,28 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
         ``p_worse``, ``diag_diff``, ``diag_elpd``, ``p``, ``elpd``, ``se``, ``weight``, plus
         ``n_high_k`` (runs with Pareto k above the threshold after any refits) and
         ``n_refitted`` (LFO: levels with k above the threshold, and refits). ``table.attrs``
-        holds the fits, the ELPD results and ``"criterion"``, so ``bayeslaws.average(table)``
-        works directly and says which criterion its weights come from.
+        holds the fits, the ELPD results, the criterion used and why (``bayeslaws_criterion``,
+        ``bayeslaws_criterion_reason``), so ``bayeslaws.average(table)`` works directly and
+        says which criterion its weights come from.
     """
     fits = dict(fits)
     _check_comparable(fits)
+    reason = f"criterion={criterion!r} was asked"
     if str(method).lower() == "lfo":
-        criterion, method = "lfo", "stacking"
+        criterion, method, reason = "lfo", "stacking", "method='lfo' was asked"
+    elif criterion == "auto":
+        criterion, reason = choose_criterion(fits, "auto", extrapolate, lfo_options)
+        if criterion == "loo":
+            lfo_options = {}
     valid = ("stacking", "bb-pseudo-bma", "pseudo-bma")
     if str(method).lower() not in valid:
         raise OptionError(
             f"Unknown weighting method {method!r}. Valid choices: 'stacking', 'BB-pseudo-BMA', "
             "'pseudo-BMA', 'lfo' (stacking is recommended).")
     if criterion not in CRITERIA:
-        raise OptionError(f"criterion must be one of {choices(CRITERIA)} (leave-one-out or "
-                          f"leave-future-out); got {criterion!r}.")
+        raise OptionError(f"criterion must be one of {choices(AVERAGE_CRITERIA)} (leave-one-out, "
+                          f"leave-future-out, or auto: lfo when asked to extrapolate); got "
+                          f"{criterion!r}.")
     unknown = sorted(set(lfo_options) - set(LFO_OPTIONS))
     if unknown or (lfo_options and criterion != "lfo"):
         raise OptionError(
@@ -272,6 +284,7 @@ def compare(fits: Mapping[str, Fit], *, reloo: bool = False, method: str = "stac
     table.attrs[FITS_ATTR] = _Shared(fits)
     table.attrs[LOO_ATTR] = _Shared(elpd)
     table.attrs[CRITERION_ATTR] = criterion
+    table.attrs[REASON_ATTR] = reason
     return table
 
 
@@ -281,6 +294,8 @@ CRITERIA = ("loo", "lfo")
 LFO_OPTIONS = ("scale", "start", "horizon", "lfo_method")
 #: Name of the attribute of a comparison table saying which criterion gave its weights.
 CRITERION_ATTR = "bayeslaws_criterion"
+#: Name of the attribute of a comparison table saying why that criterion.
+REASON_ATTR = "bayeslaws_criterion_reason"
 
 
 def _lfo_all(fits: Mapping[str, Fit], k_threshold: float, progressbar: bool, *,
@@ -510,9 +525,11 @@ def lfo_obstacle(fits: Mapping[str, Fit], scale: Any = None, start: int | float 
     return ""
 
 
-def _resolve_criterion(fits: Mapping[str, Fit], criterion: str, extrapolate: Any,
-                       compare_kwargs: Mapping[str, Any]) -> tuple[str, str]:
-    """``(criterion, reason)`` for stacking ``fits`` (see :func:`average`)."""
+def choose_criterion(fits: Mapping[str, Fit], criterion: str, extrapolate: Any,
+                     compare_kwargs: Mapping[str, Any]) -> tuple[str, str]:
+    """``(criterion, reason)`` for stacking ``fits`` (see :func:`average`): ``"auto"`` is
+    ``"lfo"`` when ``extrapolate`` asks for forecasts beyond the runs (:func:`extrapolates`)
+    and :func:`lfo_obstacle` finds none, else ``"loo"``; the reason says which case."""
     if str(compare_kwargs.get("method", "")).lower() == "lfo":
         return "lfo", "method='lfo' was asked"
     if criterion != "auto":
@@ -594,7 +611,8 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
                     "explicit weights=.")
             weights = table["weight"].astype(float).to_dict()
             label = table.attrs.get(CRITERION_ATTR, "loo")
-            reason = "the comparison table's weights"
+            reason = "the comparison table's weights" + (
+                f": {table.attrs[REASON_ATTR]}" if table.attrs.get(REASON_ATTR) else "")
             if criterion not in ("auto", label):
                 raise OptionError(
                     f"The comparison table's weights come from criterion {label!r}, not "
@@ -615,7 +633,7 @@ def average(comparison_or_fits: pd.DataFrame | Mapping[str, Fit],
         if weights is None and len(fits) == 1:
             weights, reason = {next(iter(fits)): 1.0}, "a single fit"
         elif weights is None:
-            label, reason = _resolve_criterion(fits, criterion, extrapolate, compare_kwargs)
+            label, reason = choose_criterion(fits, criterion, extrapolate, compare_kwargs)
             table = compare(fits, criterion=label, **compare_kwargs)
             weights = table["weight"].astype(float).to_dict()
     else:

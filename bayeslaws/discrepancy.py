@@ -36,7 +36,7 @@ Only laws on a log link (positive y: losses) are supported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ import pandas as pd
 from scipy.optimize import minimize_scalar
 
 from bayeslaws.calibration import draw_intervals
-from bayeslaws.checks import check_prob
+from bayeslaws.checks import check_choice, check_prob
 from bayeslaws.data import prediction_frame
 from bayeslaws.exceptions import DataError, OptionError
 from bayeslaws.extrapolation import data_ranges, flag
@@ -61,6 +61,12 @@ TAU_MAX = 1.0
 TAU_PRIOR = 0.05
 #: Replicates of ``delta`` in :meth:`Discrepant.log_density` (Monte Carlo of the mixture).
 REPLICATES = 32
+#: Ways :func:`pool_tau` shares the discrepancy scale across curves.
+POOLING = ("partial", "complete", "none")
+#: Population scales ``s`` of :func:`pool_tau`'s partial pooling (``tau_j ~ HalfNormal(s)``).
+POPULATION_SCALES = np.geomspace(0.005, 1.0, 120)
+#: Sd of ``log s`` in its prior, ``log s ~ Normal(log TAU_PRIOR, POPULATION_SD)``.
+POPULATION_SD = 1.0
 
 
 def log10_scale(fit: Fit, frame: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
@@ -165,6 +171,70 @@ def tau_posterior(errors: pd.DataFrame, prior_scale: float = TAU_PRIOR,
     return taus, weights / weights.sum()
 
 
+def _halfnormal_grid(taus: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """HalfNormal(s) prior of each scale ``s`` (rows) on the grid ``taus`` (columns), each row
+    normalised to sum 1 over the grid (so narrow scales are not lost between grid points)."""
+    logp = -0.5 * (taus[None, :] / scales[:, None]) ** 2
+    p = np.exp(logp - logp.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def pool_tau(errors: Mapping[Hashable, pd.DataFrame], pooling: str = "partial",
+             prior_scale: float = TAU_PRIOR, population_sd: float = POPULATION_SD,
+             grid: int = 1001) -> tuple[np.ndarray, dict[Hashable, np.ndarray], dict[str, Any]]:
+    """Posterior of each curve's ``tau`` given the leave-future-out errors of *every* curve of
+    a study (``{curve: forecast_errors(fit)}``).
+
+    ``pooling="none"``: each curve alone (:func:`tau_posterior`, HalfNormal(``prior_scale``)).
+    ``"complete"``: one ``tau`` for all curves, ``prod_j L_j(tau)`` times that prior.
+    ``"partial"`` (default): ``tau_j ~ HalfNormal(s)`` with a population scale ``s`` whose
+    prior is ``log s ~ Normal(log prior_scale, population_sd)`` on
+    :data:`POPULATION_SCALES`; ``p(s | all) ∝ p(s) prod_j m_j(s)`` with ``m_j(s) = sum_tau
+    L_j(tau) HalfNormal(tau; s)``, and each curve's ``p(tau_j | all) = sum_s p(s | all)
+    L_j(tau_j) HalfNormal(tau_j; s) / m_j(s)``. Curves whose law extrapolates well inside their
+    runs pull ``s`` down and narrow each other's intervals; a curve whose law bends keeps a large
+    ``tau`` through its own likelihood. Each curve's bend ``c`` stays its own.
+
+    Returns ``(grid of tau, {curve: probabilities}, population)`` where ``population`` holds
+    ``scales`` and ``probs`` (the posterior of ``s``; one point at ``prior_scale`` unless
+    partial) and ``pooling``.
+    """
+    check_choice("pooling", pooling, POOLING)
+    if not errors:
+        raise DataError("pool_tau needs the forecast errors of at least one curve; got none.")
+    taus = np.linspace(0.0, TAU_MAX, grid)
+    loglik = {k: log_likelihood(e, taus) for k, e in errors.items()}
+    if pooling == "none":
+        prior = _halfnormal_grid(taus, np.array([prior_scale]))[0]
+        post = {}
+        for k, ll in loglik.items():
+            w = np.exp(ll - ll.max()) * prior
+            post[k] = w / w.sum()
+        return taus, post, {"pooling": pooling, "scales": np.array([prior_scale]),
+                            "probs": np.ones(1)}
+    if pooling == "complete":
+        total = sum(loglik.values())
+        w = np.exp(total - total.max()) * _halfnormal_grid(taus, np.array([prior_scale]))[0]
+        w = w / w.sum()
+        return taus, {k: w for k in loglik}, {"pooling": pooling,
+                                               "scales": np.array([prior_scale]),
+                                               "probs": np.ones(1)}
+    scales = POPULATION_SCALES
+    prior_s = -0.5 * ((np.log(scales) - np.log(prior_scale)) / population_sd) ** 2
+    hn = _halfnormal_grid(taus, scales)                     # (scales, taus)
+    lik = {k: np.exp(ll - ll.max()) for k, ll in loglik.items()}
+    marginal = {k: hn @ v for k, v in lik.items()}          # m_j(s), up to a constant
+    log_post_s = prior_s + sum(np.log(np.maximum(m, 1e-300)) for m in marginal.values())
+    post_s = np.exp(log_post_s - log_post_s.max())
+    post_s = post_s / post_s.sum()
+    post = {}
+    for k, v in lik.items():
+        mix = (post_s / np.maximum(marginal[k], 1e-300)) @ hn  # sum_s p(s) HN(tau; s) / m_j(s)
+        w = v * mix
+        post[k] = w / w.sum()
+    return taus, post, {"pooling": pooling, "scales": scales, "probs": post_s}
+
+
 def learn_tau(errors: pd.DataFrame) -> float:
     """Maximum-likelihood ``tau`` of :func:`log_likelihood`."""
     best = minimize_scalar(lambda tau: -float(log_likelihood(errors, tau)),
@@ -264,38 +334,153 @@ class Discrepant:
         return np.logaddexp.reduce(stacked, axis=0) - np.log(stacked.shape[0])
 
 
-def with_discrepancy(fit: Fit, tau: float | None = None, *, cuts: Sequence[float] = CUTS,
-                     random_seed: int = 0, progressbar: bool = False) -> Discrepant:
+#: Columns of :func:`forecast_errors`' table (an empty one for a curve with too few runs).
+ERROR_COLUMNS = ("cut", "span", "distance", "residual", "sd")
+
+
+class PooledDiscrepancy(Mapping):
+    """Discrepant forecasters of many curves of one study, ``tau`` pooled across them.
+
+    Obtain one with :func:`with_discrepancy` given several fits (a
+    :class:`bayeslaws.FitCollection` or a dict). A mapping ``curve -> Discrepant``.
+
+    Attributes
+    ----------
+    pooling : str
+        ``"partial"``, ``"complete"`` or ``"none"`` (:func:`pool_tau`).
+    scales, scale_probs : ndarray
+        Posterior of the population scale ``s`` (``tau_j ~ HalfNormal(s)``) on a grid.
+    skipped : dict
+        ``{curve: reason}`` for curves too short to learn from: their ``tau`` is drawn from
+        the pooled population alone.
+    """
+
+    def __init__(self, members: dict, population: Mapping[str, Any], skipped: dict) -> None:
+        self.members = members
+        self.pooling = str(population["pooling"])
+        self.scales = np.asarray(population["scales"])
+        self.scale_probs = np.asarray(population["probs"])
+        self.skipped = skipped
+
+    def __getitem__(self, curve: Hashable) -> Discrepant:
+        return self.members[curve]
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    @property
+    def scale(self) -> float:
+        """Posterior mean of the population scale ``s``."""
+        return float(self.scales @ self.scale_probs)
+
+    def __repr__(self) -> str:
+        return (f"<bayeslaws.PooledDiscrepancy {len(self)} curves, pooling={self.pooling!r}, "
+                f"population scale {self.scale:.3g} log y per decade^2>")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per curve: posterior mean of ``tau``, its 90% upper bound, ``span``, and the
+        number of leave-future-out errors it was learned from."""
+        rows = {}
+        for curve, member in self.members.items():
+            cdf = np.cumsum(member.tau_probs)
+            rows[curve] = {"tau": member.tau,
+                           "tau_90": float(member.taus[np.searchsorted(cdf, 0.9)]),
+                           "span": member.span,
+                           "errors": 0 if member.errors is None else len(member.errors)}
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index.name = "curve"
+        return table
+
+
+def _pooled(fits: Mapping[Hashable, Fit], pooling: str, cuts: Sequence[float],
+            errors: Mapping[Hashable, pd.DataFrame] | None, random_seed: int,
+            progressbar: bool) -> PooledDiscrepancy:
+    check_choice("pooling", pooling, POOLING)
+    if not fits:
+        raise OptionError("with_discrepancy got an empty collection of fits; give one or more.")
+    learned, skipped = {}, {}
+    for curve, fit in fits.items():
+        _check_fit(fit)
+        if errors is not None and curve in errors:
+            learned[curve] = errors[curve]
+            continue
+        try:
+            learned[curve] = forecast_errors(fit, cuts, random_seed=random_seed,
+                                             progressbar=progressbar)
+        except DataError as err:
+            skipped[curve] = str(err)
+            learned[curve] = pd.DataFrame(columns=list(ERROR_COLUMNS), dtype=float)
+    taus, probs, population = pool_tau(learned, pooling)
+    members = {curve: Discrepant(fit, taus, probs[curve], errors=learned[curve])
+               for curve, fit in fits.items()}
+    return PooledDiscrepancy(members, population, skipped)
+
+
+def _check_fit(fit: Any) -> None:
+    if not isinstance(fit, Fit):
+        raise OptionError(f"with_discrepancy takes a bayeslaws Fit (or a collection of them); "
+                          f"got {type(fit).__name__}.")
+    if fit.law.link != "log":
+        raise OptionError(
+            f"The discrepancy term is defined on log y, for laws on a log link (losses); law "
+            f"{fit.law.name!r} has link {fit.law.link!r}.")
+
+
+def with_discrepancy(fit: Fit | Mapping[Hashable, Fit], tau: float | None = None, *,
+                     cuts: Sequence[float] = CUTS, random_seed: int = 0,
+                     progressbar: bool = False, pooling: str = "partial",
+                     errors: Any = None) -> Discrepant | PooledDiscrepancy:
     """``fit`` with a discrepancy term whose scale is learned by leave-future-out.
 
     Parameters
     ----------
-    fit : Fit
-        A fit of a law on a log link (losses).
+    fit : Fit, or FitCollection or dict of {curve: Fit}
+        A fit of a law on a log link (losses); or many curves of one study (e.g. the result
+        of :func:`bayeslaws.fit_many`), whose scales ``tau`` are learned together
+        (``pooling``).
     tau : float, optional
         The discrepancy scale (sd of the law's bend, log y per decade of scale squared);
         default: its posterior given the fitted runs' leave-future-out errors
         (:func:`forecast_errors`, :func:`tau_posterior`), at the cost of one refit per cut
-        point.
+        point (per curve). Only for one fit.
     cuts : sequence of float
         Quantiles of the runs' log scale at which the law is refitted on the smaller runs.
     random_seed : int
         Seed of the forecasts' draws.
     progressbar : bool
         Progress bars of the refits.
+    pooling : {"partial", "complete", "none"}
+        With many fits: how their ``tau`` share the evidence (:func:`pool_tau`). ``"partial"``
+        (default): each curve's ``tau`` is drawn from a population whose scale is learned
+        from every curve's leave-future-out errors, so curves whose law extrapolates well
+        within their runs narrow each other's intervals while a curve whose law bends keeps
+        its own large ``tau``; ``"complete"``: one ``tau`` for all; ``"none"``: each alone.
+        Each curve's bend is its own in every case.
+    errors : DataFrame or dict of {curve: DataFrame}, optional
+        Leave-future-out errors already computed (:func:`forecast_errors`, or a
+        :class:`Discrepant`'s ``errors``), which skips their refits.
 
     Returns
     -------
-    Discrepant
+    Discrepant, or PooledDiscrepancy (a mapping ``curve -> Discrepant``) for many fits
     """
-    if not isinstance(fit, Fit):
-        raise OptionError(f"with_discrepancy takes a bayeslaws Fit; got {type(fit).__name__}.")
-    if fit.law.link != "log":
-        raise OptionError(
-            f"The discrepancy term is defined on log y, for laws on a log link (losses); law "
-            f"{fit.law.name!r} has link {fit.law.link!r}.")
+    if isinstance(fit, Mapping):
+        if tau is not None:
+            raise OptionError("tau= fixes one fit's discrepancy scale; with many fits give "
+                              "none and choose pooling= instead.")
+        if errors is not None and not isinstance(errors, Mapping):
+            raise OptionError("With many fits, errors= is a dict {curve: forecast errors}; got "
+                              f"{type(errors).__name__}.")
+        return _pooled(getattr(fit, "fits", fit), pooling, cuts, errors, random_seed,
+                       progressbar)
+    _check_fit(fit)
     if tau is None:
-        errors = forecast_errors(fit, cuts, random_seed=random_seed, progressbar=progressbar)
+        if errors is None:
+            errors = forecast_errors(fit, cuts, random_seed=random_seed,
+                                     progressbar=progressbar)
         return Discrepant(fit, *tau_posterior(errors), errors=errors)
     if not np.isfinite(tau) or tau < 0:
         raise OptionError(f"tau must be a finite number >= 0 (log y per decade squared); got "

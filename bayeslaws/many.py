@@ -26,6 +26,7 @@ import pandas as pd
 
 from bayeslaws import sampling
 from bayeslaws.checks import check_choice
+from bayeslaws.discrepancy import with_discrepancy
 from bayeslaws.exceptions import BayesLawsError, DataError, OptionError, SamplerWarning
 from bayeslaws.fitting import fit
 from bayeslaws.law import Law
@@ -72,6 +73,13 @@ class FitCollection(Mapping):
     def __repr__(self) -> str:
         return (f"<bayeslaws.FitCollection {len(self.fits)} fits, {len(self.errors)} failed, "
                 f"{self.seconds:.1f} s>")
+
+    def with_discrepancy(self, pooling: str = "partial", **options: Any):
+        """Every fit with a discrepancy term beyond its runs, the scale ``tau`` learned from
+        the leave-future-out errors of all the curves together
+        (:func:`bayeslaws.with_discrepancy`; ``pooling`` is ``"partial"``, ``"complete"`` or
+        ``"none"``). Costs one refit per cut point per curve, in this process."""
+        return with_discrepancy(self.fits, pooling=pooling, **options)
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
         """One row per (group, parameter): each fit's :meth:`Fit.summary`, stacked."""

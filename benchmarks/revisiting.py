@@ -85,9 +85,10 @@ def available_laws(names) -> tuple[dict, list[str]]:
     return present, [n for n in names if n not in present]
 
 
-def run_curve(curve: pd.DataFrame, laws: dict, sampling: dict, seed: int,
+def run_curve(curve: pd.DataFrame, laws: dict, sampling: dict, seed: int, keep: list | None = None,
               **options) -> list[dict]:
-    """Backtest every law (and the stacked average) on one curve; one row per law."""
+    """Backtest every law (and the stacked average) on one curve; one row per law. With
+    ``keep``, the backtest's table is appended to it (for :func:`pool_rows`)."""
     curve = curve.sort_values(X).reset_index(drop=True)
     mask = curve["Training"].to_numpy() == 0
     start = time.perf_counter()
@@ -101,11 +102,77 @@ def run_curve(curve: pd.DataFrame, laws: dict, sampling: dict, seed: int,
                                 stacked=False, random_seed=seed, **options, **sampling)
             table["error"] = table["error"].fillna("") + f" (no stacked row: {err})"
     seconds = time.perf_counter() - start
+    if keep is not None:
+        keep.append((curve, mask, table))
     rows = []
+    points = table.attrs.get("points", pd.DataFrame())
     for law, row in table.iterrows():
-        rows.append({"law": law, **row.to_dict(), "seconds": seconds,
+        rows.append({"law": law, **row.to_dict(), **_side(points, law), "seconds": seconds,
                      "warnings": len(caught)})
     return rows
+
+
+def _side(points: pd.DataFrame, law: str) -> dict:
+    """Where the held-out points lie against the forecast's median: ``above_median`` (share
+    above it; 0.5 for an unbiased median) and ``log_bias`` (mean ``log(y / median)``)."""
+    if not len(points) or law not in set(points["law"]):
+        return {}
+    part = points[points["law"] == law]
+    ratio = np.log(part["y"].to_numpy(dtype=float) / part["median"].to_numpy(dtype=float))
+    return {"above_median": float(np.mean(ratio > 0)), "log_bias": float(np.mean(ratio))}
+
+
+def pool_rows(kept: list, rows: list[dict], pooling: str, seed_of: dict) -> list[dict]:
+    """The rows of a ``--discrepancy`` run rescored with ``tau`` pooled per domain and law
+    across the run's curves (:func:`bayeslaws.discrepancy.pool_tau`): the same fits, each
+    curve's leave-future-out errors, its own bend; the stacked row with the same weights."""
+    from bayeslaws.backtest import _forecast, _heldout_at
+    from bayeslaws.compare import Average
+    from bayeslaws.discrepancy import ERROR_COLUMNS, Discrepant, pool_tau
+
+    by_name = {" / ".join(str(k) for k in _key(c)): (c, m, t) for c, m, t in kept}
+    empty = pd.DataFrame(columns=list(ERROR_COLUMNS), dtype=float)
+    pooled_models: dict = {}
+    for domain in DOMAINS:
+        names = [n for n, (c, _, _) in by_name.items() if c["Domain"].iloc[0] == domain]
+        laws = {law for n in names for law in by_name[n][2].attrs["models"]}
+        for law in laws:
+            members = {n: by_name[n][2].attrs["models"][law] for n in names
+                       if law in by_name[n][2].attrs["models"]}
+            errors = {n: m.errors if m.errors is not None else empty for n, m in members.items()}
+            taus, probs, _ = pool_tau(errors, pooling)
+            for n, m in members.items():
+                pooled_models[(n, law)] = Discrepant(m.fit, taus, probs[n], errors=errors[n])
+    out = []
+    for row in rows:
+        name, law = row["curve"], row["law"]
+        curve, mask, table = by_name[name]
+        heldout = curve.loc[mask].reset_index(drop=True)
+        fits = table.attrs["fits"]
+        if law == STACKED:
+            models = {k: pooled_models[(name, k)] for k in fits}
+            weights = {k: float(table.loc[k, "weight"]) for k in fits}
+            model = Average(models, weights)
+            at = _heldout_at(list(fits.values()), {i: c for f in fits.values()
+                                                   for i, c in f.settings.columns.items()},
+                             heldout)
+        elif (name, law) in pooled_models:
+            model = pooled_models[(name, law)]
+            at = _heldout_at([model.fit], model.fit.settings.columns, heldout)
+        else:
+            out.append(dict(row))
+            continue
+        scores, points = _forecast(model, at, heldout, Y, [p / 100 for p in LEVELS],
+                                   seed_of[name])
+        new = {**row, **scores, **_side(points.assign(law=law), law)}
+        if law != STACKED:
+            new["tau"] = model.tau
+        out.append(new)
+    return out
+
+
+def _key(curve: pd.DataFrame) -> tuple:
+    return tuple(curve[k].iloc[0] for k in KEY)
 
 
 #: Coverage levels scored (those of NSL-PFN's MSCE).
@@ -146,6 +213,10 @@ def summarise(per_curve: pd.DataFrame) -> pd.DataFrame:
         table["msce_mean"] = grouped["msce"].mean()
     if "width_90" in ok.columns:
         table["width_90"] = grouped["width_90"].median()
+    if "above_median" in ok.columns:  # share of held-out points above the forecast's median
+        table["above_median"] = ((ok["above_median"] * ok["n_heldout"]).groupby(
+            [ok["Domain"], ok["law"]]).sum() / grouped["n_heldout"].sum())
+        table["log_bias"] = grouped["log_bias"].mean()
     table["best_single"] = wins
     table["best_single"] = table["best_single"].fillna(0).astype(int)
     return table
@@ -249,10 +320,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "revisiting"))
     parser.add_argument("--resume", action="store_true", help="skip curves in per_curve.csv")
-    parser.add_argument("--criterion", choices=("loo", "lfo"), default="loo",
+    parser.add_argument("--criterion", choices=("auto", "loo", "lfo"), default="loo",
                         help="stacking weights by leave-one-out or leave-future-out")
     parser.add_argument("--discrepancy", action="store_true",
                         help="score every law with the discrepancy term")
+    parser.add_argument("--pooling", nargs="+", choices=("partial", "complete", "none"),
+                        help="with --discrepancy: also rescore with tau pooled per domain and "
+                             "law across the run's curves (report in <out>/pooled_<pooling>)")
     parser.add_argument("--report-only", metavar="COMMAND",
                         help="rewrite results.md from the out folder's per_curve.csv (COMMAND: "
                              "the command that produced it, for the report)")
@@ -277,6 +351,8 @@ def main(argv=None) -> int:
         return 0
     if args.all and (args.curves or args.skip):
         parser.error("--all runs every curve; leave out --curves and --skip")
+    if args.pooling and (not args.discrepancy or args.resume):
+        parser.error("--pooling needs --discrepancy, and all curves in one run (no --resume)")
     frame = load_curves()
     order = curve_order(frame)[args.skip:]
     if args.curves:
@@ -289,12 +365,14 @@ def main(argv=None) -> int:
     groups = frame.groupby(list(KEY))
     rows = previous.to_dict("records")
     report = None
+    kept, seed_of = ([] if args.pooling else None), {}
     for i, key in enumerate(order):
         name = " / ".join(str(k) for k in key)
         if name in done:
             continue
         curve = groups.get_group(key)
-        new = run_curve(curve, laws, sampling, args.seed + 1000 * (i + args.skip),
+        seed_of[name] = args.seed + 1000 * (i + args.skip)
+        new = run_curve(curve, laws, sampling, seed_of[name], keep=kept,
                         criterion=args.criterion, discrepancy=args.discrepancy)
         for row in new:
             row.update({"curve": name, "Domain": key[0], "Task": key[1], "Model": key[2]})
@@ -306,6 +384,13 @@ def main(argv=None) -> int:
         print(f"[{i + 1}/{len(order)}] {name}: {new[0]['seconds']:.0f}s"
               + (f", best {best['law']} rmse {best['rmsle']:.4f}" if best else ""), flush=True)
     print(f"report: {report or 'nothing new to run'}")
+    for pooling in args.pooling or ():
+        pooled_out = out / f"pooled_{pooling}"
+        pooled_out.mkdir(exist_ok=True)
+        pooled = pd.DataFrame(pool_rows(kept, rows, pooling, seed_of))
+        pooled.to_csv(pooled_out / "per_curve.csv", index=False)
+        path = write_report(pooled, pooled_out, command, missing, sampling, len(order))
+        print(f"pooled report: {path}")
     return 0
 
 

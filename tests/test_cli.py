@@ -268,7 +268,14 @@ def test_compare_and_backtest_take_the_criterion(tmp_path, monkeypatch):
                         spy("backtest"))
     assert main(["compare", "a.nc", "b.nc", "--criterion", "lfo"]) in (0, None)
     assert seen["compare"]["criterion"] == "lfo"
+    assert main(["compare", "a.nc", "b.nc", "--extrapolate"]) in (0, None)
+    assert seen["compare"]["criterion"] == "auto" and seen["compare"]["extrapolate"] is True
+    assert main(["compare", "a.nc", "b.nc"]) in (0, None)
+    assert seen["compare"]["extrapolate"] is False
     data(0).to_csv(tmp_path / "runs.csv", index=False)
     assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x",
                  "--y", "y", "--criterion", "lfo", "--discrepancy"]) in (0, None)
     assert seen["backtest"]["criterion"] == "lfo" and seen["backtest"]["discrepancy"] is True
+    assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x",
+                 "--y", "y"]) in (0, None)
+    assert seen["backtest"]["criterion"] == "auto"

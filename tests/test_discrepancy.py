@@ -191,3 +191,115 @@ def test_too_few_runs_to_learn_tau():
         with_discrepancy(fit)
     with pytest.warns(UserWarning, match="scored without discrepancy"):
         assert _with_discrepancy(fit, "sat", 0).tau == 0.0
+
+
+# -- tau pooled across the curves of a study ----------------------------------------------------
+def _study(taus, cuts=4, seed=0, noise=0.15):
+    """Forecast errors of one curve per ``tau`` of ``taus`` (``cuts`` refits each), the refits'
+    forecasts as uncertain as ``noise`` (so that one curve alone hardly tells tau 0 from the
+    prior's 0.05, as in benchmarks/discrepancy.py's right law)."""
+    out = {}
+    for i, t in enumerate(taus):
+        e = _errors(t, cuts=cuts, seed=seed + i)
+        bend = e["residual"] - 0.02 * np.random.default_rng(seed + i).standard_normal(len(e))
+        noise_draw = noise * np.random.default_rng(100 + seed + i).standard_normal(len(e))
+        out[f"c{i}"] = e.assign(sd=noise, residual=bend + noise_draw)
+    return out
+
+
+def test_pooling_none_and_complete_are_the_single_curve_posterior():
+    from bayeslaws.discrepancy import pool_tau
+
+    study = _study([0.0, 0.05, 0.1])
+    grid, alone, population = pool_tau(study, "none")
+    assert population["pooling"] == "none"
+    for curve, errors in study.items():
+        np.testing.assert_allclose(alone[curve], tau_posterior(errors)[1], atol=1e-12)
+    # one tau for all: the posterior of the curves' errors together (their cuts apart)
+    together = pd.concat([e.assign(cut=f"{k}-" + e["cut"].astype(str))
+                          for k, e in study.items()], ignore_index=True)
+    together["cut"] = pd.factorize(together["cut"])[0]
+    _, complete, _ = pool_tau(study, "complete")
+    for curve in study:
+        np.testing.assert_allclose(complete[curve], tau_posterior(together)[1], atol=1e-12)
+
+
+def test_partial_pooling_narrows_right_curves_and_keeps_a_bending_one():
+    """Eight curves with 4 cuts each: alone, a straight curve's tau is mostly its prior
+    (means 0.01-0.03); with seven other straight curves the population scale drops and so does
+    its tau, while a curve that bends (tau 0.15) keeps most of its own in a mixed study."""
+    from bayeslaws.discrepancy import pool_tau
+
+    def mean(grid, probs):
+        return {k: float(grid @ p) for k, p in probs.items()}
+
+    straight = _study([0.0] * 8, seed=10)
+    grid, alone, _ = pool_tau(straight, "none")
+    _, pooled, population = pool_tau(straight, "partial")
+    alone, pooled = mean(grid, alone), mean(grid, pooled)
+    # alone the means are 0.011-0.033, pooled 0.007-0.016 (seeded; population scale ~0.016)
+    assert all(pooled[k] < alone[k] for k in straight)
+    assert np.mean(list(pooled.values())) < 0.7 * np.mean(list(alone.values()))
+    assert population["scales"] @ population["probs"] < 0.03  # the prior's is 0.05
+    mixed = _study([0.0] * 7 + [0.15], seed=10)
+    _, alone_m, _ = pool_tau(mixed, "none")
+    _, partial, _ = pool_tau(mixed, "partial")
+    _, complete, _ = pool_tau(mixed, "complete")
+    bend = "c7"
+    assert grid @ partial[bend] > 0.7 * (grid @ alone_m[bend])
+    assert grid @ partial[bend] > grid @ complete[bend]  # one tau for all shrinks it more
+    with pytest.raises(OptionError, match="pooling"):
+        pool_tau(mixed, "hierarchical")
+
+
+def test_with_discrepancy_pools_a_collection(one_input):
+    """Given several fits (and their errors, so no refits), every curve gets a Discrepant with
+    the pooled posterior; a curve too short to learn from draws tau from the population."""
+    from bayeslaws.discrepancy import PooledDiscrepancy, pool_tau
+    from bayeslaws.simulate import simulate
+    from tests.helpers import fixed_draws_fit
+
+    params = {"E": 1.5, "A": 30.0, "alpha": 0.3}
+    short = simulate("saturating_power_law", params, {"x": np.geomspace(1e6, 1e9, 5)})
+    draws = {**{k: np.full(400, v) for k, v in params.items()}, "sigma": np.full(400, 0.02)}
+    fits = {"a": one_input, "b": one_input, "short": fixed_draws_fit(
+        "saturating_power_law", draws, short, "x")}
+    errors = {"a": _errors(0.0, cuts=4, seed=1), "b": _errors(0.0, cuts=4, seed=2)}
+    pooled = with_discrepancy(fits, errors=errors)
+    assert isinstance(pooled, PooledDiscrepancy) and set(pooled) == {"a", "b", "short"}
+    assert "Too few runs" in pooled.skipped["short"]
+    grid, expected, population = pool_tau(
+        {**errors, "short": pooled["short"].errors}, "partial")
+    for curve in fits:
+        assert isinstance(pooled[curve], Discrepant)
+        np.testing.assert_allclose(pooled[curve].tau_probs, expected[curve])
+    # the short curve has no errors of its own: its tau is the population's predictive
+    np.testing.assert_allclose(expected["short"],
+                               population["probs"] @ _population_prior(grid, population))
+    summary = pooled.summary()
+    assert list(summary.index) == ["a", "b", "short"] and summary.loc["short", "errors"] == 0
+    assert (summary["tau_90"] >= summary["tau"]).all()
+    assert "pooling='partial'" in repr(pooled)
+    with pytest.raises(OptionError, match="tau= fixes one fit"):
+        with_discrepancy(fits, tau=0.1)
+    with pytest.raises(OptionError, match="pooling"):
+        with_discrepancy(fits, errors=errors, pooling="all")
+
+
+def _population_prior(grid, population):
+    p = np.exp(-0.5 * (grid[None, :] / population["scales"][:, None]) ** 2)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def test_fit_collection_pools_its_discrepancy(one_input):
+    from bayeslaws.many import FitCollection
+
+    errors = {"a": _errors(0.0, cuts=4, seed=1), "b": _errors(0.1, cuts=4, seed=2)}
+    collection = FitCollection({"a": one_input, "b": one_input}, {}, 0.0)
+    pooled = collection.with_discrepancy(errors=errors, pooling="complete")
+    assert pooled.pooling == "complete" and set(pooled) == {"a", "b"}
+    np.testing.assert_allclose(pooled["a"].tau_probs, pooled["b"].tau_probs)
+    apart = collection.with_discrepancy(errors=errors, pooling="none")
+    for curve in errors:
+        np.testing.assert_allclose(apart[curve].tau_probs, tau_posterior(errors[curve])[1],
+                                   atol=1e-12)

@@ -275,3 +275,48 @@ def test_average_of_a_table_keeps_its_criterion(two_laws):
         bl.average(fits, extrapolate="yes")
     with pytest.raises(DataError, match="none of the laws' inputs"):
         bl.average(fits, extrapolate={"N": [1e10]})
+
+
+# -- bl.backtest and bl.compare with criterion="auto" -----------------------------------------
+def test_backtest_stacks_by_lfo_by_default(monkeypatch):
+    """A backtest forecasts beyond its fitting runs: by default its stacking weights are the
+    leave-future-out ones of the fits (those of compare(criterion="lfo")), and it says so."""
+    monkeypatch.setattr(sampling, "run_nuts", _stand_in)
+    kwargs = dict(x="x", y="y", holdout=0.25, random_seed=1, likelihood="lognormal",
+                  chains=2, draws=200, progressbar=False, allow_few_runs=True)
+    laws = ["saturating_power_law", "power_law"]
+    table = _quiet(bl.backtest, laws, _data(n=16), **kwargs)
+    assert table.attrs["criterion"] == "lfo"
+    assert table.attrs["criterion_reason"] == "auto: the backtest forecasts beyond the fitting runs"
+    by_lfo = _quiet(bl.compare, dict(table.attrs["fits"]), criterion="lfo")["weight"]
+    for law in laws:
+        assert table.loc[law, "weight"] == pytest.approx(by_lfo[law])
+    by_loo = _quiet(bl.backtest, laws, _data(n=16), criterion="loo", **kwargs)
+    assert by_loo.attrs["criterion"] == "loo"
+    assert by_loo.attrs["criterion_reason"] == "criterion='loo' was asked"
+    # 7 runs, 2 held out: 5 fitting runs leave none to forecast after the law's 4 parameters
+    few = _quiet(bl.backtest, laws, _data(n=7), **kwargs)
+    assert few.attrs["criterion"] == "loo"
+    assert few.attrs["criterion_reason"].startswith("auto, but leave-future-out is impossible")
+    assert "5 runs" in few.attrs["criterion_reason"]
+    single = _quiet(bl.backtest, "power_law", _data(n=16), **kwargs)
+    assert single.attrs["criterion"] is None
+    with pytest.raises(OptionError, match="criterion"):
+        bl.backtest(laws, _data(n=16), x="x", y="y", criterion="waic")
+
+
+def test_compare_auto_uses_lfo_only_when_asked_to_extrapolate(two_laws):
+    fits = two_laws()
+    auto = _quiet(bl.compare, fits, criterion="auto", extrapolate=True)
+    assert auto.attrs["bayeslaws_criterion"] == "lfo"
+    assert auto.attrs["bayeslaws_criterion_reason"] == "asked to extrapolate"
+    np.testing.assert_allclose(auto["weight"],
+                               _quiet(bl.compare, fits, criterion="lfo")["weight"])
+    inside = _quiet(bl.compare, fits, criterion="auto", scale="x")  # LFO option dropped
+    assert inside.attrs["bayeslaws_criterion"] == "loo"
+    assert "not asked to extrapolate" in inside.attrs["bayeslaws_criterion_reason"]
+    mixture = bl.average(auto)
+    assert mixture.criterion == "lfo" and "asked to extrapolate" in mixture.reason
+    few = _quiet(bl.compare, two_laws(n=5), criterion="auto", extrapolate=True)
+    assert few.attrs["bayeslaws_criterion"] == "loo"
+    assert "impossible" in few.attrs["bayeslaws_criterion_reason"]
