@@ -83,6 +83,12 @@ def simulated_cases(seeds: int = 3) -> list[dict]:
     return out
 
 
+def case_seed(case: dict, seed: int = 0) -> int:
+    """The case's random seed: ``seed`` plus a hash of its family, case and law."""
+    key = f"{case['family']}/{case['case']}/{case['law']}".encode()
+    return seed + zlib.crc32(key) % 1_000_000
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="all", choices=("all", "decide", "confirm"))
@@ -96,8 +102,7 @@ def main(argv=None) -> int:
     todo = [c for c in pythia_cases() + simulated_cases()
             if args.split == "all" or c["split"] == args.split]
     for case in todo:  # a seed per case, the same whichever cases run with it
-        key = f"{case['family']}/{case['case']}/{case['law']}".encode()
-        case.update(options=options, seed=args.seed + zlib.crc32(key) % 1_000_000)
+        case.update(options=options, seed=case_seed(case, args.seed))
     print(f"{len(todo)} fits", flush=True)
     table = pd.DataFrame([run_case(c) for c in todo])
     args.out.mkdir(parents=True, exist_ok=True)
