@@ -265,11 +265,15 @@ def main(argv=None) -> int:
                         help="a per_fit.csv: rerun only the fits that met the goal there")
     parser.add_argument("--before", type=Path, default=None,
                         help="a per_fit.csv to compare with, on the cases both ran")
+    parser.add_argument("--laws", nargs="+", default=None,
+                        help="only these laws (as named in the table: m1, bnsl1, ...)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "defaults")
     args = parser.parse_args(argv)
     global MAX_CURVES
     MAX_CURVES = args.max_curves
     todo = cases(args.families, args.split, args.quick, json.loads(args.fit_options), args.seed)
+    if args.laws is not None:
+        todo = [c for c in todo if c["law"] in args.laws]
     if args.only_failed is not None:
         failed = pd.read_csv(args.only_failed)
         failed = failed[~failed["ok"].fillna(False).astype(bool)]

@@ -96,6 +96,12 @@ RANGE_DATA = ("chinchilla 240", "gadre rpj/c4_val", "revisiting IC BiT/101/3",
               "revisiting NMT 28 Enc, 6 Dec", "bnsl 4-digit", "pythia lambada_openai")
 
 
+#: Smallest allowed prior median curve (a multiple of the smallest y), where not 1/3. The
+#: sigmoid's uniform ceiling prior puts LAMBADA's (chance 0) prior median at 0.24 x its smallest
+#: accuracy; the former Beta(2, 1) ceiling gave 0.38 x but 17 instead of 20 of 22 Pythia fits
+#: meeting the convergence goal (benchmarks/results/sigmoid/after and ceiling_beta21): a
+#: trade-off chosen for convergence, bounded here so that a prior further off still fails.
+MEDIAN_LOW = {"sigmoid": 1 / 5}
 #: Largest allowed upper end of the 90% band (a multiple of the largest y) per kind of law, at
 #: about 1.5x what benchmarks/results/prior_ranges.md measures at the defaults.
 BAND_LIMIT = {"bnsl": 1e5, "kaplan": 100.0}
@@ -105,8 +111,8 @@ LOSS_BAND_LIMIT = 20.0
 @requires_data
 def test_default_priors_stay_on_the_data_scale():
     """The prior median curve of every catalogue law lies within a factor of 3 of the data's
-    range on the shared data, and the 90% band of loss laws within [1/5, 20] times it (bnsl:
-    up to 1e5, kaplan 100).
+    range on the shared data (the sigmoid's low end within 5, see MEDIAN_LOW), and the 90% band
+    of loss laws within [1/5, 20] times it (bnsl: up to 1e5, kaplan 100).
 
     The issue's target is the 90% band within a factor of 3; benchmarks/results/prior_ranges.md
     has every pair (10 of 79 meet it): single-term laws reach 0.26-4.6 x, laws with a floor
@@ -121,7 +127,8 @@ def test_default_priors_stay_on_the_data_scale():
         if data not in RANGE_DATA:
             continue
         row = ranges.band(law, options, frame, args, draws=400)
-        assert 1 / 3 <= row["median_low"] and row["median_high"] <= 3, (data, law, row)
+        low = MEDIAN_LOW.get(law, 1 / 3)
+        assert low <= row["median_low"] and row["median_high"] <= 3, (data, law, row)
         if law != "sigmoid":  # (an accuracy may approach 0)
             limit = BAND_LIMIT.get("bnsl" if law.startswith("bnsl") else law, LOSS_BAND_LIMIT)
             assert row["lower_ratio"] >= 1 / 5 and row["upper_ratio"] <= limit, (data, law, row)
