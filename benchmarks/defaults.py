@@ -117,22 +117,30 @@ def gadre_cases() -> Iterator[dict]:
                        "kwargs": {"x": {"N": "N_params", "D": "D_tokens"}, "y": f"loss_{loss}"}}
 
 
+def pythia_fit(task: str, part: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Data and ``bl.fit`` options of one Pythia task's rows (one metric and shot count): the
+    final checkpoint of each size, the task's chance rate, beta-binomial counts where the stderr
+    gives the number of questions, else Beta noise."""
+    part = part[part["step"] == part["step"].max()]
+    data = pd.DataFrame({"params": part["nominal_params"].astype(float),
+                         "accuracy": part["value"].astype(float)}).reset_index(drop=True)
+    kwargs = {"x": "params", "y": "accuracy",
+              "law_options": {"chance": PYTHIA_CHANCE.get(task, 0.0)}}
+    stderr = part["stderr"].to_numpy(dtype=float)
+    if np.all(np.isfinite(stderr) & (stderr > 0)):
+        acc = data["accuracy"].to_numpy()
+        data["questions"] = np.round(acc * (1 - acc) / stderr**2)
+        kwargs.update(likelihood="betabinomial", extra={"trials": "questions"})
+    else:
+        kwargs.update(likelihood="beta")
+    return data, kwargs
+
+
 def pythia_cases() -> Iterator[dict]:
     frame = pd.read_csv(data_dir() / "pythia-evals" / "pythia_v1_benchmarks_long.csv")
     rows = frame[(frame["metric"] == "acc") & (frame["shots"] == 0)]
     for task, part in rows.groupby("task"):
-        part = part[part["step"] == part["step"].max()]
-        data = pd.DataFrame({"params": part["nominal_params"].astype(float),
-                             "accuracy": part["value"].astype(float)}).reset_index(drop=True)
-        kwargs = {"x": "params", "y": "accuracy",
-                  "law_options": {"chance": PYTHIA_CHANCE.get(task, 0.0)}}
-        stderr = part["stderr"].to_numpy(dtype=float)
-        if np.all(np.isfinite(stderr) & (stderr > 0)):
-            acc = data["accuracy"].to_numpy()
-            data["questions"] = np.round(acc * (1 - acc) / stderr**2)
-            kwargs.update(likelihood="betabinomial", extra={"trials": "questions"})
-        else:
-            kwargs.update(likelihood="beta")
+        data, kwargs = pythia_fit(task, part)
         yield {"family": "pythia", "case": task, "split": "confirm", "law": "sigmoid",
                "law_name": "sigmoid", "data": data, "kwargs": kwargs}
 

@@ -28,14 +28,13 @@ import sys
 import zlib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bayeslaws.datasets import data_dir  # noqa: E402
-from benchmarks.defaults import PYTHIA_CHANCE, report, run_case, side_by_side  # noqa: E402
+from benchmarks.defaults import pythia_fit, report, run_case, side_by_side  # noqa: E402
 from tests.helpers import CASES, simulate_case  # noqa: E402
 
 DECIDE_TASKS = ("arc_challenge", "logiqa", "mmlu_avg_57_subjects", "winogrande")
@@ -49,18 +48,7 @@ def pythia_cases() -> list[dict]:
     for metric, shots in ROWS:
         rows = frame[(frame["metric"] == metric) & (frame["shots"] == shots)]
         for task, part in rows.groupby("task"):
-            part = part[part["step"] == part["step"].max()]
-            data = pd.DataFrame({"params": part["nominal_params"].astype(float),
-                                 "accuracy": part["value"].astype(float)}).reset_index(drop=True)
-            kwargs = {"x": "params", "y": "accuracy",
-                      "law_options": {"chance": PYTHIA_CHANCE.get(task, 0.0)}}
-            stderr = part["stderr"].to_numpy(dtype=float)
-            if np.all(np.isfinite(stderr) & (stderr > 0)):
-                acc = data["accuracy"].to_numpy()
-                data["questions"] = np.round(acc * (1 - acc) / stderr**2)
-                kwargs.update(likelihood="betabinomial", extra={"trials": "questions"})
-            else:
-                kwargs.update(likelihood="beta")
+            data, kwargs = pythia_fit(task, part)
             split = "decide" if (metric, shots) == ("acc", 0) and task in DECIDE_TASKS \
                 else "confirm"
             out.append({"family": f"pythia {metric} {shots}-shot", "case": task, "split": split,
