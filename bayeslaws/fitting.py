@@ -184,11 +184,12 @@ def _needs_retry(fit: Fit) -> bool:
 
 
 def _safer(fit: Fit) -> dict:
-    """The next attempt's settings: safer NUTS when the chains misbehaved, more draws when
-    only the effective sample size was short."""
+    """The next attempt's settings: safer NUTS when the chains misbehaved (divergences, a stuck
+    chain, R-hat above ``diagnostics.MILD_RHAT``), more draws when only the effective sample
+    size was short or the chains had not yet mixed (R-hat up to ``MILD_RHAT``)."""
     diag, cfg = fit.diagnostics(), fit.settings
     out = {"random_seed": cfg.random_seed + 1}
-    if diag.divergences or diag.stuck_chains or diag.max_rhat > diagnostics.RHAT_MAX:
+    if diag.divergences or diag.stuck_chains or diag.max_rhat > diagnostics.MILD_RHAT:
         accept = cfg.target_accept or 0.8
         out.update(tune=max(2 * cfg.tune, 2000), target_accept=0.95 if accept < 0.95 else 0.99,
                    adaptation="diag" if cfg.sampler == "nutpie" else None)

@@ -54,6 +54,18 @@ def test_disagreeing_chains_report_rhat_with_advice():
     assert "priors" in problem
 
 
+def test_chains_not_yet_mixed_are_told_to_draw_more():
+    """R-hat just above 1.01 with no divergence or stuck chain: more draws is the advice (it
+    fixed 12 of 15 such fits in benchmarks/defaults.py); safer NUTS for the rest."""
+    diag = diagnostics.compute(synthetic_trace(shift=0.5), ["a", "b"])
+    assert diagnostics.RHAT_MAX < diag.table.loc["a", "r_hat"] <= diagnostics.MILD_RHAT
+    (problem,) = [p for p in diag.problems if "R-hat" in p]
+    assert "draws=2000" in problem and "retry=1" in problem and "not yet agree" in problem
+    mixed_badly = diagnostics.compute(synthetic_trace(shift=0.5, diverging=7), ["a", "b"])
+    (problem,) = [p for p in mixed_badly.problems if "R-hat" in p]
+    assert "more draws alone rarely help" in problem
+
+
 def test_divergences_counted_with_advice():
     diag = diagnostics.compute(synthetic_trace(diverging=7), ["a", "b"])
     assert diag.divergences == 7

@@ -134,6 +134,27 @@ def test_without_retry_one_attempt_and_the_warning():
     assert any("divergent" in m and "retry" not in m.split("refit")[0] for m in caught)
 
 
+def test_retry_draws_more_when_the_chains_have_only_not_yet_mixed():
+    """The retry policy follows the warnings: R-hat up to MILD_RHAT without divergences or a
+    stuck chain doubles the draws; worse R-hat gets safer NUTS."""
+    from types import SimpleNamespace
+
+    from bayeslaws import diagnostics
+    from bayeslaws.fitting import _safer
+
+    def fake(r_hat: float) -> SimpleNamespace:
+        table = pd.DataFrame({"r_hat": [r_hat], "ess_bulk": [900.0], "ess_tail": [900.0]},
+                             index=["a"])
+        diag = diagnostics.Diagnostics(divergences=0, draws=4000, table=table)
+        settings = SimpleNamespace(random_seed=5, draws=1000, tune=1000, target_accept=0.9,
+                                   sampler="nutpie")
+        return SimpleNamespace(diagnostics=lambda: diag, settings=settings)
+
+    assert _safer(fake(1.03)) == {"random_seed": 6, "draws": 2000}
+    worse = _safer(fake(1.2))
+    assert worse["tune"] == 2000 and worse["target_accept"] == 0.95 and "draws" not in worse
+
+
 def test_retry_must_be_a_count():
     with pytest.raises(bl.OptionError, match="retry must be an integer >= 0"):
         bl.fit("power_law", power_data(), x="x", y="y", retry=-1)
