@@ -23,8 +23,6 @@ EXPONENT_SIGMA = 0.6
 NOISE_MEDIAN = 0.01
 #: Spread (LogNormal sigma) of the change a single-term curve makes across half the data.
 CHANGE_SIGMA = 0.6
-#: Log change of ``y`` across the data's span at one standard deviation of a bnsl slope prior.
-SLOPE_CHANGE = 5.0
 #: Spread of the amplitude prior of a term that is the whole curve (``share=1``): the curve
 #: must pass near the data's centre.
 WHOLE_CURVE_SIGMA = 0.5
@@ -135,23 +133,16 @@ def sharpness_prior(summary: DataSummary, input_name: str) -> Prior:
     return Prior("LogNormal", mu=math.log(0.1 * span), sigma=1.5)
 
 
-def slope_change_prior(summary: DataSummary | None = None, input_name: str = "x",
-                       sigma: float | None = None) -> Prior:
-    """Log-log slope of a broken power law (``c0``) or its change at a break (``c1``, ...);
-    may be negative (U-shapes, double descent).
+def slope_change_prior(sigma: float = 3.0) -> Prior:
+    """Change ``c`` of the log-log slope at a break; may be negative (U-shapes, double descent).
+    Normal(0, 3): slope changes of several units (sharp emergent drops) stay plausible.
 
-    Normal(0, sigma) with ``sigma = min(3, SLOPE_CHANGE / span)`` (``span``: the data's
-    natural-log span of ``x``): at one standard deviation the slope alone moves ``y`` by a
-    factor ``exp(SLOPE_CHANGE)`` (about 150) across the whole data range. Sharp drops stay
-    plausible (bnsl-4digit's fitted slope change of 5.6 over a span of 1.8 is 1.9 sd), while
-    on learning curves over 4 decades the prior curves no longer climb to 1e11 times the data
-    (``benchmarks/prior_ranges.py``). Without a summary: Normal(0, 3), the former default.
+    A span-aware Normal(0, min(3, 5 / log span of x)) for the slopes was measured in session 7
+    (benchmarks/README.md): it narrowed bnsl's prior band from 1e5-1e17 to 270-22,000 times the
+    data, but did not help convergence on real curves and pulled a double-descent slope change
+    toward 0 (tests/test_recovery.py's double-descent case: c1 -0.936 +- 0.038 against -0.964
+    +- 0.060, truth -1), so the former prior stays.
     """
-    if sigma is None:
-        if summary is None:
-            sigma = 3.0
-        else:
-            sigma = min(3.0, SLOPE_CHANGE / summary.inputs[input_name].log_span)
     return Prior("Normal", mu=0.0, sigma=sigma)
 
 
