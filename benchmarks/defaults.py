@@ -299,17 +299,21 @@ def main(argv=None) -> int:
             rows = list(pool.map(run_case, todo, chunksize=4))
     else:
         rows = [run_case(c) for c in todo]
-    table = pd.DataFrame(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "per_fit.csv", index=False)
-    command = "python benchmarks/defaults.py " + " ".join(argv if argv is not None
-                                                           else sys.argv[1:])
-    text = report(table, command)
-    if args.before is not None:
-        text += "\n" + side_by_side(pd.read_csv(args.before), table)
-    (args.out / "results.md").write_text(text)
-    print(text)
+    write_results(pd.DataFrame(rows), args.out, "benchmarks/defaults.py", argv, args.before)
     return 0
+
+
+def write_results(table: pd.DataFrame, out: Path, script: str, argv, before: Path | None) -> None:
+    """``per_fit.csv`` and ``results.md`` (with the command line, and the comparison with
+    ``before``'s per_fit.csv if given) in ``out``; the report is also printed."""
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "per_fit.csv", index=False)
+    command = f"python {script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = report(table, command)
+    if before is not None:
+        text += "\n" + side_by_side(pd.read_csv(before), table)
+    (out / "results.md").write_text(text)
+    print(text)
 
 
 def side_by_side(before: pd.DataFrame, after: pd.DataFrame) -> str:

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bayeslaws.datasets import data_dir  # noqa: E402
-from benchmarks.defaults import pythia_fit, report, run_case, side_by_side  # noqa: E402
+from benchmarks.defaults import pythia_fit, run_case, write_results  # noqa: E402
 from tests.helpers import CASES, simulate_case  # noqa: E402
 
 DECIDE_TASKS = ("arc_challenge", "logiqa", "mmlu_avg_57_subjects", "winogrande")
@@ -93,15 +93,7 @@ def main(argv=None) -> int:
         case.update(options=options, seed=case_seed(case, args.seed))
     print(f"{len(todo)} fits", flush=True)
     table = pd.DataFrame([run_case(c) for c in todo])
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "per_fit.csv", index=False)
-    command = "python benchmarks/sigmoid_defaults.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
-    text = report(table, command)
-    if args.before is not None:
-        text += "\n" + side_by_side(pd.read_csv(args.before), table)
-    (args.out / "results.md").write_text(text)
-    print(text)
+    write_results(table, args.out, "benchmarks/sigmoid_defaults.py", argv, args.before)
     return 0
 
 
