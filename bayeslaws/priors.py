@@ -166,10 +166,29 @@ class Prior:
         return float(closed[self.distribution]())
 
     def draw(self, n: int, random_seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Draw ``n`` values from the prior with PyMC."""
+        """Draw ``n`` values from the prior: with NumPy's generator for the common families
+        (:data:`NUMPY_DRAWS`, in PyMC's parametrisation), else with PyMC's ``pm.draw``, which
+        compiles a function per call (about 0.06 s, most of a reused fit's prior group)."""
+        numpy_draw = NUMPY_DRAWS.get(self.distribution)
+        if numpy_draw is not None:
+            rng = np.random.default_rng(random_seed)
+            return np.asarray(numpy_draw(rng, n, **self.arguments), dtype=float)
         import pymc as pm
 
         return np.asarray(pm.draw(self.dist(), draws=n, random_seed=random_seed), dtype=float)
+
+
+#: Draws of the common prior families with a NumPy generator, in PyMC's parametrisation
+#: (``Gamma``: shape ``alpha`` and rate ``beta``); tested against PyMC's own draws.
+NUMPY_DRAWS = {
+    "Normal": lambda rng, n, sigma, mu=0.0: rng.normal(mu, sigma, n),
+    "LogNormal": lambda rng, n, sigma, mu=0.0: np.exp(rng.normal(mu, sigma, n)),
+    "HalfNormal": lambda rng, n, sigma: np.abs(rng.normal(0.0, sigma, n)),
+    "Beta": lambda rng, n, alpha, beta: rng.beta(alpha, beta, n),
+    "Gamma": lambda rng, n, alpha, beta: rng.gamma(alpha, 1.0 / beta, n),
+    "Uniform": lambda rng, n, lower, upper: rng.uniform(lower, upper, n),
+    "Exponential": lambda rng, n, lam: rng.exponential(1.0 / lam, n),
+}
 
 
 def coerce_prior(name: str, value: Prior | Mapping[str, Any]) -> Prior:

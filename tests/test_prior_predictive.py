@@ -15,6 +15,7 @@ import bayeslaws as bl
 from bayeslaws.catalogue import get_law
 from bayeslaws.exceptions import BayesLawsError, PriorError
 from bayeslaws.prior_predictive import draw_parameters, prior_predictive
+from bayeslaws.spec import prepare_fit
 from tests.conftest import load_script, requires_data
 from tests.helpers import CASES, LAW_OF, simulate_case
 
@@ -22,7 +23,7 @@ from tests.helpers import CASES, LAW_OF, simulate_case
 def test_ordered_break_points_are_drawn_in_order():
     data = simulate_case("m2")  # any one-input data set
     law = get_law("bnsl", breaks=3)
-    spec, obs = bl.fitting.prepare_fit(law, data, x="x", y="y", likelihood="lognormal")
+    spec, obs = prepare_fit(law, data, x="x", y="y", likelihood="lognormal")
     draws = draw_parameters(spec, {}, 500, random_seed=0, summary=obs.summary)
     assert np.all(draws["d1"] < draws["d2"]) and np.all(draws["d2"] < draws["d3"])
 
