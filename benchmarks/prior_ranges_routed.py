@@ -43,10 +43,10 @@ def sweep(seed: int = 0, noise: float = 0.005, truth=None) -> pd.DataFrame:
     return pd.DataFrame({"N": n, "E": e, "loss": loss})
 
 
-def band(law: str, data: pd.DataFrame) -> dict:
+def band(law: str, data: pd.DataFrame, draws: int = 1000) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check = bl.prior_predictive(law, data, x={"N": "N", "E": "E"}, y="loss", draws=1000,
+        check = bl.prior_predictive(law, data, x={"N": "N", "E": "E"}, y="loss", draws=draws,
                                     random_seed=0)
     y = check.observations.y
     lo, med, hi = np.nanquantile(check.draws, [0.05, 0.5, 0.95], axis=0)

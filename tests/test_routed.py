@@ -64,8 +64,11 @@ def test_numpy_and_pytensor_agree_at_small_expert_counts():
 
 @pytest.mark.parametrize("law", ["routed", "routed_saturating"])
 def test_prior_predictive_band_within_a_factor_of_3_of_the_data(law):
-    """Measured by benchmarks/prior_ranges_routed.py (0.30-2.3 and 0.32-2.2 x the data)."""
-    row = band(law, sweep())
+    """Measured by benchmarks/prior_ranges_routed.py (0.30-2.3 and 0.32-2.2 x the data; at
+    8,000 draws and four seeds 0.307-0.314 / 0.317-0.326 to 2.16-2.26). The band's lower end
+    is the smallest of the runs' 5% quantiles, whose Monte Carlo error at 1,000 draws (0.28-0.31
+    between random streams) is as large as the margin to 0.29, so the test draws 8,000."""
+    row = band(law, sweep(), draws=8000)
     assert row["lower_ratio"] >= 0.29 and row["upper_ratio"] <= 3.0, row
     assert 1 / 1.3 <= row["median_low"] and row["median_high"] <= 1.3, row
 
