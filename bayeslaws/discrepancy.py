@@ -166,9 +166,13 @@ def tau_posterior(errors: pd.DataFrame, prior_scale: float = TAU_PRIOR,
     HalfNormal(``prior_scale``) prior. Returns ``(grid values, probabilities)``. A few cuts
     leave ``tau`` uncertain; forecasts mix over this posterior, which widens the tails."""
     taus = np.linspace(0.0, TAU_MAX, grid)
-    log_post = log_likelihood(errors, taus) - 0.5 * (taus / prior_scale) ** 2
-    weights = np.exp(log_post - log_post.max())
-    return taus, weights / weights.sum()
+    return taus, _normalised(log_likelihood(errors, taus) - 0.5 * (taus / prior_scale) ** 2)
+
+
+def _normalised(log_weights: np.ndarray) -> np.ndarray:
+    """Probabilities proportional to ``exp(log_weights)``."""
+    weights = np.exp(log_weights - log_weights.max())
+    return weights / weights.sum()
 
 
 def _halfnormal_grid(taus: np.ndarray, scales: np.ndarray) -> np.ndarray:
@@ -204,29 +208,20 @@ def pool_tau(errors: Mapping[Hashable, pd.DataFrame], pooling: str = "partial",
         raise DataError("pool_tau needs the forecast errors of at least one curve; got none.")
     taus = np.linspace(0.0, TAU_MAX, grid)
     loglik = {k: log_likelihood(e, taus) for k, e in errors.items()}
-    if pooling == "none":
-        prior = _halfnormal_grid(taus, np.array([prior_scale]))[0]
-        post = {}
-        for k, ll in loglik.items():
-            w = np.exp(ll - ll.max()) * prior
-            post[k] = w / w.sum()
-        return taus, post, {"pooling": pooling, "scales": np.array([prior_scale]),
-                            "probs": np.ones(1)}
-    if pooling == "complete":
-        total = sum(loglik.values())
-        w = np.exp(total - total.max()) * _halfnormal_grid(taus, np.array([prior_scale]))[0]
-        w = w / w.sum()
-        return taus, {k: w for k in loglik}, {"pooling": pooling,
-                                               "scales": np.array([prior_scale]),
-                                               "probs": np.ones(1)}
+    if pooling != "partial":
+        if pooling == "complete":
+            total = sum(loglik.values())
+            loglik = dict.fromkeys(loglik, total)
+        prior = -0.5 * (taus / prior_scale) ** 2
+        return taus, {k: _normalised(ll + prior) for k, ll in loglik.items()}, {
+            "pooling": pooling, "scales": np.array([prior_scale]), "probs": np.ones(1)}
     scales = POPULATION_SCALES
     prior_s = -0.5 * ((np.log(scales) - np.log(prior_scale)) / population_sd) ** 2
     hn = _halfnormal_grid(taus, scales)                     # (scales, taus)
     lik = {k: np.exp(ll - ll.max()) for k, ll in loglik.items()}
     marginal = {k: hn @ v for k, v in lik.items()}          # m_j(s), up to a constant
     log_post_s = prior_s + sum(np.log(np.maximum(m, 1e-300)) for m in marginal.values())
-    post_s = np.exp(log_post_s - log_post_s.max())
-    post_s = post_s / post_s.sum()
+    post_s = _normalised(log_post_s)
     post = {}
     for k, v in lik.items():
         mix = (post_s / np.maximum(marginal[k], 1e-300)) @ hn  # sum_s p(s) HN(tau; s) / m_j(s)
