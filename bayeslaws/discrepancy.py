@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
+from scipy.special import softmax
 
 from bayeslaws.calibration import draw_intervals
 from bayeslaws.checks import check_choice, check_prob
@@ -166,13 +167,7 @@ def tau_posterior(errors: pd.DataFrame, prior_scale: float = TAU_PRIOR,
     HalfNormal(``prior_scale``) prior. Returns ``(grid values, probabilities)``. A few cuts
     leave ``tau`` uncertain; forecasts mix over this posterior, which widens the tails."""
     taus = np.linspace(0.0, TAU_MAX, grid)
-    return taus, _normalised(log_likelihood(errors, taus) - 0.5 * (taus / prior_scale) ** 2)
-
-
-def _normalised(log_weights: np.ndarray) -> np.ndarray:
-    """Probabilities proportional to ``exp(log_weights)``."""
-    weights = np.exp(log_weights - log_weights.max())
-    return weights / weights.sum()
+    return taus, softmax(log_likelihood(errors, taus) - 0.5 * (taus / prior_scale) ** 2)
 
 
 def _halfnormal_grid(taus: np.ndarray, scales: np.ndarray) -> np.ndarray:
@@ -213,7 +208,7 @@ def pool_tau(errors: Mapping[Hashable, pd.DataFrame], pooling: str = "partial",
             total = sum(loglik.values())
             loglik = dict.fromkeys(loglik, total)
         prior = -0.5 * (taus / prior_scale) ** 2
-        return taus, {k: _normalised(ll + prior) for k, ll in loglik.items()}, {
+        return taus, {k: softmax(ll + prior) for k, ll in loglik.items()}, {
             "pooling": pooling, "scales": np.array([prior_scale]), "probs": np.ones(1)}
     scales = POPULATION_SCALES
     prior_s = -0.5 * ((np.log(scales) - np.log(prior_scale)) / population_sd) ** 2
@@ -221,7 +216,7 @@ def pool_tau(errors: Mapping[Hashable, pd.DataFrame], pooling: str = "partial",
     lik = {k: np.exp(ll - ll.max()) for k, ll in loglik.items()}
     marginal = {k: hn @ v for k, v in lik.items()}          # m_j(s), up to a constant
     log_post_s = prior_s + sum(np.log(np.maximum(m, 1e-300)) for m in marginal.values())
-    post_s = _normalised(log_post_s)
+    post_s = softmax(log_post_s)
     post = {}
     for k, v in lik.items():
         mix = (post_s / np.maximum(marginal[k], 1e-300)) @ hn  # sum_s p(s) HN(tau; s) / m_j(s)
