@@ -128,24 +128,27 @@ def loo_pit(fit: Any, random_seed: int = 0) -> np.ndarray:
     """Leave-one-out PIT value of each fitted run: ``P(y_new <= y_i | runs without i)``.
 
     Computed by ``arviz_stats.loo_pit`` from the fit's stored log-likelihood (PSIS weights)
-    and posterior predictive draws at the fitted runs (``fit.predictive_draws``, seeded by
-    ``random_seed``). Uniform on [0, 1] for a calibrated model; values piled near 0 and 1 mean
-    intervals too narrow, near 0.5 too wide. Discrete likelihoods (binomial) get ArviZ's
-    randomised PIT.
+    and its stored ``posterior_predictive`` group (the draws ArviZ plots read); a fit saved
+    without that group (``predictive=False``) gets fresh draws at the fitted runs
+    (``fit.predictive_draws``, seeded by ``random_seed``). Uniform on [0, 1] for a
+    calibrated model; values piled near 0 and 1 mean intervals too narrow, near 0.5 too wide.
+    Discrete likelihoods (binomial) get ArviZ's randomised PIT.
     """
     from arviz_stats import loo_pit as az_loo_pit
 
-    _, values = fit.predictive_draws(fit.data(), random_seed=random_seed)
     trace = fit.trace
     post = trace["posterior"].to_dataset()
-    chains, draws = post.sizes["chain"], post.sizes["draw"]
     observed = trace["observed_data"].to_dataset()
     name = next(iter(observed.data_vars))
-    dims = observed[name].dims
-    predictive = xr.Dataset(
-        {name: (("chain", "draw", *dims), values.reshape(chains, draws, -1))},
-        coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                **{d: observed[d].values for d in dims if d in observed.coords}})
+    predictive = _stored_predictive(trace, observed, name)
+    if predictive is None:
+        _, values = fit.predictive_draws(fit.data(), random_seed=random_seed)
+        dims = observed[name].dims
+        predictive = xr.Dataset(
+            {name: (("chain", "draw", *dims),
+                    values.reshape(post.sizes["chain"], post.sizes["draw"], -1))},
+            coords={"chain": post["chain"].values, "draw": post["draw"].values,
+                    **{d: observed[d].values for d in dims if d in observed.coords}})
     tree = xr.DataTree.from_dict({
         "posterior": post, "log_likelihood": trace["log_likelihood"].to_dataset(),
         "observed_data": observed, "posterior_predictive": predictive})
@@ -153,6 +156,25 @@ def loo_pit(fit: Any, random_seed: int = 0) -> np.ndarray:
         warnings.simplefilter("ignore", UserWarning)
         result = az_loo_pit(tree, var_names=[name], random_state=random_seed)
     return np.asarray(result[name]).reshape(-1)
+
+
+def _stored_predictive(trace: xr.DataTree, observed: xr.Dataset,
+                       name: str) -> xr.Dataset | None:
+    """The trace's ``posterior_predictive`` draws of ``name``, renamed onto the observed
+    data's dimensions; ``None`` when the trace has no such group."""
+    if "posterior_predictive" not in trace.children:
+        return None
+    stored = trace["posterior_predictive"].to_dataset()
+    if name not in stored:
+        return None
+    values = stored[name]
+    dims = observed[name].dims
+    extra = [d for d in values.dims if d not in ("chain", "draw")]
+    if len(extra) != len(dims) or values.shape[2:] != observed[name].shape:
+        return None
+    values = values.rename(dict(zip(extra, dims, strict=True)))
+    return xr.Dataset({name: values.drop_vars(list(dims), errors="ignore")}).assign_coords(
+        {d: observed[d].values for d in dims if d in observed.coords})
 
 
 def pit_coverage(pit: np.ndarray, levels: Sequence[float] = LEVELS) -> dict[float, float]:

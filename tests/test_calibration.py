@@ -127,3 +127,19 @@ def test_plot_calibration_refuses_other_input():
         coverage_table([1, 2])
     with pytest.raises(OptionError, match="strictly between 0 and 1"):
         coverage_table(pd.DataFrame({"coverage_50": [0.5]}), levels=[1.5])
+
+
+def test_loo_pit_reads_the_stored_posterior_predictive_group(curve):
+    from arviz_stats import loo_pit as az_loo_pit
+
+    from bayeslaws.groups import with_predictive_groups
+    from bayeslaws.result import Fit
+
+    fit = _fit(curve, 0.02)
+    stored = Fit(with_predictive_groups(fit.trace, fit.spec, fit.observations, random_seed=5),
+                 fit.spec, fit.settings)
+    expected = np.asarray(az_loo_pit(stored.trace, var_names=["y"])["y"]).reshape(-1)
+    # the stored draws are used whatever the seed; a fit without them draws its own
+    np.testing.assert_allclose(bl.loo_pit(stored, random_seed=0), expected)
+    np.testing.assert_allclose(bl.loo_pit(stored, random_seed=99), expected)
+    assert not np.allclose(bl.loo_pit(fit, random_seed=0), expected)
