@@ -197,8 +197,9 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
             f"Chain(s) {diag.stuck_chains} are stuck in a worse mode: their mean log density is "
             f"far below the others' (per chain: {means}), so the posterior mixes two different "
             "explanations of the data. Refit with retry=1 (another seed, longer tuning, "
-            "target_accept=0.95), or with another random_seed and tune=2000; if a worse mode "
-            "keeps appearing, compare the law with simpler ones (bayeslaws.compare).")
+            "target_accept=0.95) or another random_seed; longer tuning alone does not unstick it "
+            "(bnsl benchmark: tune=2000 left as many stuck fits). If a worse mode keeps "
+            "appearing, compare the law with simpler ones (bayeslaws.compare).")
     ess = diag.table[["ess_bulk", "ess_tail"]]
     low = diag.table.index[(ess < ESS_MIN).any(axis=1)].tolist()
     if low:
