@@ -32,6 +32,9 @@ import pandas as pd
 import xarray as xr
 
 from bayeslaws.exceptions import DataError, OptionError
+from bayeslaws.groups import predictive_dataset, stored_posterior_predictive
+from bayeslaws.model import OBSERVED
+from bayeslaws.trace import OBS_DIM
 
 #: Central interval probabilities scored for coverage (those of NSL-PFN's MSCE).
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
@@ -139,42 +142,18 @@ def loo_pit(fit: Any, random_seed: int = 0) -> np.ndarray:
     trace = fit.trace
     post = trace["posterior"].to_dataset()
     observed = trace["observed_data"].to_dataset()
-    name = next(iter(observed.data_vars))
-    predictive = _stored_predictive(trace, observed, name)
+    predictive = stored_posterior_predictive(trace)
     if predictive is None:
         _, values = fit.predictive_draws(fit.data(), random_seed=random_seed)
-        dims = observed[name].dims
-        predictive = xr.Dataset(
-            {name: (("chain", "draw", *dims),
-                    values.reshape(post.sizes["chain"], post.sizes["draw"], -1))},
-            coords={"chain": post["chain"].values, "draw": post["draw"].values,
-                    **{d: observed[d].values for d in dims if d in observed.coords}})
+        predictive = predictive_dataset(values, post.sizes["chain"], post.sizes["draw"],
+                                        observed.sizes[OBS_DIM])
     tree = xr.DataTree.from_dict({
         "posterior": post, "log_likelihood": trace["log_likelihood"].to_dataset(),
         "observed_data": observed, "posterior_predictive": predictive})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        result = az_loo_pit(tree, var_names=[name], random_state=random_seed)
-    return np.asarray(result[name]).reshape(-1)
-
-
-def _stored_predictive(trace: xr.DataTree, observed: xr.Dataset,
-                       name: str) -> xr.Dataset | None:
-    """The trace's ``posterior_predictive`` draws of ``name``, renamed onto the observed
-    data's dimensions; ``None`` when the trace has no such group."""
-    if "posterior_predictive" not in trace.children:
-        return None
-    stored = trace["posterior_predictive"].to_dataset()
-    if name not in stored:
-        return None
-    values = stored[name]
-    dims = observed[name].dims
-    extra = [d for d in values.dims if d not in ("chain", "draw")]
-    if len(extra) != len(dims) or values.shape[2:] != observed[name].shape:
-        return None
-    values = values.rename(dict(zip(extra, dims, strict=True)))
-    return xr.Dataset({name: values.drop_vars(list(dims), errors="ignore")}).assign_coords(
-        {d: observed[d].values for d in dims if d in observed.coords})
+        result = az_loo_pit(tree, var_names=[OBSERVED], random_state=random_seed)
+    return np.asarray(result[OBSERVED]).reshape(-1)
 
 
 def pit_coverage(pit: np.ndarray, levels: Sequence[float] = LEVELS) -> dict[float, float]:

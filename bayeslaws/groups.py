@@ -44,12 +44,28 @@ PRIOR_DRAWS = 500
 PREDICTIVE_GROUPS = ("posterior_predictive", "prior", "prior_predictive")
 
 
-def _y_dataset(values: np.ndarray, chains: int, draws: int, n: int) -> xr.Dataset:
-    """Draws of ``y``, shape ``(chains * draws, n)``, as the dataset of a predictive group."""
+def predictive_dataset(values: np.ndarray, chains: int, draws: int, n: int) -> xr.Dataset:
+    """Draws of ``y``, shape ``(chains * draws, n)``, as the dataset of a predictive group
+    (dims ``(chain, draw, obs)``, the layout of ``observed_data``)."""
     return xr.Dataset({OBSERVED: ((*SAMPLE_DIMS, OBS_DIM),
                                   np.asarray(values, dtype=float).reshape(chains, draws, n))},
                       coords={"chain": np.arange(chains), "draw": np.arange(draws),
                               OBS_DIM: np.arange(n)})
+
+
+def stored_posterior_predictive(trace: xr.DataTree) -> xr.Dataset | None:
+    """The trace's ``posterior_predictive`` group as :func:`with_predictive_groups` wrote it
+    (one draw of ``y`` per posterior draw and fitted run); ``None`` when the trace was saved
+    without it (``predictive=False``) or its draws do not match the posterior and the data."""
+    if "posterior_predictive" not in trace.children:
+        return None
+    stored = trace["posterior_predictive"].to_dataset()
+    posterior = trace["posterior"]
+    expected = (posterior.sizes["chain"], posterior.sizes["draw"],
+                trace["observed_data"].sizes[OBS_DIM])
+    if OBSERVED not in stored or stored[OBSERVED].shape != expected:
+        return None
+    return stored
 
 
 def prior_draws(spec: ModelSpec, obs: Observations, draws: int = PRIOR_DRAWS,
@@ -94,9 +110,9 @@ def with_predictive_groups(trace: xr.DataTree, spec: ModelSpec, obs: Observation
         prior_y = draw_y(spec, run_parameters(spec, prior, obs.groups), obs.x, obs.n,
                          "predictive", obs.extra, rng)
     groups = {name: trace[name].to_dataset() for name in trace.children}
-    groups["posterior_predictive"] = _y_dataset(predictive, chains, draws, obs.n)
+    groups["posterior_predictive"] = predictive_dataset(predictive, chains, draws, obs.n)
     groups["prior"] = prior
-    groups["prior_predictive"] = _y_dataset(prior_y, 1, prior_draws_n, obs.n)
+    groups["prior_predictive"] = predictive_dataset(prior_y, 1, prior_draws_n, obs.n)
     return xr.DataTree.from_dict(groups)
 
 
