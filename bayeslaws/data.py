@@ -319,6 +319,13 @@ def check_for_likelihood(likelihood: Any, obs: Observations) -> None:
         raise DataError(f"Column {obs.y_column!r} (for y): {err}") from None
 
 
+def _open_bound(key: str, value: Any) -> bool:
+    """Whether ``key`` is a prior's open bound (a TruncatedNormal's ``lower=-inf`` or
+    ``upper=inf``), the one model number that may be infinite."""
+    return (key.startswith("prior__") and key.endswith(("__lower", "__upper"))
+            and bool(np.all(np.isinf(np.asarray(value, dtype=float)))))
+
+
 def from_data(law: Law, obs: Observations, what: str, compute: Any, *args: Any) -> Any:
     """Run ``compute(*args)`` -- default priors or starting values derived from the data --
     turning a numeric overflow, or model data that are not finite, into a :class:`DataError`
@@ -332,7 +339,7 @@ def from_data(law: Law, obs: Observations, what: str, compute: Any, *args: Any) 
     else:
         if isinstance(result, Mapping):
             bad = sorted(k for k, v in result.items()
-                         if isinstance(v, np.ndarray | float | int)
+                         if isinstance(v, np.ndarray | float | int) and not _open_bound(k, v)
                          and not np.all(np.isfinite(np.asarray(v, dtype=float))))
             if bad:
                 problem = f"non-finite {bad}"

@@ -47,6 +47,17 @@ def test_user_prior_overrides_default(demo_fit):
     assert spec.priors["beta"] == demo_fit.priors["beta"]
 
 
+def test_one_sided_truncated_normal_prior_fits():
+    """A TruncatedNormal with one bound leaves the other infinite; the fit must take it (it
+    was refused as 'non-finite' model data) and respect the bound."""
+    prior = bl.Prior("TruncatedNormal", mu=20.0, sigma=15.0, lower=2.0)
+    fit = fit_runs(runs(), likelihood="studentt", priors={"nu": prior}, draws=100, tune=100,
+                   chains=1, random_seed=1)
+    assert fit.priors["nu"] == prior
+    nu = fit.trace["posterior"]["nu"].values
+    assert np.all(np.isfinite(nu)) and nu.min() >= 2.0
+
+
 @pytest.mark.parametrize("prior", [
     bl.Prior("Normal", mu=0.3, sigma=2.0), bl.Prior("LogNormal", mu=-1.2, sigma=0.6),
     bl.Prior("HalfNormal", sigma=0.5), bl.Prior("Beta", alpha=2.0, beta=1.0),
