@@ -72,6 +72,8 @@ SAMPLING = (
         help="nutpie's mass-matrix adaptation (default low_rank)"),
     arg("--init", choices=("optimised", "jitter"), default=None,
         help="where chains start (default jitter; see bl.fit)"),
+    arg("--stuck-chains", choices=("drop", "keep"), default="keep",
+        help="drop: chains stuck in a worse mode that stacking gives no weight (default keep)"),
     arg("--retry", type=int, default=0,
         help="refits with safer settings when the sampler reports trouble (default 0)"),
     arg("--quiet", action="store_true", help="no progress bars"),
@@ -99,7 +101,8 @@ def _sampling(args, seed: int | None = None) -> dict:
     return {"sampler": args.sampler, "draws": args.draws, "tune": args.tune,
             "chains": args.chains, "random_seed": args.seed if seed is None else seed,
             "target_accept": args.target_accept, "adaptation": args.adaptation,
-            "init": args.init, "retry": args.retry, "progressbar": not args.quiet,
+            "init": args.init, "retry": args.retry, "stuck_chains": args.stuck_chains,
+            "progressbar": not args.quiet,
             "strict": args.strict}
 
 
@@ -117,7 +120,7 @@ def _print_summary(result, prob: float = 0.9) -> None:
     diag = result.diagnostics()
     print(f"divergences: {diag.divergences}   max R-hat: {diag.max_rhat:.3f}   "
           f"min bulk ESS: {diag.min_ess_bulk:.0f}")
-    for problem in diag.problems:
+    for problem in [*diag.notes, *diag.problems]:
         _warn_line(problem)
 
 

@@ -57,7 +57,8 @@ def refit(fit: Fit, data: Any, *, random_seed: int | None = None,
         likelihood=fit.spec.likelihood, sampler=cfg.sampler, draws=cfg.draws, tune=cfg.tune,
         chains=cfg.chains, random_seed=cfg.random_seed if random_seed is None else int(random_seed),
         target_accept=cfg.target_accept, adaptation=cfg.adaptation, init=cfg.init,
-        progressbar=progressbar, extra=dict(cfg.extra_columns) or None,
+        stuck_chains=cfg.stuck_chains, progressbar=progressbar,
+        extra=dict(cfg.extra_columns) or None,
         allow_few_runs=cfg.allow_few_runs, predictive=False, **grouping)
 
 

@@ -401,7 +401,7 @@ def write_report(fit, out: str | Path, *, prob: float = 0.9, budgets: Sequence[f
             "estimate is unreliable for them (influential runs; consider "
             "likelihood='studentt' or an exact refit with compare(..., reloo=True)).")
     trace = _complete_trace(fit)
-    blocks += [Block("list", problems or ["No sampler or LOO problems."])]
+    blocks += [Block("list", [*diag.notes, *problems] or ["No sampler or LOO problems."])]
     if len(influential):
         shown = influential.head(MAX_LISTED_RUNS)
         more = (f" ({len(shown)} of {len(influential)} shown, largest k first)"

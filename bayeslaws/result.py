@@ -205,7 +205,8 @@ class Fit:
             self._diagnostics = diag_mod.compute(
                 self.trace, self.spec.posterior_names, self.settings.target_accept,
                 self.settings.adaptation,
-                n_parameters=self.n_parameters, describe=self.describe_run)
+                n_parameters=self.n_parameters, describe=self.describe_run,
+                chain_drop=self.settings.chain_drop)
         return self._diagnostics
 
     @property
@@ -255,6 +256,7 @@ class Fit:
                 }
         table = WholeFrame(pd.DataFrame.from_dict(rows, orient="index"))
         table.attrs["divergences"] = self.diagnostics().divergences
+        table.attrs["dropped_chains"] = self.diagnostics().dropped_chains
         return table
 
     def prior_vs_posterior(self, prob: float = 0.9, **kwargs) -> pd.DataFrame:

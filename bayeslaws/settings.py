@@ -47,6 +47,13 @@ class FitSettings:
     retry : int
         Refits allowed with safer settings when the sampler reported trouble; ``attempts``
         lists the settings and problems of every earlier attempt (the fit is the last one).
+    stuck_chains : str
+        What the fit did with chains stuck in a worse mode (:mod:`bayeslaws.chains`):
+        ``"drop"`` those stacking gives no weight, or ``"keep"`` (files written before 0.4).
+    chain_drop : dict
+        Per chain as sampled, its stacking weight (``weights``) and mean log density
+        (``log_density``), and the chains dropped (``dropped``, 0-based); empty when no chain
+        was stuck.
     init : str
         Where the chains started (see :mod:`bayeslaws.starts`; files written before 0.3 have
         ``"jitter"``, the samplers' own initialisation).
@@ -72,6 +79,8 @@ class FitSettings:
     allow_few_runs: bool = False
     retry: int = 0
     init: str = "jitter"
+    stuck_chains: str = "keep"
+    chain_drop: dict[str, list] = field(default_factory=dict)
     attempts: list[dict[str, Any]] = field(default_factory=list)
     sampling_seconds: float = math.nan
     bayeslaws_version: str = "unknown"
@@ -92,7 +101,7 @@ class FitSettings:
                    and f.default_factory is dataclasses.MISSING]
         if missing:
             raise FitFileError(f"The stored fit settings lack {missing}; refit and save again.")
-        for key in ("columns", "law_options", "extra_columns", "versions"):
+        for key in ("columns", "law_options", "extra_columns", "versions", "chain_drop"):
             values[key] = dict(values.get(key) or {})
         values["attempts"] = [dict(a) for a in values.get("attempts") or []]
         values.update({key: int(values[key]) for key in ("draws", "tune", "chains", "random_seed")

@@ -186,6 +186,8 @@ def run_case(case: dict) -> dict:
         "max_rhat": diag.max_rhat, "min_ess_bulk": diag.min_ess_bulk,
         "min_ess_tail": float(diag.table["ess_tail"].min()), "divergences": diag.divergences,
         "stuck": len(diag.stuck_chains), "max_pareto_k": diag.max_pareto_k,
+        # stuck chains dropped for a stacking weight below 0.01 (bayeslaws.chains)
+        "dropped": len(getattr(fit.settings, "chain_drop", {}).get("dropped", [])),
         "p_loo": diag.p_loo, "n_params": diag.n_parameters,
         "sampling_seconds": fit.settings.sampling_seconds,
         "seconds": time.perf_counter() - start,
@@ -223,10 +225,18 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                      median_rhat=("max_rhat", "median"), min_ess=("min_ess_bulk", "min"),
                      divergent_fits=("divergences", lambda d: int((d > 0).sum())),
                      stuck_fits=("stuck", lambda s: int((s > 0).sum())),
+                     dropped_fits=("dropped", lambda s: int((s > 0).sum())),
                      k_above_07=("max_pareto_k", lambda k: int((k > 0.7).sum())),
                      median_s=("seconds", "median")).reset_index()
     out["ok"] = (100 * out["ok"]).round(1)
     return out
+
+
+def _dropped(part: pd.DataFrame) -> str:
+    if "dropped" not in part or not (part["dropped"] > 0).any():
+        return ""
+    return (f"; {int((part['dropped'] > 0).sum())} had stuck chains dropped by stacking "
+            f"({int((part['ok'] & (part['dropped'] > 0)).sum())} of them meet the goal)")
 
 
 def report(table: pd.DataFrame, command: str) -> str:
@@ -238,7 +248,8 @@ def report(table: pd.DataFrame, command: str) -> str:
         if len(part):
             lines.append(f"- {split}: {int(part['ok'].sum())} of {len(part)} fits meet the goal "
                          f"({100 * part['ok'].mean():.1f}%; goal >= 97%); "
-                         f"{int((part['stuck'] > 0).sum())} with a stuck chain.")
+                         f"{int((part['stuck'] > 0).sum())} with a stuck chain"
+                         f"{_dropped(part)}.")
     real = fitted[fitted["family"] != "simulated"]
     if len(real):
         lines.append(f"- all real fits: {int(real['ok'].sum())} of {len(real)} "
@@ -250,7 +261,7 @@ def report(table: pd.DataFrame, command: str) -> str:
     if len(failed) or len(errors):
         lines += ["## Fits that miss the goal", ""]
         columns = ["split", "family", "case", "law", "max_rhat", "min_ess_bulk", "divergences",
-                   "stuck", "warnings"]
+                   "stuck", "dropped", "warnings"]
         lines += [markdown(failed[columns].head(60)), ""]
         if len(errors):
             lines += [markdown(errors[["family", "case", "law", "error"]]), ""]

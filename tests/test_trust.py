@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 import bayeslaws as bl
-from bayeslaws import diagnostics, sampling
+from bayeslaws import cli, diagnostics, sampling
 from tests.conftest import SMALL, prior_sampler
 
 
@@ -62,10 +62,74 @@ def stuck_sampler(chain: int, gap: float = 60.0):
 
 
 def test_stuck_chain_is_named_in_the_warning_with_what_to_do():
-    fit, caught = mock_fit(sampler=stuck_sampler(chain=1), chains=4, draws=50)
-    assert fit.diagnostics().stuck_chains == [1]
+    fit, caught = mock_fit(sampler=stuck_sampler(chain=1), chains=4, draws=50,
+                           stuck_chains="keep")
+    assert fit.diagnostics().stuck_chains == [1] and fit.settings.chain_drop == {}
     message = next(m for m in caught if "stuck in a worse mode" in m)
-    assert "Chain(s) [1]" in message and "retry=1" in message
+    assert "Chain(s) [1]" in message and "stuck_chains='drop'" in message
+    # keeping every chain is the default
+    default, _ = mock_fit(sampler=stuck_sampler(chain=1), chains=4, draws=50)
+    assert default.settings.stuck_chains == "keep" and default.diagnostics().stuck_chains == [1]
+
+
+TRUTH = {"E": 2.0, "A": 30.0, "alpha": 0.3, "sigma": 0.01, "nu": 10.0}
+
+
+def two_mode_sampler(stuck: list[int], wrong: dict):
+    """Stand-in NUTS whose chains sit near the truth of :func:`power_data`, except the chains
+    ``stuck``: at the parameters ``wrong`` and 60 units lower in log density."""
+    def run(spec, values, **kwargs):
+        raw, seconds = prior_sampler(spec, values, **kwargs)
+        post, stats = raw["posterior"].to_dataset(), raw["sample_stats"].to_dataset()
+        rng = np.random.default_rng(2)
+        lp = rng.normal(-10.0, 1.5, stats["lp"].shape)
+        for name, value in TRUTH.items():
+            draws = value * np.exp(0.002 * rng.normal(size=post[name].shape))
+            for chain in stuck:
+                draws[chain] = wrong.get(name, value) * np.exp(0.002 * rng.normal(
+                    size=draws.shape[1]))
+            post[name] = (("chain", "draw"), draws)
+        lp[stuck] -= 60.0
+        stats["lp"] = (("chain", "draw"), lp)
+        raw["posterior"], raw["sample_stats"] = xr.DataTree(post), xr.DataTree(stats)
+        return raw, seconds
+    return run
+
+
+def test_a_stuck_chain_stacking_gives_no_weight_is_dropped_and_named(tmp_path, capsys):
+    fit, caught = mock_fit(sampler=two_mode_sampler([2], {"E": 2.3}), chains=4, draws=200,
+                           stuck_chains="drop")
+    drop = fit.settings.chain_drop
+    assert drop["dropped"] == [2] and drop["weights"][2] < diagnostics.STACKING_WEIGHT_MAX
+    assert fit.trace["posterior"].sizes["chain"] == 3
+    assert list(fit.trace["log_likelihood"]["chain"].values) == [0, 1, 2]
+    # the kept chains are the good ones: the floor the wrong chain had is gone
+    assert float(fit.trace["posterior"]["E"].max()) < 2.1
+    diag = fit.diagnostics()
+    assert diag.stuck_chains == [] and diag.dropped_chains == [2]
+    note = next(m for m in caught if "were stuck in a worse mode" in m)
+    assert "Chain(s) [2] of 4" in note and "stuck_chains='keep'" in note
+    assert not any("are stuck in a worse mode" in m for m in caught)
+    back = bl.load(fit.save(tmp_path / "dropped.nc"))
+    assert back.settings.chain_drop == drop and back.settings.stuck_chains == "drop"
+    assert back.diagnostics().notes == diag.notes
+    assert fit.summary().attrs["dropped_chains"] == [2]
+    cli._print_summary(fit)  # the command line prints the note with the problems
+    assert "Chain(s) [2] of 4 were stuck" in capsys.readouterr().err
+
+
+def test_stuck_chains_are_kept_when_dropping_would_leave_one_chain():
+    fit, caught = mock_fit(sampler=two_mode_sampler([1, 2, 3], {"E": 2.3}), chains=4,
+                           draws=200, stuck_chains="drop")
+    assert fit.settings.chain_drop["dropped"] == []
+    assert fit.trace["posterior"].sizes["chain"] == 4
+    message = next(m for m in caught if "are stuck in a worse mode" in m)
+    assert "chains=8" in message
+
+
+def test_an_unknown_stuck_chain_policy_is_refused_before_sampling():
+    with pytest.raises(bl.OptionError, match="'drop', 'keep'"):
+        bl.fit("power_law", power_data(), x="x", y="y", stuck_chains="discard")
 
 
 # -- influential runs and p_loo ---------------------------------------------------------------
