@@ -263,10 +263,11 @@ def _stuck_advice(diag: Diagnostics) -> str:
         return head + (
             "Longer tuning, another seed or init='optimised' rarely unstick it (bnsl benchmark). "
             "Its mode extrapolates differently, so the forecast intervals span both "
-            "explanations: on the bnsl benchmark that covered larger runs better than dropping "
-            "it (90% coverage 0.81 against 0.69). For the best mode's posterior alone refit "
-            "with stuck_chains='drop' (it drops a stuck chain that stacking the chains gives "
-            "no weight); compare the law with simpler ones (bayeslaws.compare).")
+            "explanations (on the bnsl benchmark they covered larger runs better than without "
+            "it: 90% coverage 0.81 against 0.73). For the best mode's posterior refit with "
+            "stuck_chains='drop' (it drops a stuck chain that stacking the chains gives no "
+            "weight; its medians were slightly more accurate there), and compare the law with "
+            "simpler ones (bayeslaws.compare).")
     shown = ", ".join(f"{w:.3f}" for w in weights)
     if max(weights) < STACKING_WEIGHT_MAX:  # too few chains would be left to compare
         return head + (

@@ -122,9 +122,9 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         mean log density far below the others') that stacking the chains gives weight below
         0.01 (Yao, Vehtari and Gelman 2022) is dropped from the posterior (``"drop"``; a
         warning names it and the fit records it in ``fit.settings.chain_drop``). Dropping
-        gives the posterior of the best mode, but on the bnsl benchmark its forecasts of
-        larger runs were overconfident (90% coverage 0.81 -> 0.69): see
-        :mod:`bayeslaws.chains`.
+        gives the posterior of the best mode; on the bnsl benchmark its forecasts of larger
+        runs were overconfident for bnsl1 (90% coverage 0.81 -> 0.69) and more accurate for
+        bnsl2 (RMSLE 0.024 -> 0.021): see :mod:`bayeslaws.chains`.
     predictive : bool
         Store the ``posterior_predictive``, ``prior`` and ``prior_predictive`` groups ArviZ
         plots read (:mod:`bayeslaws.groups`). Refits for cross-validation leave them out: they
