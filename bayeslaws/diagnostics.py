@@ -63,12 +63,10 @@ class Diagnostics:
     #: Mean log density of each chain, and the chains stuck in a worse mode (0-based).
     chain_logp: list[float] = field(default_factory=list)
     stuck_chains: list[int] = field(default_factory=list)
-    #: Stacking weight of each chain as sampled (empty unless a chain was stuck), the chains
-    #: dropped for it (:mod:`bayeslaws.chains`) and the sampled chains' mean log density. These
+    #: The fit's record of its chains as sampled (``FitSettings.chain_drop``, see
+    #: :mod:`bayeslaws.chains`): ``weights`` (stacking), ``dropped``, ``log_density``. These
     #: number the chains as sampled; ``chain_logp`` and ``stuck_chains`` the chains kept.
-    chain_weights: list[float] = field(default_factory=list)
-    dropped_chains: list[int] = field(default_factory=list)
-    sampled_chain_logp: list[float] = field(default_factory=list)
+    chain_drop: dict = field(default_factory=dict)
     #: What the fit did that a user should know but that is not a problem of the posterior it
     #: kept (a dropped chain); warned like the problems, never an error with ``strict``.
     notes: list[str] = field(default_factory=list)
@@ -88,6 +86,14 @@ class Diagnostics:
     @property
     def min_ess_bulk(self) -> float:
         return float(self.table["ess_bulk"].min())
+
+    @property
+    def dropped_chains(self) -> list[int]:
+        return [int(c) for c in self.chain_drop.get("dropped", [])]
+
+    @property
+    def chain_weights(self) -> list[float]:
+        return [float(w) for w in self.chain_drop.get("weights", [])]
 
     @property
     def ok(self) -> bool:
@@ -165,10 +171,7 @@ def compute(trace: xr.DataTree, names, target_accept: float | None = None,
     if logp.size:
         diag.chain_logp = [float(v) for v in logp.mean(axis=1)]
         diag.stuck_chains = stuck_chains(logp)
-    chain_drop = chain_drop or {}
-    diag.chain_weights = [float(w) for w in chain_drop.get("weights", [])]
-    diag.dropped_chains = [int(c) for c in chain_drop.get("dropped", [])]
-    diag.sampled_chain_logp = [float(v) for v in chain_drop.get("log_density", [])]
+    diag.chain_drop = dict(chain_drop or {})
     loo = psis_loo(trace)
     if loo is not None:
         k = np.asarray(loo.pareto_k).ravel()
@@ -183,7 +186,7 @@ def compute(trace: xr.DataTree, names, target_accept: float | None = None,
 
 
 def _dropped_note(diag: Diagnostics) -> str:
-    logp = diag.sampled_chain_logp
+    logp = diag.chain_drop["log_density"]
     kept = [v for c, v in enumerate(logp) if c not in diag.dropped_chains]
     dropped = ", ".join(f"{logp[c]:.1f}" for c in diag.dropped_chains)
     weights = ", ".join(f"{diag.chain_weights[c]:.3f}" for c in diag.dropped_chains)

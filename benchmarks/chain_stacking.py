@@ -22,6 +22,7 @@ python benchmarks/chain_stacking.py --split decide --laws bnsl2 \
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import warnings
@@ -79,9 +80,7 @@ def one(domain: str, name: str, curve: pd.DataFrame, label: str, seed: int) -> d
         if not record.dropped:
             return {**row, "seconds": time.perf_counter() - start}
         dropped = Fit(trace, kept.spec, kept.settings.replace(
-            stuck_chains="drop", chain_drop={"dropped": record.dropped,
-                                            "weights": record.weights,
-                                            "log_density": record.log_density}))
+            stuck_chains="drop", chain_drop=dataclasses.asdict(record)))
         at = held[["x"]]
         for tag, fit in (("keep", kept), ("drop", dropped)):
             scores, _ = _forecast(fit, at, held, "y", LEVELS, seed=0)
