@@ -218,6 +218,34 @@ def test_law_profile_curve_is_the_law_along_the_isoflop(law_result):
     np.testing.assert_allclose(law_result.profile_curve(k, grid), want, rtol=1e-10)
 
 
+def test_law_profile_puts_each_run_at_its_own_c_not_its_budgets():
+    """Runs up to 0.1 decades off their budget: the law profile's likelihood is the law at
+    each run's own D = C / (6 N) (Normal noise, any parameter point), so snapping the runs
+    to the nominal budgets (which moved a by +0.011 on Chinchilla) would fail here."""
+    from scipy import stats
+
+    from bayeslaws.isoflop import build_law, prepare_runs
+
+    frame = law_profiles(seed=4)
+    shift = 10.0 ** np.random.default_rng(4).uniform(-0.1, 0.1, len(frame))
+    frame["tokens"] = frame["tokens"] * shift  # C = 6 N D now off the budget by up to 0.1 dex
+    runs, _ = prepare_runs(frame, N="params", D="tokens", budgets=list(BUDGETS),
+                           tolerance=0.15)
+    assert np.abs(np.log10(runs["C"] / runs["budget"])).max() > 0.09
+    model, _, _ = build_law(runs, likelihood="normal")
+    point = model.initial_point()
+    point.update({"E_log__": np.log(1.8), "alpha_log__": np.log(0.34),
+                  "beta_log__": np.log(0.37), "log_A_c": -0.3, "log_B_c": -0.6,
+                  "sigma_log__": np.log(0.01)})
+    n, d = runs["N"].to_numpy(), runs["C"].to_numpy() / (6.0 * runs["N"].to_numpy())
+    # A, B from their terms at the runs' centre (mean log N, mean log D; module docstring)
+    a_amp, b_amp = np.exp(-0.3 + 0.34 * np.log(n).mean()), np.exp(-0.6 + 0.37 * np.log(d).mean())
+    law = 1.8 + a_amp * n ** -0.34 + b_amp * d ** -0.37
+    want = stats.norm.logpdf(runs["loss"].to_numpy(), law, 0.01).sum()
+    got = model.compile_logp(vars=[model["loss"]], sum=True)(point)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
 def test_saved_result_loads_back_the_same(law_result, result, tmp_path):
     """Round trip through one netCDF file: draws, runs, budgets, excluded runs, settings and
     every summary number are the same; a fit file is refused with a pointer to bl.load."""
