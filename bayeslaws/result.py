@@ -206,7 +206,7 @@ class Fit:
                 self.trace, self.spec.posterior_names, self.settings.target_accept,
                 self.settings.adaptation,
                 n_parameters=self.n_parameters, describe=self.describe_run,
-                chain_drop=self.settings.chain_drop)
+                chain_drop=self.settings.chain_drop, retried=len(self.settings.attempts))
         return self._diagnostics
 
     @property
