@@ -14,7 +14,7 @@ a :class:`~bayeslaws.exceptions.SamplerError` with ``strict=True``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -305,6 +305,17 @@ def _stuck_advice(diag: Diagnostics) -> str:
         f"Stacking the chains gives them weight {shown}: the data support that mode too, so "
         "the posterior is multimodal. Compare the law with simpler ones (bayeslaws.compare) "
         "or tighten the priors of the parameters that differ between the chains.")
+
+
+def retried_note(attempts: list[dict], final: Mapping[str, Any], retry: int) -> str:
+    """The note of a fit that ``retry`` refitted: how often, and which settings its posterior
+    was drawn with that differ from the first attempt's (``final``: the fit's values of
+    :data:`bayeslaws.settings.RETRIED`)."""
+    first = attempts[0]
+    changed = ", ".join(f"{k}={final[k]!r}" for k in final if first.get(k) != final[k])
+    return (f"Refitted {len(attempts)} time(s) (retry={retry}) because the sampler reported "
+            f"trouble; this posterior is the last attempt's ({changed or 'same settings'}). "
+            "fit.settings.attempts lists each earlier attempt's settings and problems.")
 
 
 def report(diag: Diagnostics, *, strict: bool, stacklevel: int = 3) -> None:

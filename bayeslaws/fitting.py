@@ -17,7 +17,7 @@ from bayeslaws.law import Law
 from bayeslaws.model import data_values
 from bayeslaws.priors import Prior
 from bayeslaws.result import Fit
-from bayeslaws.settings import FitSettings, versions
+from bayeslaws.settings import RETRIED, FitSettings, versions
 from bayeslaws.spec import ModelSpec, prepare_fit
 from bayeslaws.trace import assemble
 
@@ -179,8 +179,6 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     return result
 
 
-#: Settings a retry may change (recorded per attempt in ``settings.attempts``).
-RETRIED = ("random_seed", "draws", "tune", "target_accept", "adaptation")
 
 
 def _sample(spec: ModelSpec, obs, values, settings: FitSettings, progressbar: bool) -> Fit:

@@ -31,7 +31,7 @@ from bayeslaws.exceptions import OptionError
 from bayeslaws.extrapolation import data_ranges, flag
 from bayeslaws.groups import without_predictive_groups
 from bayeslaws.hierarchy import GROUP_DIM, GROUP_INDEX, NEW, Grouping
-from bayeslaws.settings import FitSettings
+from bayeslaws.settings import RETRIED, FitSettings
 from bayeslaws.spec import ModelSpec
 from bayeslaws.trace import draw_y, flat_draws, parameters_at, pointwise_log_likelihood
 
@@ -207,6 +207,10 @@ class Fit:
                 self.settings.adaptation,
                 n_parameters=self.n_parameters, describe=self.describe_run,
                 chain_drop=self.settings.chain_drop, retried=len(self.settings.attempts))
+            if self.settings.attempts:
+                final = {k: getattr(self.settings, k) for k in RETRIED}
+                self._diagnostics.notes.append(diag_mod.retried_note(
+                    self.settings.attempts, final, self.settings.retry))
         return self._diagnostics
 
     @property

@@ -189,8 +189,13 @@ def test_retry_refits_with_safer_settings_and_records_the_attempts(tmp_path):
     assert len(attempts) == 1 and attempts[0]["target_accept"] == first["target_accept"]
     assert any("divergent" in p for p in attempts[0]["problems"])
     assert fit.diagnostics().divergences == 0 and not any("divergent" in m for m in caught)
+    # the user is told the posterior comes from a refit, and with which settings
+    (note,) = [m for m in caught if m.startswith("Refitted")]
+    assert "Refitted 1 time(s) (retry=2)" in note and "target_accept=0.95" in note
+    assert "tune=2000" in note and "fit.settings.attempts" in note
     back = bl.load(fit.save(tmp_path / "retried.nc"))
     assert back.settings.attempts == attempts and back.settings.retry == 2
+    assert note in back.diagnostics().notes
 
 
 def test_without_retry_one_attempt_and_the_warning():
@@ -198,6 +203,7 @@ def test_without_retry_one_attempt_and_the_warning():
     fit, caught = mock_fit(sampler=divergent_then_clean(calls), chains=2, draws=40)
     assert len(calls) == 1 and fit.settings.attempts == []
     assert any("divergent" in m and "retry" not in m.split("refit")[0] for m in caught)
+    assert not any(m.startswith("Refitted") for m in caught)
 
 
 def test_retry_draws_more_when_the_chains_have_only_not_yet_mixed():
