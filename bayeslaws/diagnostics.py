@@ -38,7 +38,7 @@ MILD_RHAT = 1.05
 #: What ``retry=2`` achieved on the failures with divergences, R-hat above MILD_RHAT or a stuck
 #: chain (benchmarks/results/defaults/severe_*_retry2*_after7).
 SEVERE_FIXED = ("on the reliability benchmark retry=2 fixed 28 of 38 such m2/m3/chinchilla "
-                "fits, but only 8 of 43 bnsl ones")
+                "fits, but only 8 of 51 bnsl ones")
 MILD_FIXED = ("on the reliability benchmark more draws fixed 55 of 101 such fits, and "
               "retry=2, which adds safer NUTS where that is not enough, 70 of 101")
 ESS_MIN = 400

@@ -113,7 +113,7 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
         nutpie's diagonal adaptation; another seed after divergences or a stuck chain). On the
         reliability benchmark's 101 real fits with a mild R-hat, ``retry=1`` fixed 55 and
         ``retry=2`` 70 (69% on both the deciding and the confirming split); of the worse
-        failures ``retry=2`` fixed 28 of 38 m2/m3/chinchilla fits, 8 of 43 bnsl1. Off by default;
+        failures ``retry=2`` fixed 28 of 38 m2/m3/chinchilla fits, 8 of 51 bnsl. Off by default;
         the settings and problems of every attempt are kept in ``fit.settings.attempts``.
     init : {"jitter", "optimised"}, optional
         Where the chains start. ``"jitter"`` (default): the law's starting values jittered by
@@ -213,7 +213,7 @@ def _safer(fit: Fit) -> dict:
     first step met the goal for 55 of 101 mildly failing real fits (a new seed with twice the
     draws for 42: it put a chain in a worse mode in 12), ``retry=2`` for 70 of them, for 28
     of 38 m2/m3/chinchilla fits with divergences or R-hat > 1.05 (12 when the second step
-    was safer NUTS again) and for 8 of 43 such bnsl1 fits.
+    was safer NUTS again) and for 8 of 43 such bnsl1 fits (0 of 8 bnsl2).
     """
     diag, cfg = fit.diagnostics(), fit.settings
     mild = not (diag.divergences or diag.stuck_chains or diag.max_rhat > diagnostics.MILD_RHAT)
