@@ -34,13 +34,15 @@ RHAT_MAX = 1.01
 #: NUTS after it 20 of the other 46 (mild_safer_after_draws2000); retry=2, both steps as
 #: ``fitting._safer`` takes them, 70 of 101 (mild_retry2_after7).
 MILD_RHAT = 1.05
-#: What the mild R-hat warning says its advice achieved (measured, see MILD_RHAT).
 #: What ``retry=2`` achieved on the failures with divergences, R-hat above MILD_RHAT or a stuck
 #: chain (benchmarks/results/defaults/severe_*_retry2*_after7).
 SEVERE_FIXED = ("on the reliability benchmark retry=2 fixed 28 of 38 such m2/m3/chinchilla "
                 "fits, but only 8 of 51 bnsl ones")
+#: What the mild R-hat warning says its advice achieved (measured, see MILD_RHAT).
 MILD_FIXED = ("on the reliability benchmark more draws fixed 55 of 101 such fits, and "
               "retry=2, which adds safer NUTS where that is not enough, 70 of 101")
+#: Where a retried fit's earlier attempts are recorded (named by every retry message).
+ATTEMPTS_HINT = "fit.settings.attempts lists each earlier attempt's settings and problems"
 ESS_MIN = 400
 #: A chain whose mean log density is this many times the typical within-chain sd (and at least
 #: 3 units) below the best chain's is stuck in a worse mode.
@@ -93,6 +95,12 @@ class Diagnostics:
     @property
     def max_rhat(self) -> float:
         return float(self.table["r_hat"].max())
+
+    @property
+    def not_yet_mixed(self) -> bool:
+        """Nothing worse than chains that have not yet mixed: no divergence, no stuck chain,
+        R-hat at most :data:`MILD_RHAT` (the case more draws fix)."""
+        return not (self.divergences or self.stuck_chains or self.max_rhat > MILD_RHAT)
 
     @property
     def min_ess_bulk(self) -> float:
@@ -229,21 +237,20 @@ def _problems(diag: Diagnostics, multi_chain: bool, target_accept: float | None 
             worst = diag.table.loc[bad, "r_hat"].max()
             safer = "target_accept=0.95, tune=2000" + (
                 ", adaptation='diag'" if adaptation == "low_rank" else "")
-            mild = worst <= MILD_RHAT and not diag.divergences and not diag.stuck_chains
+            mild = diag.not_yet_mixed
             head = f"R-hat up to {worst:.3f} > {RHAT_MAX} for {bad}: "
-            if retried and mild and retried < 2:
+            if retried == 1 and mild:
                 out.append(
-                    head + "the chains do not yet agree after 1 automatic refit "
-                    "(fit.settings.attempts lists each attempt's settings and problems). Refit "
-                    f"with retry=2, which then tries safer NUTS, or with {safer} "
-                    f"({MILD_FIXED}).")
+                    head + f"the chains do not yet agree after 1 automatic refit "
+                    f"({ATTEMPTS_HINT}). Refit with retry=2, which then tries safer NUTS, or "
+                    f"with {safer} ({MILD_FIXED}).")
             elif retried:
                 out.append(
                     head + f"the chains still disagree after {retried} automatic refit(s) "
-                    "(fit.settings.attempts lists each attempt's settings and problems): the "
-                    "posterior is probably multimodal or a ridge. Tighten the priors of those "
-                    "parameters, compare the law with simpler ones (bayeslaws.compare), or "
-                    "refit with more chains (chains=8) to see how many modes there are.")
+                    f"({ATTEMPTS_HINT}): the posterior is probably multimodal or a ridge. "
+                    "Tighten the priors of those parameters, compare the law with simpler ones "
+                    "(bayeslaws.compare), or refit with more chains (chains=8) to see how many "
+                    "modes there are.")
             elif mild:
                 out.append(
                     head + "the chains do not yet agree (no divergence, no stuck chain). "
@@ -314,8 +321,8 @@ def retried_note(attempts: list[dict], final: Mapping[str, Any], retry: int) -> 
     first = attempts[0]
     changed = ", ".join(f"{k}={final[k]!r}" for k in final if first.get(k) != final[k])
     return (f"Refitted {len(attempts)} time(s) (retry={retry}) because the sampler reported "
-            f"trouble; this posterior is the last attempt's ({changed or 'same settings'}). "
-            "fit.settings.attempts lists each earlier attempt's settings and problems.")
+            f"trouble; this posterior is the last attempt's ({changed or 'same settings'}); "
+            f"{ATTEMPTS_HINT}.")
 
 
 def report(diag: Diagnostics, *, strict: bool, stacklevel: int = 3) -> None:

@@ -179,8 +179,6 @@ def fit(law: str | Law, data: Any, x: Mapping[str, str] | str | None = None, y: 
     return result
 
 
-
-
 def _sample(spec: ModelSpec, obs, values, settings: FitSettings, progressbar: bool) -> Fit:
     raw, seconds = sampling.run_nuts(
         spec, values, sampler=settings.sampler, draws=settings.draws, tune=settings.tune,
@@ -216,11 +214,10 @@ def _safer(fit: Fit) -> dict:
     was safer NUTS again) and for 8 of 43 such bnsl1 fits (0 of 8 bnsl2).
     """
     diag, cfg = fit.diagnostics(), fit.settings
-    mild = not (diag.divergences or diag.stuck_chains or diag.max_rhat > diagnostics.MILD_RHAT)
-    drew_more = any(a.get("draws", cfg.draws) < cfg.draws for a in cfg.attempts)
-    if mild and not drew_more:
+    drew_more = any(a["draws"] < cfg.draws for a in cfg.attempts)
+    if diag.not_yet_mixed and not drew_more:
         return {"draws": 2 * cfg.draws}
     accept = cfg.target_accept or 0.8
-    return {"random_seed": cfg.random_seed + (0 if mild else 1),
+    return {"random_seed": cfg.random_seed + (0 if diag.not_yet_mixed else 1),
             "tune": max(2 * cfg.tune, 2000), "target_accept": 0.95 if accept < 0.95 else 0.99,
             "adaptation": "diag" if cfg.sampler == "nutpie" else None}

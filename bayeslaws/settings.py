@@ -31,6 +31,7 @@ def versions() -> dict[str, str]:
 #: Settings a retry may change (recorded per attempt in ``FitSettings.attempts``).
 RETRIED = ("random_seed", "draws", "tune", "target_accept", "adaptation")
 
+
 @dataclass(frozen=True)
 class FitSettings:
     """Everything needed to repeat a fit besides its data, priors and grouping.

@@ -91,6 +91,14 @@ def _where(value, row) -> str:
     return "inside" if row["eti90_lower"] <= value <= row["eti90_upper"] else "outside"
 
 
+def _approach_3_row(exponents: pd.DataFrame, used: int, left_out: int) -> dict:
+    """A table row of ``compute_optimal``'s exponents (``lower``, ``median``, ``upper``)."""
+    cells = {name: _cell(*exponents.loc[key, ["lower", "median", "upper"]])
+             for key, name in (("a", "a (N_opt ~ C^a)"), ("b", "b = 1 - a"))}
+    return {**cells, "runs used": used, "runs left out": left_out, "max R-hat": "",
+            "divergences": ""}
+
+
 def _cell(lo, mid, hi):
     return f"{mid:.3f} [{lo:.3f}, {hi:.3f}]"
 
@@ -125,18 +133,10 @@ def main(argv=None) -> int:
         "a (N_opt ~ C^a)": f"{two_stage(main_fit):.3f}",
         "b = 1 - a": f"{1 - two_stage(main_fit):.3f}", "runs used": len(main_fit.runs),
         "runs left out": len(main_fit.excluded), "max R-hat": "", "divergences": ""}
-    rows["approach 3: compute_optimal on chinchilla fit (240 runs)"] = {
-        "a (N_opt ~ C^a)": _cell(a3.loc["a", "lower"], a3.loc["a", "median"],
-                                 a3.loc["a", "upper"]),
-        "b = 1 - a": _cell(a3.loc["b", "lower"], a3.loc["b", "median"], a3.loc["b", "upper"]),
-        "runs used": 240, "runs left out": 5, "max R-hat": "", "divergences": ""}
-    rows[f"approach 3 on the law profile's {len(same_runs)} runs"] = {
-        "a (N_opt ~ C^a)": _cell(a3_same.loc["a", "lower"], a3_same.loc["a", "median"],
-                                 a3_same.loc["a", "upper"]),
-        "b = 1 - a": _cell(a3_same.loc["b", "lower"], a3_same.loc["b", "median"],
-                           a3_same.loc["b", "upper"]),
-        "runs used": len(same_runs), "runs left out": len(law_fit.excluded), "max R-hat": "",
-        "divergences": ""}
+    rows["approach 3: compute_optimal on chinchilla fit (240 runs)"] = _approach_3_row(
+        a3, used=240, left_out=5)
+    rows[f"approach 3 on the law profile's {len(same_runs)} runs"] = _approach_3_row(
+        a3_same, used=len(same_runs), left_out=len(law_fit.excluded))
     lo, mid, hi = PAPER_APPROACH_2
     rows["Hoffmann et al. Table 2, approach 2 (published)"] = {
         "a (N_opt ~ C^a)": _cell(lo, mid, hi), "b = 1 - a": _cell(*PAPER_APPROACH_2_B),
