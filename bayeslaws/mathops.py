@@ -33,7 +33,11 @@ def _logsumexp_with(logaddexp):
 
 
 #: Functions of the same name in NumPy and PyTensor; the namespaces add ``logsumexp``,
-#: ``sigmoid``, ``log_sigmoid``, ``softplus`` and ``argsort`` (stable in NumPy).
+#: ``sigmoid``, ``log_sigmoid``, ``softplus``, ``argsort`` (stable in NumPy) and
+#: ``stop_gradient`` (the value, held constant by gradients) and ``iterate(step, start, steps,
+#: *args)`` (``start`` after ``steps`` applications of ``step(value, *args)``, held constant
+#: by gradients; in PyTensor a ``scan``, so that graph rewrites see one step, not an unrolled
+#: chain: for laws defined by an equation, see ``models/m4.py``).
 SHARED = ("exp", "log", "log1p", "expm1", "sqrt", "abs", "logaddexp", "where", "maximum",
           "minimum", "cumsum", "concatenate")
 
@@ -45,12 +49,30 @@ numpy = SimpleNamespace(
     log_sigmoid=lambda x: _special().log_expit(x),
     softplus=lambda x: np.logaddexp(0.0, x),
     argsort=lambda x: np.argsort(x, kind="stable"),
+    stop_gradient=lambda x: x,
+    iterate=lambda step, start, steps, *args: functools.reduce(
+        lambda value, _: step(value, *args), range(steps), start),
 )
+
+
+def _iterate_tensor(step, start, steps, *args):
+    """``iterate`` as a PyTensor ``scan`` of ``steps`` steps, its result held constant by
+    gradients (the greedy rewrites of a model's gradient graph blow up on an unrolled
+    iteration of a dozen Newton steps)."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.gradient import zero_grad
+
+    result = pytensor.scan(step, outputs_info=[pt.as_tensor_variable(start)],
+                           non_sequences=[pt.as_tensor_variable(a) for a in args],
+                           n_steps=steps, return_updates=False)
+    return zero_grad(result[-1])
 
 
 @functools.cache
 def _tensor() -> SimpleNamespace:
     import pytensor.tensor as pt
+    from pytensor.gradient import zero_grad
 
     return SimpleNamespace(
         name="tensor",
@@ -60,6 +82,8 @@ def _tensor() -> SimpleNamespace:
         log_sigmoid=lambda x: -pt.softplus(-x),
         softplus=pt.softplus,
         argsort=pt.argsort,
+        stop_gradient=lambda x: zero_grad(pt.as_tensor_variable(x)),
+        iterate=_iterate_tensor,
     )
 
 

@@ -28,7 +28,7 @@ from benchmarks.tables import markdown  # noqa: E402
 
 #: Allowed factor between the prior predictive 90% band and the data's range.
 FACTOR = 3.0
-ONE_INPUT = {"m1": {}, "m2": {}, "m3": {}, "power_law": {}, "saturating_power_law": {},
+ONE_INPUT = {"m1": {}, "m2": {}, "m3": {}, "m4": {}, "power_law": {}, "saturating_power_law": {},
              "bnsl": {"breaks": 1}, "bnsl2": {"breaks": 2}}
 TWO_INPUTS = ("chinchilla", "kaplan", "overtraining")
 

@@ -51,6 +51,7 @@ LAWS = {
     "m1": {"law": "m1"},
     "m2": {"law": "m2"},
     "m3": {"law": "m3"},
+    "m4": {"law": "m4"},
     "saturating_power_law": {"law": "saturating_power_law"},
     "bnsl1": {"law": "bnsl", "law_options": {"breaks": 1}},
     "bnsl2": {"law": "bnsl", "law_options": {"breaks": 2}},

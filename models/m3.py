@@ -16,8 +16,8 @@ of the curve at the data's centre (``at_centre``, LogNormal with median the typi
 on the revisiting curves and 4-digit addition (the former priors: 0.1-0.5 to 9-49 x), its
 median within a factor of 3.
 
-M4 of the benchmark, ``(y - e_inf) / (e_0 - y)^a = b x^c``, defines ``y`` only implicitly and
-is not in the catalogue.
+M4 of the benchmark, ``(y - e_inf) / (e_0 - y)^a = b x^-c``, defines ``y`` only implicitly:
+``models/m4.py``.
 
 Reference: Alabdulmohsin, Neyshabur and Zhai 2022, "Revisiting Neural Scaling Laws in Language
 and Vision" (arXiv:2209.06640), section 2 (M3).

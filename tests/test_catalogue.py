@@ -27,7 +27,7 @@ CORE_LAWS = ("power_law", "saturating_power_law", "chinchilla", "kaplan")
 
 
 EXPECTED = {"bnsl", "sigmoid", "loss_to_accuracy", "rectified", "loss_to_loss",
-            "data_constrained", "overtraining", "m1", "m2", "m3", "lr_annealing",
+            "data_constrained", "overtraining", "m1", "m2", "m3", "m4", "lr_annealing",
             "test_time_coverage", "chinchilla", "kaplan", "power_law", "saturating_power_law"}
 
 

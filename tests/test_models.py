@@ -39,6 +39,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from scipy import optimize
 
 import bayeslaws as bl
 from bayeslaws import catalogue, mathops
@@ -89,6 +90,12 @@ def _paper_formulas():
     out["m1"] = ({}, {"b": 5.0, "c": 0.2}, {"x": x}, 5.0 * x**-0.2)
     out["m2"] = ({}, {"e_inf": 0.3, "b": 10.0, "c": 0.4}, {"x": x}, 0.3 + 10.0 * x**-0.4)
     out["m3"] = ({}, {"b": 2.0, "c": 0.5, "g": 1e-4}, {"x": x}, 2.0 * (1 / x + 1e-4) ** 0.5)
+    m4 = {"e_inf": 0.1, "e_0": 0.95, "a": 1.7, "b": 30.0, "c": 0.4}
+    out["m4"] = ({}, m4, {"x": x}, [optimize.brentq(
+        lambda y, xi=xi: (y - 0.1) / (0.95 - y) ** 1.7 - 30.0 * 0.85**-1.7 * xi**-0.4, 0.1,
+        0.95 - 1e-15,
+        xtol=1e-14)
+        for xi in x])
     k = 2.0 ** np.arange(7)
     out["test_time_coverage"] = ({}, {"a": 0.1, "b": 0.6}, {"k": k}, 1 - np.exp(-0.1 * k**0.6))
     bnsl = {"a": 0.4, "b": 2.3, "c0": 0.05, "c1": 5.7, "d1": 612.0, "f1": 0.06}
@@ -429,6 +436,7 @@ EXPECTED_VARYING = {
     ("m1", ()): ("b",),
     ("m2", ()): ("b",),
     ("m3", ()): ("b",),
+    ("m4", ()): ("e_inf", "e_0", "b"),
     ("observational", ()): ("alpha",),
     ("overtraining", ()): ("E", "a", "c"),
     ("power_law", ()): ("A",),
@@ -444,7 +452,7 @@ EXPECTED_VARYING = {
 
 #: Floors each law declares (irreducible-floor parameters named E or a; m2's is renamed).
 EXPECTED_FLOORS = {"bnsl": ("a",), "chinchilla": ("E",), "data_constrained": ("E",),
-                   "m2": ("e_inf",), "overtraining": ("E",), "rectified": ("E",),
+                   "m2": ("e_inf",), "m4": ("e_inf",), "overtraining": ("E",), "rectified": ("E",),
                    "saturating_power_law": ("E",)}
 
 
