@@ -115,7 +115,8 @@ def warn_beyond(flags: Mapping[str, np.ndarray], what: str, stacklevel: int = 2,
         warnings.warn(
             f"{what} extrapolates beyond the fitted runs ({'; '.join(parts)}). There the law's "
             "form, not the data, sets the forecast, and intervals cover only if the form holds; "
-            "check the forecast with bl.backtest or bl.lfo (see the beyond_* columns).",
+            "check the forecast with bl.backtest or bl.lfo, and widen its intervals by the law's "
+            "misfit inside the runs with bl.with_discrepancy(fit) (see the beyond_* columns).",
             ExtrapolationWarning, stacklevel=stacklevel + 1)
 
 

@@ -4,7 +4,8 @@ Each case is one ``bl.fit(law, data, ...)`` with no sampler option at all -- wha
 runs. Cases:
 
 - ``revisiting``: the 92 learning curves of Alabdulmohsin et al. 2022 (training points only)
-  with the benchmark's laws m1, m2, m3, bnsl (1 and 2 breaks); ``saturating_power_law`` is
+  with the benchmark's laws m1, m2, m3, m4, bnsl (1 and 2 breaks; m4 since session 15, so
+  the earlier result folders have none); ``saturating_power_law`` is
   left out, being m2 under other parameter names (:mod:`models/saturating_power_law.py`);
 - ``chinchilla``: Epoch's digitised Chinchilla runs, 240 (the 5 highest losses dropped, as the
   replication did) and all 245, with ``chinchilla``;
@@ -57,7 +58,7 @@ from bayeslaws.simulate import simulate  # noqa: E402
 from benchmarks.revisiting import KEY, load_curves  # noqa: E402
 from benchmarks.tables import markdown  # noqa: E402
 
-REVISITING_LAWS = {"m1": ("m1", {}), "m2": ("m2", {}), "m3": ("m3", {}),
+REVISITING_LAWS = {"m1": ("m1", {}), "m2": ("m2", {}), "m3": ("m3", {}), "m4": ("m4", {}),
                    "bnsl1": ("bnsl", {"breaks": 1}), "bnsl2": ("bnsl", {"breaks": 2})}
 DECIDE_DOMAINS = ("IC", "LM")
 GADRE_DECIDE = "rpj"

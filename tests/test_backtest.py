@@ -12,6 +12,7 @@ import pytest
 import bayeslaws as bl
 from bayeslaws import cli
 from bayeslaws.backtest import COLUMNS, STACKED, grouped_holdout_mask, holdout_mask, score
+from bayeslaws.compare import Average
 from bayeslaws.exceptions import DataError, LawError
 from tests.conftest import SMALL
 
@@ -91,6 +92,8 @@ def test_backtest_refuses_bad_input():
         bl.backtest("power_law", frame, x="x", y="y", errors="ignore")
     with pytest.raises(bl.BayesLawsError, match="probs must lie strictly between 0 and 1"):
         bl.backtest("power_law", frame, x="x", y="y", probs=(0.5, 1.0))
+    with pytest.raises(bl.BayesLawsError, match="discrepancy='yes': valid choices are 'auto'"):
+        bl.backtest("power_law", frame, x="x", y="y", discrepancy="yes")
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -146,7 +149,9 @@ def table(curve) -> pd.DataFrame:
 
 def test_backtest_table(table):
     assert list(table.index) == ["saturating_power_law", "power_law", STACKED]
-    assert list(table.columns) == [*COLUMNS, "error"]
+    # the discrepancy is on by default for laws on a log link: its scale in ``tau``
+    assert list(table.columns) == [*COLUMNS, "tau", "error"]
+    assert table.attrs["discrepancy"] == {"saturating_power_law": "on", "power_law": "on"}
     assert (table["n_fit"] == 18).all() and (table["n_heldout"] == 6).all()
     singles = table.drop(index=STACKED)
     assert singles["weight"].sum() == pytest.approx(1.0)
@@ -162,7 +167,9 @@ def test_true_law_extrapolates_best(table):
     assert true["elpd"] > wrong["elpd"] + 10
     assert true["abs_rel_error"] < wrong["abs_rel_error"]
     assert true["coverage_90"] >= 4 / 6  # 6 runs: a calibrated 90% interval misses <= 2
-    assert wrong["coverage_90"] <= 2 / 6
+    # the wrong law's misfit inside the fitting runs (learned by leave-future-out) widens its
+    # intervals beyond them: a larger discrepancy scale and wider intervals than the true law's
+    assert wrong["tau"] > true["tau"] and wrong["width_90"] > 2 * true["width_90"]
     assert table.loc[STACKED, "rmsle"] <= 1.5 * true["rmsle"]
 
 
@@ -190,15 +197,16 @@ def test_scores_match_per_run_forecasts(table, curve):
 
 
 def test_backtest_intervals_are_those_of_predict(table, curve):
-    """One set of draws gives every level; it must equal predict's with the same seed."""
-    points, fits = table.attrs["points"], table.attrs["fits"]
+    """One set of draws gives every level; it must equal predict's with the same seed (the
+    forecasters scored: the fits with their discrepancy, the default)."""
+    points, models = table.attrs["points"], table.attrs["models"]
     held = curve.loc[table.attrs["heldout"]]
-    for law, fit in fits.items():
-        got = fit.predict({"x": held["examples"].to_numpy()}, prob=0.8, random_seed=5)
+    for law, model in models.items():
+        got = model.predict({"x": held["examples"].to_numpy()}, prob=0.8, random_seed=5)
         part = points[points["law"] == law]
         np.testing.assert_allclose(part["lower_80"], got["lower"])
         np.testing.assert_allclose(part["median"], got["median"])
-    mixture = bl.average(dict(fits), weights=table.drop(index=STACKED)["weight"].to_dict())
+    mixture = Average(dict(models), table.drop(index=STACKED)["weight"].to_dict())
     got = mixture.predict({"x": held["examples"].to_numpy()}, prob=0.95, random_seed=5)
     part = points[points["law"] == STACKED]
     np.testing.assert_allclose(part["upper_95"], got["upper"])

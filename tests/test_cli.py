@@ -278,4 +278,7 @@ def test_compare_and_backtest_take_the_criterion(tmp_path, monkeypatch):
     assert seen["backtest"]["criterion"] == "lfo" and seen["backtest"]["discrepancy"] is True
     assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x",
                  "--y", "y"]) in (0, None)
-    assert seen["backtest"]["criterion"] == "auto"
+    assert seen["backtest"]["criterion"] == "auto" and seen["backtest"]["discrepancy"] == "auto"
+    assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x",
+                 "--y", "y", "--no-discrepancy"]) in (0, None)
+    assert seen["backtest"]["discrepancy"] is False

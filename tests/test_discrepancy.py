@@ -190,7 +190,12 @@ def test_too_few_runs_to_learn_tau():
     with pytest.raises(DataError, match="Too few runs to learn the discrepancy"):
         with_discrepancy(fit)
     with pytest.warns(UserWarning, match="scored without discrepancy"):
-        assert _with_discrepancy(fit, "sat", 0).tau == 0.0
+        model, why = _with_discrepancy(fit, "sat", 0, True)
+    assert model.tau == 0.0 and why.startswith("off: Too few runs")
+    with warnings.catch_warnings():  # backtest's default: plain, saying why, no warning
+        warnings.simplefilter("error")
+        model, why = _with_discrepancy(fit, "sat", 0, "auto")
+    assert model.tau == 0.0 and why.startswith("off: Too few runs")
 
 
 # -- tau pooled across the curves of a study ----------------------------------------------------
