@@ -28,10 +28,10 @@ bending curve) over growth linear in decades or in spans of the data, independen
 more cut points, heavier-tailed priors and a learned drift; see benchmarks/README.md.
 
 :func:`with_discrepancy` wraps a fit into a :class:`Discrepant` forecaster with the same
-``predict``, ``predictive_draws`` and ``log_density`` (the mixture over ``delta``), so it
-plugs into :func:`bayeslaws.backtest` (``discrepancy=True``). Both ``kind="predictive"`` and
-``kind="mean"`` include the discrepancy: beyond the data the law's curve itself is uncertain.
-Only laws on a log link (positive y: losses) are supported.
+``predict``, ``predictive_draws`` and ``log_density`` (the mixture over ``delta``), so it plugs
+into :func:`bayeslaws.backtest` (its default ``discrepancy="auto"``). Both
+``kind="predictive"`` and ``kind="mean"`` include the discrepancy: beyond the data the law's
+curve itself is uncertain. Only laws on a log link (positive y: losses) are supported.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def data_sets() -> list[tuple[str, str, dict, pd.DataFrame, dict]]:
     return out
 
 
-def band(law: str, options: dict, table: pd.DataFrame, args: dict, draws: int = 1000) -> dict:
+def band(law: str, options: dict, table: pd.DataFrame, args: dict, draws: int = 10000) -> dict:
     name = "bnsl" if law.startswith("bnsl") else law
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

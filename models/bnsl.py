@@ -32,13 +32,13 @@ the U shape but diverged on the plateau (1) and the double descent (84 against 1
 
 Default priors (``s`` is the data summary): ``a`` LogNormal with median 0.6 x the smallest y;
 ``b`` the size of the power-law term at the data's centre (``at_centre``, median half the
-typical y, sigma 1); ``c_0`` Normal(0, 1);
-``c_i`` Normal(0, 3); ``d_i`` LogNormal around the centre of ``log x`` with sd 0.6 x the log
-span of x (90% interval: the data range and half a span beyond each end); ``f_i`` LogNormal with
-median a tenth of the log span of x and sd 1.5. Prior predictive (``benchmarks/prior_ranges.py``):
-the prior median curve is within a factor of 3 of the data's range, but the 90% band reaches
-1e5-1e17 x the largest y on wide-spanning curves: slope changes of several units (needed for
-sharp emergent drops, c1 = 5.7 on 4-digit addition) compound over the breaks. Not yet weakly
+typical y, sigma 1); ``c_0`` Normal(0, 1); ``c_i`` Normal(0, 3); ``d_i`` LogNormal around the
+centre of ``log x`` with sd 0.6 x the log span of x (90% interval: the data range and half a
+span beyond each end); ``f_i`` LogNormal with median a tenth of the log span of x and sd 1.5.
+Prior predictive (``benchmarks/prior_ranges.py``): the prior median curve is within a factor of
+3 of the data's range, but the 90% band reaches 3e2-8e10 x the largest y with 1 break and
+6e3-1e16 x with 2 on wide-spanning curves: slope changes of several units (needed for sharp
+emergent drops, c1 = 5.7 on 4-digit addition) compound over the breaks. Not yet weakly
 informative at the band's upper end; narrowing it would exclude the published fits.
 
 Declarations: ``a`` is the floor (``floors``). In a grouped fit the floor ``a``, the amplitude

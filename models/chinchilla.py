@@ -10,9 +10,9 @@ Default priors (``bayeslaws.defaults``): ``E`` LogNormal with median 0.6 x the s
 (sigma 0.7); ``A``, ``B`` as the size of each term at the data's centre (``at_centre``),
 LogNormal with median a quarter of the typical loss, sigma 1; ``alpha``, ``beta``
 LogNormal(log 0.3, 0.6). Prior predictive (``benchmarks/prior_ranges.py``, 90% band of the
-law's curve against the data's range): Chinchilla's 240 runs 0.55 x the smallest to 11 x the
+law's curve against the data's range): Chinchilla's 240 runs 0.43 x the smallest to 5.4 x the
 largest loss (the former priors: 0.40 to 60 x; 60% of their curves exceeded a loss of 100),
-Gadre's sets 0.46-0.49 to 22-23 x; the prior median curve lies within a factor of 3.
+Gadre's sets 0.39-0.41 to 13-14 x; the prior median curve lies within a factor of 3.
 
 Declarations: in a grouped fit ``E``, ``A`` and ``B`` vary between groups and the exponents
 are shared (``varying``); ``E`` is the floor (``floors``). Closed forms: the compute-optimal

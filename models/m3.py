@@ -12,7 +12,7 @@ range of y, as for ``power_law`` (``exponent_prior(change=observed_change(s))``)
 of the curve at the data's centre (``at_centre``, LogNormal with median the typical y, sigma
 0.5); ``g`` LogNormal centred at ``1 / x`` at the largest ``x`` with sd max(2, log span of x)
 (the flattening may start inside or beyond the data). Prior predictive
-(``benchmarks/prior_ranges.py``): 90% band 0.30-1.03 x the smallest to 3.0-7.2 x the largest y
+(``benchmarks/prior_ranges.py``): 90% band 0.34-1.10 x the smallest to 2.9-6.0 x the largest y
 on the revisiting curves and 4-digit addition (the former priors: 0.1-0.5 to 9-49 x), its
 median within a factor of 3.
 

@@ -16,7 +16,7 @@ Default priors: ``E`` LogNormal with median 0.6 x the smallest loss (sigma 0.7);
 as the size of each term at the data's centre (``at_centre``, LogNormal with median a quarter
 of the typical loss, sigma 1); ``b`` LogNormal(log 0.3, 0.6). Prior predictive
 (``benchmarks/prior_ranges.py``): on Chinchilla's and Gadre's runs the 90% band spans about
-0.5 x the smallest to 10-30 x the largest loss (formerly up to 450 x), its median within a
+0.4 x the smallest to 5-14 x the largest loss (formerly up to 450 x), its median within a
 factor of 3.
 
 Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E``, ``a`` and ``c`` vary

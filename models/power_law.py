@@ -11,8 +11,8 @@ data's centre); ``alpha`` the published range LogNormal(log 0.3, 0.6) combined w
 data's range of y says of a single power law (``exponent_prior(change=observed_change(s))``:
 ``alpha`` times half the log span of x is LogNormal around half of ``log(y_max / y_min)``,
 sigma 0.6). Prior predictive (``benchmarks/prior_ranges.py``, 90% band of the curve against the
-data's range, on revisiting learning curves and 4-digit addition): 0.26-0.87 x the smallest to
-2.7-4.6 x the largest y, 3 of 8 curves within a factor of 3 (the former priors, sigma 1 and
+data's range, on revisiting learning curves and 4-digit addition): 0.25-0.80 x the smallest to
+2.7-4.2 x the largest y, 3 of 8 curves within a factor of 3 (the former priors, sigma 1 and
 the published range alone: 0.06-0.47 to 6-30 x); the prior median curve is within a factor of
 3 of the data's range.
 

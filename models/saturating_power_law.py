@@ -10,7 +10,7 @@ Default priors (``bayeslaws.defaults``): ``E`` LogNormal with median 0.6 x the s
 (sigma 0.7); ``A`` as the size of the term at the data's centre (``at_centre``), LogNormal with
 median half the typical y, sigma 1; ``alpha`` LogNormal(log 0.3, 0.6). Prior predictive
 (``benchmarks/prior_ranges.py``, 90% band against the data's range on revisiting curves and
-4-digit addition): 0.36-0.63 x the smallest to 3.3-14 x the largest y; the prior median curve
+4-digit addition): 0.37-0.65 x the smallest to 3.1-13 x the largest y; the prior median curve
 within a factor of 3.
 
 Declarations: ``E`` is the floor (``floors``); in a grouped fit ``E`` and ``A`` vary between

@@ -111,8 +111,20 @@ def covered(fit, truth: dict, prob: float = 0.9) -> dict[str, tuple]:
             if not table.loc[k, lo] <= v <= table.loc[k, hi]}
 
 
+#: Cases known to fail, with what was measured (strict: the test fails once they pass).
+KNOWN = {"m4": (
+    "known (issue 14): the truth lies inside every 90% interval, but at default settings the "
+    "m4 posterior (e_inf, a, b and c correlated above 0.9) diverges: over seeds 0-5 of this "
+    "case 8, 1, 0, 2, 3, 0 divergent transitions and max R-hat 1.007-1.029; target_accept "
+    "0.95 gives 0, 1, 0, 0, 2, 0 and still R-hat up to 1.031, so it is not made m4's default "
+    "(python benchmarks/recovery_seeds.py --case m4 --seeds 6 [--fit-options ...])")}
+
+
 def _params():
-    return [pytest.param(c, marks=() if c in FAST else pytest.mark.slow) for c in CASES]
+    return [pytest.param(c, marks=(() if c in FAST else (pytest.mark.slow,))
+                         + ((pytest.mark.xfail(strict=True, reason=KNOWN[c]),)
+                            if c in KNOWN else ()))
+            for c in CASES]
 
 
 #: Settings of the slow recovery fits: the package defaults. With the fast suite's 2 x 400
