@@ -496,6 +496,8 @@ def _run_backtest(args):
                       **_sampling(args, seed=args.seed or 0))
     _print(result, args.out, index_label="law")
     _print_criterion(result.attrs.get("criterion"), result.attrs.get("criterion_reason"))
+    for law, used in result.attrs.get("discrepancy", {}).items():
+        print(f"discrepancy, {law}: {used}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -282,3 +282,20 @@ def test_compare_and_backtest_take_the_criterion(tmp_path, monkeypatch):
     assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--x", "x=x",
                  "--y", "y", "--no-discrepancy"]) in (0, None)
     assert seen["backtest"]["discrepancy"] is False
+
+
+def test_backtest_prints_what_the_discrepancy_did(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    def fake_backtest(*args, **kwargs):
+        table = pd.DataFrame({"rmsle": [0.01, 0.02]}, index=["power_law", "m2"])
+        table.attrs["discrepancy"] = {"power_law": "on", "m2": "off: too few runs"}
+        return table
+
+    monkeypatch.setattr(importlib.import_module("bayeslaws.backtest"), "backtest",
+                        fake_backtest)
+    data(0).to_csv(tmp_path / "runs.csv", index=False)
+    assert main(["backtest", str(tmp_path / "runs.csv"), "--law", "power_law", "--law", "m2",
+                 "--x", "x=x", "--y", "y"]) in (0, None)
+    out = capsys.readouterr().out
+    assert "discrepancy, power_law: on" in out and "discrepancy, m2: off: too few runs" in out
