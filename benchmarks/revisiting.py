@@ -13,7 +13,10 @@ held-out ELPD (sum over curves), the mean log predictive density per point, the 
 held-out points inside the central 50%, 60%, ..., 99% predictive intervals, MSCE (NSL-PFN's
 calibration metric) and the median 90% width, beside NSL-PFN's published numbers.
 ``--criterion lfo`` stacks by leave-future-out weights, ``--discrepancy`` scores every law with
-the discrepancy term (:mod:`bayeslaws.discrepancy`).
+the discrepancy term (:mod:`bayeslaws.discrepancy`). The script's defaults (LOO, no
+discrepancy) keep the earlier runs reproducible; ``bl.backtest``'s own defaults
+(``criterion="auto"``, ``discrepancy="auto"``) are ``--criterion auto --discrepancy`` on these
+curves (every law here is on a log link).
 
 Results are appended per curve to ``per_curve.csv`` in the output folder (``--resume`` skips
 curves already there), and ``results.md`` is rewritten after each curve, so a long run can be
