@@ -48,7 +48,9 @@ BB ones not (up to 1.34); ``retry=2``, as the warnings advise, fixes 32 of the 3
 converge, ``benchmarks/results/defaults/m4_retry2``). The posterior of ``e_inf``, ``a``, ``b``
 and ``c`` is strongly correlated, and the simulated recovery case of the tests diverges on 4 of
 6 seeds (a few transitions each; ``benchmarks/recovery_seeds.py --case m4``), a known failure
-(issue 14).
+(issue 14): they sit in the tail of large ``a`` (3.4-4.2 on seed 0, posterior 95% quantile
+3.2), where ``b``, centred as a power-law amplitude, must also absorb the plateau factor
+``((e_0 - y) / (e_0 - e_inf))^a`` at the data's centre (log b and log a correlated 0.95).
 
 Parametrisation: with the paper's ``beta`` as a parameter, ``beta`` moved with ``a`` and
 ``e_0`` (``beta = b (e_0 - e_inf)^-a``) and its prior depended on the units of ``y``; ``b``
