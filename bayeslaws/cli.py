@@ -475,7 +475,7 @@ def _run_compare(args):
                   "with --group), or a column of 0/1 flags (1 = held out)"), LIKELIHOOD,
          arg("--no-stacked", action="store_true", help="no stacked-average row"),
          CRITERION,
-         arg("--discrepancy", action=argparse.BooleanOptionalAction, default=None,
+         arg("--discrepancy", action=argparse.BooleanOptionalAction, default="auto",
              help="widen forecasts beyond the data by a discrepancy learned by "
              "leave-future-out inside the fitted runs (bl.with_discrepancy); default: for "
              "every law on a log link whose runs allow it"),
@@ -492,7 +492,7 @@ def _run_backtest(args):
     result = backtest(specs, table, x=x, y=args.y, holdout=cli_args.holdout(args.holdout),
                       stacked=not args.no_stacked, likelihood=args.likelihood, group=args.group,
                       varying=args.varying, pooled=args.pooled, criterion=args.criterion,
-                      discrepancy="auto" if args.discrepancy is None else args.discrepancy,
+                      discrepancy=args.discrepancy,
                       **_sampling(args, seed=args.seed or 0))
     _print(result, args.out, index_label="law")
     _print_criterion(result.attrs.get("criterion"), result.attrs.get("criterion_reason"))

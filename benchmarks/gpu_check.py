@@ -11,7 +11,7 @@ NUTS on the CPU (``sampler="pymc"``) for reference:
 - ``chinchilla`` on the 240 approach-3 points of ``<data>/chinchilla-epoch`` (the demo's
   simulated 81-run grid where the shared data are absent, e.g. on a machine the data do not
   travel to; the report says which);
-- ``m4`` on a simulated learning curve (the recovery case of ``tests/helpers.py``): its
+- ``m4`` on a simulated learning curve (the recovery case of ``tests/helpers.py``, seed 1): its
   implicit equation is solved by a PyTensor scan, which the JAX backend must compile too.
 
 Per fit: the JAX backend and devices, wall time (the first numpyro fit includes JIT
@@ -30,39 +30,34 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: The m4 recovery case of tests/helpers.py: a curve from a plateau at 0.9 to a floor of 0.15.
-M4_TRUTH = {"e_inf": 0.15, "e_0": 0.9, "a": 1.5, "b": 200.0 * 0.75**1.5, "c": 0.6}
-
-
-def cases() -> dict[str, tuple[str, object, dict, str]]:
-    """``{case: (law, data, x mapping, description of the data)}``."""
+def cases() -> dict[str, tuple[str, object, dict, str, str]]:
+    """``{case: (law, data, x mapping, y column, description of the data)}``."""
     from bayeslaws.datasets import chinchilla
-    from bayeslaws.simulate import demo_data, simulate
+    from bayeslaws.exceptions import DataError
+    from bayeslaws.simulate import demo_data
+    from tests.helpers import simulate_case
 
     try:
         runs, source, x = chinchilla(), "Chinchilla approach-3 points (240, real)", \
             {"N": "N", "D": "D"}
-    except Exception as err:  # the shared data did not travel with the checkout
+    except DataError as err:  # the shared data did not travel with the checkout
         runs, source = demo_data(), f"demo grid (81 runs, simulated; real data absent: {err})"
         x = {"N": "params", "D": "tokens"}
-    curve = simulate("m4", M4_TRUTH, {"x": np.geomspace(1e2, 1e6, 16)}, sigma=0.02,
-                     random_seed=1)
-    return {"chinchilla": ("chinchilla", runs, x, source),
-            "m4": ("m4", curve, {"x": "x"}, "simulated m4 curve, 16 points, 2% noise")}
+    return {"chinchilla": ("chinchilla", runs, x, "loss", source),
+            "m4": ("m4", simulate_case("m4", 1), {"x": "x"}, "y",
+                   "simulated m4 curve (tests/helpers.py CASES['m4'], seed 1)")}
 
 
-def one_fit(law, data, x, sampler, args) -> tuple[dict, object]:
+def one_fit(law, data, x, y, sampler, args) -> tuple[dict, object]:
     import bayeslaws as bl
 
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = bl.fit(law, data, x=x, y="loss" if "loss" in data else "y", sampler=sampler,
+        fit = bl.fit(law, data, x=x, y=y, sampler=sampler,
                      chains=args.chains, draws=args.draws, tune=args.draws, random_seed=0,
                      progressbar=False)
     diag = fit.diagnostics()
@@ -88,13 +83,13 @@ def main(argv=None) -> int:
     report = {"backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()],
               "jax": jax.__version__, "chains": args.chains, "draws": args.draws,
               "chain_method": "vectorized", "cases": {}}
-    for case, (law, data, x, source) in cases().items():
+    for case, (law, data, x, y, source) in cases().items():
         if case not in args.cases:
             continue
         rows, fits = [], {}
         for label, sampler in (("numpyro first", "numpyro"), ("numpyro second", "numpyro"),
                                ("pymc", "pymc")):
-            row, fits[sampler] = one_fit(law, data, x, sampler, args)
+            row, fits[sampler] = one_fit(law, data, x, y, sampler, args)
             rows.append({"run": label, **row})
             print(case, json.dumps(rows[-1]), flush=True)
         gpu, cpu = (fits[s].summary() for s in ("numpyro", "pymc"))

@@ -159,7 +159,7 @@ def test_backtest_table(table):
     assert table.attrs["heldout"].sum() == 6 and table.attrs["heldout"][-6:].all()
 
 
-def test_true_law_extrapolates_best(table):
+def test_true_law_extrapolates_best(table, curve):
     # The held-out runs sit on the floor E = 1.5 that a pure power law overshoots downwards:
     # the power law misses by ~10-30% there, the true law by about the 2% noise.
     true, wrong = table.loc["saturating_power_law"], table.loc["power_law"]
@@ -170,6 +170,13 @@ def test_true_law_extrapolates_best(table):
     # the wrong law's misfit inside the fitting runs (learned by leave-future-out) widens its
     # intervals beyond them: a larger discrepancy scale and wider intervals than the true law's
     assert wrong["tau"] > true["tau"] and wrong["width_90"] > 2 * true["width_90"]
+    # without it (the plain fit) the wrong law's 90% intervals miss most held-out runs
+    held = curve.loc[table.attrs["heldout"]]
+    plain = table.attrs["fits"]["power_law"].predict({"x": held["examples"].to_numpy()},
+                                                     prob=0.9, random_seed=5)
+    inside = (plain["lower"].to_numpy() <= held["loss"].to_numpy()) \
+        & (held["loss"].to_numpy() <= plain["upper"].to_numpy())
+    assert inside.mean() <= 2 / 6
     assert table.loc[STACKED, "rmsle"] <= 1.5 * true["rmsle"]
 
 

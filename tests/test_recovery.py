@@ -120,11 +120,15 @@ KNOWN = {"m4": (
     "(python benchmarks/recovery_seeds.py --case m4 --seeds 6 [--fit-options ...])")}
 
 
+def _marks(case: str) -> list:
+    marks = [] if case in FAST else [pytest.mark.slow]
+    if case in KNOWN:
+        marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[case]))
+    return marks
+
+
 def _params():
-    return [pytest.param(c, marks=(() if c in FAST else (pytest.mark.slow,))
-                         + ((pytest.mark.xfail(strict=True, reason=KNOWN[c]),)
-                            if c in KNOWN else ()))
-            for c in CASES]
+    return [pytest.param(c, marks=_marks(c)) for c in CASES]
 
 
 #: Settings of the slow recovery fits: the package defaults. With the fast suite's 2 x 400
