@@ -51,6 +51,7 @@ from bayeslaws.exceptions import DataError, OptionError
 from bayeslaws.extrapolation import data_ranges, flag
 from bayeslaws.lfo import refit
 from bayeslaws.result import Fit
+from bayeslaws.trace import shifted_log_density
 
 #: Cut points of :func:`forecast_errors`: refit on the runs below these quantiles of log
 #: scale (later cuts see the law's misfit nearest the largest runs, where forecasts start).
@@ -304,24 +305,21 @@ class Discrepant:
         return flag(table, data_ranges(self.observations), x, "Discrepant.predict")
 
     def log_density(self, data: Any, y: str | None = None, random_seed: int = 0,
-                    **options) -> np.ndarray:
+                    group: str | None = None) -> np.ndarray:
         """Log predictive density of measured runs under the fit with the discrepancy:
         ``log mean_{s,k} p(log y_i - delta_k | theta_s)``, ``delta_k`` Monte Carlo
         (:data:`REPLICATES`); for a density of ``log y``, a shift of ``log y`` by ``-delta`` is
         a shift of the law's ``log`` curve by ``+delta``."""
-        frame = prediction_frame(data, self.group_columns).copy()
+        frame = prediction_frame(data, self.group_columns)
         column = self.fit.settings.y_column if y is None else y
         g = self._growth(frame)
-        y0 = frame[column].to_numpy(dtype=float)
         rng = np.random.default_rng(random_seed)
-        parts = []
         k = REPLICATES if (g > 0).any() and self.tau > 0 else 1
-        for tau, eps in zip(self._tau_draws(k, rng), rng.standard_normal(k), strict=True):
-            frame[column] = y0 * np.exp(-tau * g * eps)
-            values = np.asarray(self.fit.pointwise_log_likelihood(frame, y=column, **options))
-            parts.append(values.reshape(-1, values.shape[-1]))
-        stacked = np.concatenate(parts, axis=0)
-        return np.logaddexp.reduce(stacked, axis=0) - np.log(stacked.shape[0])
+        taus, eps = self._tau_draws(k, rng), rng.standard_normal(k)
+        # the law's curve is evaluated once; each replicate shifts log y by its delta
+        return shifted_log_density(
+            self.spec, self.fit.observations_from(frame, column, group), self.fit.posterior,
+            (taus * eps)[:, None] * g[None, :], self.observations, np.random.default_rng(0))
 
 
 #: Columns of :func:`forecast_errors`' table (an empty one for a curve with too few runs).

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy import stats
+from scipy import special, stats
 
 from bayeslaws.defaults import NOISE_MEDIAN, noise_prior
 from bayeslaws.exceptions import DataError, OptionError, choices
@@ -173,6 +173,18 @@ def _frontier_draw(mean, p, rng):
     return np.exp(mean + p["sigma"] * rng.standard_normal(shape) + np.where(off, excess, 0.0))
 
 
+def _studentt_logpdf(mean, p, y):
+    """Student-t log density of ``y`` (as ``scipy.stats.t.logpdf``, several times faster on
+    (draws x runs) arrays: the normalising constant is computed once per draw of ``nu`` and
+    ``sigma``, not per run)."""
+    nu, sigma = np.asarray(p["nu"], dtype=float), np.asarray(p["sigma"], dtype=float)
+    # log Gamma((nu + 1) / 2) - log Gamma(nu / 2) - log(pi nu) / 2, through log B(nu / 2, 1 / 2):
+    # exact to rounding also for very large nu, where the difference of two log-gammas is not
+    const = -special.betaln(nu / 2.0, 0.5) - 0.5 * np.log(nu) - np.log(sigma)
+    z = (np.asarray(y, dtype=float) - mean) / sigma
+    return const - (nu + 1.0) / 2.0 * np.log1p(z * z / nu)
+
+
 #: Default priors of ``frontier``: the on-frontier noise LogNormal with median 1% and sigma 0.6
 #: (90% between 0.37% and 2.7%; narrower than ``noise_prior()``'s 1.2, which lets ``sigma``
 #: shrink into a funnel when few runs are on the frontier, see the module docstring); the
@@ -198,7 +210,7 @@ LIKELIHOODS: dict[str, Likelihood] = {
         lambda s: {"sigma": noise_prior(), "nu": Prior("Gamma", alpha=2.0, beta=0.1)},
         lambda name, mean, p, y: pm.StudentT(name, nu=p["nu"], mu=mean, sigma=p["sigma"],
                                              observed=y),
-        lambda mean, p, y: stats.t.logpdf(y, df=p["nu"], loc=mean, scale=p["sigma"]),
+        _studentt_logpdf,
         lambda mean, p, rng: np.exp(mean + p["sigma"] * rng.standard_t(p["nu"], np.shape(mean))),
         "Student-t noise on log y (robust to outlying runs)", finite_mean=False),
     "frontier": _loss(

@@ -89,13 +89,36 @@ def draw_y(spec: ModelSpec, params: Mapping[str, np.ndarray], x: Mapping[str, np
     return np.asarray(spec.likelihood.draw(link, noise, rng))
 
 
+def _densities(spec: ModelSpec, params: Mapping[str, np.ndarray], obs: Observations):
+    """A function of a transformed ``y`` giving its log density under each draw of ``params``,
+    ``(S, runs)``, with the law evaluated once for every call."""
+    mean = spec.law.evaluate({p.name: params[p.name] for p in spec.law.parameters}, obs.x)
+    noise = {**{p.name: params[p.name] for p in spec.likelihood.parameters}, **obs.extra}
+    shape = (len(next(iter(params.values()))), obs.n)
+    return lambda y: np.broadcast_to(np.asarray(spec.likelihood.logpdf(mean, noise, y)), shape)
+
+
 def log_likelihood(spec: ModelSpec, params: Mapping[str, np.ndarray], obs: Observations
                    ) -> np.ndarray:
     """Log density of each run of ``obs`` under each draw of ``params``: ``(S, runs)``."""
-    mean = spec.law.evaluate({p.name: params[p.name] for p in spec.law.parameters}, obs.x)
-    noise = {**{p.name: params[p.name] for p in spec.likelihood.parameters}, **obs.extra}
-    values = spec.likelihood.logpdf(mean, noise, spec.likelihood.transform(obs.y))
-    return np.broadcast_to(np.asarray(values), (len(next(iter(params.values()))), obs.n))
+    return _densities(spec, params, obs)(spec.likelihood.transform(obs.y))
+
+
+def shifted_log_density(spec: ModelSpec, obs: Observations, posterior: xr.Dataset,
+                        shifts: np.ndarray, fitted: Observations | None = None,
+                        rng: np.random.Generator | None = None) -> np.ndarray:
+    """Log of the mean over draws and over the rows of ``shifts`` (``(K, runs)``) of the
+    density of each run's transformed ``y`` minus that row: one value per run. The law is
+    evaluated once and one replicate at a time is held in memory; new groups as in
+    :func:`pointwise_log_likelihood`."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    density = _densities(spec, parameters_at(spec, posterior, fitted or obs, obs.groups, rng),
+                         obs)
+    y = spec.likelihood.transform(obs.y)
+    shifts = np.atleast_2d(shifts)
+    per_shift = [np.logaddexp.reduce(density(y - shift), axis=0) for shift in shifts]
+    draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    return np.logaddexp.reduce(np.stack(per_shift), axis=0) - np.log(len(shifts) * draws)
 
 
 def pointwise_log_likelihood(spec: ModelSpec, obs: Observations, posterior: xr.Dataset,

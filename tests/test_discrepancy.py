@@ -109,6 +109,25 @@ def test_log_density_is_the_convolution(one_input):
     assert got[0] == pytest.approx(one_input.log_density(pd.DataFrame({"x": x, "y": y}))[0])
 
 
+def test_log_density_is_the_mixture_over_shifted_runs(one_input):
+    """The law is evaluated once for all replicates: the result is the mixture of the fit's
+    own densities of the runs shifted by each replicate's delta, in the same random order."""
+    from bayeslaws.discrepancy import REPLICATES
+
+    wrapped = Discrepant(one_input, np.array([0.0, 0.02, 0.05]), np.array([0.2, 0.5, 0.3]))
+    x = np.array([3e8, 1e10, 1e11])
+    frame = pd.DataFrame({"x": x, "y": [1.62, 1.58, 1.57]})
+    rng = np.random.default_rng(7)
+    taus, eps = wrapped._tau_draws(REPLICATES, rng), rng.standard_normal(REPLICATES)
+    g = wrapped._growth(frame)
+    parts = [np.asarray(one_input.pointwise_log_likelihood(
+        frame.assign(y=frame["y"] * np.exp(-t * g * e)))).reshape(-1, len(x))
+        for t, e in zip(taus, eps, strict=True)]
+    stacked = np.concatenate(parts)
+    expected = np.logaddexp.reduce(stacked, axis=0) - np.log(stacked.shape[0])
+    np.testing.assert_allclose(wrapped.log_density(frame, random_seed=7), expected, rtol=1e-12)
+
+
 def test_learned_from_a_fit_with_its_own_column_names(monkeypatch):
     """The refits' forecasts use the law's input names, the fitted table the user's columns."""
     from bayeslaws import sampling
