@@ -17,6 +17,8 @@ Usage::
     python benchmarks/backtest_time.py --curves 3 --against /tmp/base \
         --out benchmarks/results/backtest_time
     python benchmarks/backtest_time.py --domain IC --curves 2 --against /tmp/base
+    python benchmarks/backtest_time.py --plain --curves 4 --laws m1 m2 m3 saturating_power_law \
+        bnsl1 bnsl2 --against /tmp/base
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import math
 import os
 import pstats
 import subprocess
@@ -47,7 +50,8 @@ def _cumulative(stats: pstats.Stats, suffix: str, name: str) -> float:
                if func == name and file.endswith(suffix))
 
 
-def measure(curves: int, skip: int, laws: list[str], domain: str | None = None) -> list[dict]:
+def measure(curves: int, skip: int, laws: list[str], domain: str | None = None,
+            plain: bool = False) -> list[dict]:
     """Backtest ``curves`` revisiting curves (after a warm-up one) and time each."""
     sys.path.insert(0, str(HERE))
     import revisiting as rv
@@ -63,8 +67,9 @@ def measure(curves: int, skip: int, laws: list[str], domain: str | None = None) 
     def run(key):
         curve = groups.get_group(key).sort_values(rv.X).reset_index(drop=True)
         holdout = curve["Training"].to_numpy() == 0
+        options = {"criterion": "loo", "discrepancy": False} if plain else {}
         return bl.backtest(specs, curve, x=rv.X, y=rv.Y, holdout=holdout, errors="skip",
-                           random_seed=0)
+                           random_seed=0, **options)
 
     run(order[skip])  # warm-up: compiles every law
     rows = []
@@ -89,6 +94,7 @@ def _child(path: str, args) -> list[dict]:
     env = {**os.environ, "PYTHONPATH": f"{path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     command = [sys.executable, __file__, "--curves", str(args.curves), "--skip", str(args.skip),
                "--laws", *args.laws, "--json"] + (["--domain", args.domain] if args.domain else [])
+    command += ["--plain"] if args.plain else []
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
     return json.loads(done.stdout)
 
@@ -109,12 +115,14 @@ def main(argv=None) -> int:
     parser.add_argument("--skip", type=int, default=0, help="start at this curve of the order")
     parser.add_argument("--laws", nargs="+", default=["saturating_power_law", "bnsl1"])
     parser.add_argument("--domain", choices=("IC", "NMT", "LM", "BB"), help="only this domain")
+    parser.add_argument("--plain", action="store_true",
+                        help="LOO stacking, no discrepancy (the backtest's former defaults)")
     parser.add_argument("--against", help="another checkout to time the same way")
     parser.add_argument("--out", type=Path, help="folder for results.md")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.json:
-        print(json.dumps(measure(args.curves, args.skip, args.laws, args.domain)))
+        print(json.dumps(measure(args.curves, args.skip, args.laws, args.domain, args.plain)))
         return 0
     runs = {"this checkout": _child(str(HERE.parent), args)}
     if args.against:
@@ -130,10 +138,16 @@ def main(argv=None) -> int:
         mine, base = runs.values()
         total = sum(r["seconds"] for r in base) / sum(r["seconds"] for r in mine)
         scoring = sum(r["scoring"] for r in base) / max(sum(r["scoring"] for r in mine), 1e-9)
-        same = all(abs(a - b) < 1e-6 * max(1.0, abs(b)) for r, q in zip(mine, base, strict=True)
+        same = all((math.isnan(a) and math.isnan(b)) or abs(a - b) < 1e-6 * max(1.0, abs(b))
+                   for r, q in zip(mine, base, strict=True)
                    for a, b in zip(r["elpd"].values(), q["elpd"].values(), strict=True))
         lines += [f"Ratio (against / this checkout): total {total:.2f}x, scoring {scoring:.2f}x; "
-                  f"held-out elpd of every law identical to 1e-6: {same}.", ""]
+                  f"held-out elpd of every law identical to 1e-6 (a law refused on both: "
+                  f"NaN on both): {same}.", ""]
+        for r, q in zip(mine, base, strict=True):
+            lines.append(f"- {r['curve']}: elpd " + ", ".join(
+                f"{law} {a:.4f} / {q['elpd'][law]:.4f}" for law, a in r["elpd"].items()))
+        lines.append("")
     text = "\n".join(lines)
     print(text)
     if args.out:

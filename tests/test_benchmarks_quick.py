@@ -118,3 +118,20 @@ def test_defaults_benchmark_covers_every_family_in_both_splits():
              for c in module.cases(["chinchilla"], "all", quick=False, options={}, seed=0)}
     assert all(again[(c["family"], c["case"], c["law"])] == c["seed"] for c in todo
                if c["family"] == "chinchilla")  # a case's seed does not depend on the others
+
+
+@pytest.mark.slow
+@requires_data
+def test_backtest_time_against_the_same_checkout_finds_identical_results(tmp_path):
+    """Both sides of ``--against`` import the checkout they are given and score the same."""
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    assert _script("backtest_time").main(
+        ["--plain", "--curves", "1", "--laws", "m1", "--against", root, "--out",
+         str(tmp_path)]) == 0
+    text = (tmp_path / "results.md").read_text()
+    assert text.count(f"bayeslaws from `{root}/bayeslaws`") == 2
+    assert "held-out elpd of every law identical to 1e-6 (a law refused on both: NaN on both): " \
+           "True" in text
+    assert len([line for line in text.splitlines() if line.startswith("| NMT")]) == 2
