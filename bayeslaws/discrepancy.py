@@ -309,7 +309,8 @@ class Discrepant:
         """Log predictive density of measured runs under the fit with the discrepancy:
         ``log mean_{s,k} p(log y_i - delta_k | theta_s)``, ``delta_k`` Monte Carlo
         (:data:`REPLICATES`); for a density of ``log y``, a shift of ``log y`` by ``-delta`` is
-        a shift of the law's ``log`` curve by ``+delta``."""
+        a shift of the law's ``log`` curve by ``+delta``. ``group`` as in
+        :meth:`bayeslaws.Fit.pointwise_log_likelihood` (runs of a grouped fit)."""
         frame = prediction_frame(data, self.group_columns)
         column = self.fit.settings.y_column if y is None else y
         g = self._growth(frame)
