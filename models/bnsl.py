@@ -30,6 +30,18 @@ nutpie's diagonal mass-matrix adaptation: the low-rank one (bayeslaws' default) 
 the U shape but diverged on the plateau (1) and the double descent (84 against 1)
 (``benchmarks/adaptation.py``).
 
+Real learning curves are often multimodal under one break: on the revisiting benchmark's IC
+curves a chain sits in another explanation of the data in 27 of 72 default fits
+(``benchmarks/defaults.py``, ``results/defaults/after7``), so that only 19% of those fits
+converge. On ``IC c_10 BiT/50/1``, for instance, one chain puts a sharp break at the first run
+(error near chance) and the floor at the smallest error (log-likelihood 213), the other three
+a power law that slows at mid-range towards a floor far below (227): the two extrapolate
+differently. Longer tuning, another seed, optimised starts, a lognormal likelihood and a
+heavier-tailed prior on the Student-t ``nu`` (Gamma(4, 0.2): 14 of 77 deciding fits converge,
+as at the default) do not remove it; the fit's warning names the chain, and the forecast
+intervals span both explanations unless ``stuck_chains="drop"`` (benchmarks/README.md,
+"Reliability of the default settings").
+
 Default priors (``s`` is the data summary): ``a`` LogNormal with median 0.6 x the smallest y;
 ``b`` the size of the power-law term at the data's centre (``at_centre``, median half the
 typical y, sigma 1); ``c_0`` Normal(0, 1); ``c_i`` Normal(0, 3); ``d_i`` LogNormal around the
