@@ -320,7 +320,7 @@ class Discrepant:
         # the law's curve is evaluated once; each replicate shifts log y by its delta
         return shifted_log_density(
             self.spec, self.fit.observations_from(frame, column, group), self.fit.posterior,
-            (taus * eps)[:, None] * g[None, :], self.observations, np.random.default_rng(0))
+            (taus * eps)[:, None] * g[None, :], self.observations)
 
 
 #: Columns of :func:`forecast_errors`' table (an empty one for a curve with too few runs).

@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+
 def cases() -> dict[str, tuple[str, object, dict, str, str]]:
     """``{case: (law, data, x mapping, y column, description of the data)}``."""
     from bayeslaws.datasets import chinchilla
